@@ -1,0 +1,27 @@
+"""Core objects the pages share, each built once per server process with ``st.cache_resource``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from emotion_core.config import Settings
+from emotion_core.detection import load_detector
+from emotion_core.face import FacePredictor
+from emotion_core.modelcard import list_cards
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner="Loading the face model…")
+def face_predictor(detector: str) -> FacePredictor:
+    """The shipped face model with the named detector (ONNX Runtime sessions are safe to share)."""
+    models_dir = settings().models_dir
+    return FacePredictor.from_dir(models_dir, detector=load_detector(detector, models_dir=models_dir))
+
+
+@st.cache_data
+def model_cards() -> list[dict]:
+    return list_cards(settings().models_dir)

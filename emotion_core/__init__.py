@@ -1,0 +1,40 @@
+"""Emotion Lens core: emotion recognition from faces, speech and text, with no user-interface code.
+
+Importing the package is cheap: heavy libraries (ONNX Runtime, OpenCV, Keras) load in the modules that use
+them, and the public names below are imported on first access.
+"""
+
+import importlib
+import os
+
+# Keras 3 picks its backend once, at its first import. Torch trained our CNNs fastest on a laptop CPU and is the
+# backend that exports ONNX, so it is the default; a user's own KERAS_BACKEND still wins.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "EMOTIONS": "emotion_core.labels",
+    "EMOJI": "emotion_core.labels",
+    "to_canonical": "emotion_core.labels",
+    "EmotionResult": "emotion_core.result",
+    "Settings": "emotion_core.config",
+    "EmotionLensError": "emotion_core.errors",
+    "InvalidInputError": "emotion_core.errors",
+    "ModelUnavailableError": "emotion_core.errors",
+    "decode_image": "emotion_core.media",
+    "load_detector": "emotion_core.detection",
+    "FacePredictor": "emotion_core.face",
+    "annotate": "emotion_core.overlay",
+    "evaluate_face": "emotion_core.evaluation",
+    "classification_report": "emotion_core.evaluation",
+    "list_cards": "emotion_core.modelcard",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'emotion_core' has no attribute {name!r}")

@@ -1,0 +1,160 @@
+"""Command line: ``python -m emotion_core analyze|evaluate|train ...``.
+
+Every command loads its models once, prints a short human summary, and writes JSON where asked. Errors that
+the user can fix (bad file, missing folder) end with a one-line message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from emotion_core.config import Settings
+from emotion_core.errors import EmotionLensError
+
+
+def _write_json(data: Any, target: str | None) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if target in (None, "-"):
+        print(text)
+    else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {target}", file=sys.stderr)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    print(f"n={report['n']}  accuracy={report['accuracy']:.4f}  macro_f1={report['macro_f1']:.4f}  "
+          f"uar={report['uar']:.4f}  ms_per_item={report['ms_per_item']:.2f}  skipped={len(report['skipped'])}")
+    print(f"{'label':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for label, row in report["per_class"].items():
+        print(f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}")
+
+
+def _face_predictor(args: argparse.Namespace, settings: Settings):
+    from emotion_core.detection import load_detector
+    from emotion_core.face import FacePredictor
+
+    detector = load_detector(args.detector or settings.face_detector, models_dir=settings.models_dir)
+    return FacePredictor.from_dir(args.model_dir or settings.models_dir, detector=detector)
+
+
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.analysis import analyze_image
+    from emotion_core.errors import InvalidInputError
+
+    try:
+        data = args.path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{args.path}: cannot be read ({exc.strerror}).") from None
+    analysis = analyze_image(data, _face_predictor(args, settings), source=str(args.path),
+                             max_pixels=settings.max_image_pixels)
+    if args.json:
+        _write_json(analysis.to_dict(), "-")
+    else:
+        print(f"{args.path}: {len(analysis.faces)} face(s)")
+        for i, face in enumerate(analysis.faces, 1):
+            print(f"  face {i} at {face.box}: {face.label} ({face.confidence:.0%})")
+    return 0
+
+
+def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.evaluation import evaluate_face
+
+    predictor = _face_predictor(args, settings)
+    report = evaluate_face(args.data, predictor, prefix=args.prefix, detect=args.detect,
+                           max_pixels=settings.max_image_pixels, progress=True)
+    _print_report(report)
+    if args.json:
+        _write_json(report, args.json)
+    return 0
+
+
+def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.detection import load_detector
+    from emotion_core.evaluation import evaluate_face
+    from emotion_core.face import FacePredictor
+    from emotion_core.modelcard import write_card
+    from emotion_core.training.face import FaceTrainingConfig, train_face
+
+    config = FaceTrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
+                                learning_rate=args.learning_rate)
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
+                      cache_dir=args.cache, command=command)
+    write_card(args.out, "face_expression", card)
+    # Measure the exported model with the same code as `evaluate face`: selection split, then the test split.
+    predictor = FacePredictor.from_dir(args.out, detector=load_detector("blazeface", models_dir=settings.models_dir))
+    for split in ("PublicTest", "PrivateTest"):
+        report = evaluate_face(args.data, predictor, prefix=split, detect="never", progress=True)
+        report.pop("data")
+        card["metrics"][split] = report
+        print(f"{split}:")
+        _print_report(report)
+    card["metrics"]["evaluation_command"] = (
+        "python -m emotion_core evaluate face --data ../shared/data/faces/fer2013 --prefix PrivateTest "
+        "--detect never --json OUT"
+    )
+    write_card(args.out, "face_expression", card)
+    print(f"model and card written to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m emotion_core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model-dir", type=Path, help="folder with the models and cards (default: models/)")
+        p.add_argument("--detector", choices=("blazeface", "blazeface-short", "haar"),
+                       help="face detector (default: blazeface)")
+
+    analyze = sub.add_parser("analyze", help="analyse a photo and print one result per face")
+    analyze.add_argument("path", type=Path)
+    analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    model_options(analyze)
+    analyze.set_defaults(handler=cmd_analyze)
+
+    evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
+    evaluate_sub = evaluate.add_subparsers(dest="modality", required=True)
+    ev_face = evaluate_sub.add_parser("face", help="images in one sub-folder per label (FER-2013 layout)")
+    ev_face.add_argument("--data", type=Path, required=True)
+    ev_face.add_argument("--prefix", help="only files whose name starts with this (e.g. PrivateTest)")
+    ev_face.add_argument("--detect", choices=("auto", "always", "never"), default="auto",
+                         help="auto: images up to 96 px are face crops, larger ones go through the detector")
+    ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
+    model_options(ev_face)
+    ev_face.set_defaults(handler=cmd_evaluate_face)
+
+    train = sub.add_parser("train", help="train a model on a labelled data set")
+    train_sub = train.add_subparsers(dest="modality", required=True)
+    tr_face = train_sub.add_parser("face", help="FER-2013: Training_* to fit, PublicTest_* to select, "
+                                                "PrivateTest_* to report")
+    tr_face.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
+    tr_face.add_argument("--out", type=Path, default=Path("runs/face"),
+                         help="run folder: checkpoints, the ONNX model and its card (default: runs/face)")
+    tr_face.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of prepared faces")
+    tr_face.add_argument("--epochs", type=int, default=30)
+    tr_face.add_argument("--batch-size", type=int, default=64)
+    tr_face.add_argument("--learning-rate", type=float, default=0.02)
+    tr_face.add_argument("--seed", type=int, default=2013)
+    tr_face.add_argument("--limit", type=int, help="use only the first N images of each split (smoke test)")
+    tr_face.set_defaults(handler=cmd_train_face)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.handler(args, Settings.from_env())
+    except EmotionLensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

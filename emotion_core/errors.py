@@ -1,0 +1,16 @@
+"""Errors that Emotion Lens raises on purpose.
+
+Every surface (pages, API, CLI) catches :class:`EmotionLensError` and shows its message; anything else is a bug.
+"""
+
+
+class EmotionLensError(Exception):
+    """Root of every error that carries a message meant for the user."""
+
+
+class InvalidInputError(EmotionLensError, ValueError):
+    """The input (file, array, text, label) cannot be analysed; the message says why."""
+
+
+class ModelUnavailableError(EmotionLensError, RuntimeError):
+    """A model's weights or card are missing or unreadable."""

@@ -1,0 +1,137 @@
+"""Facial-expression recognition: detect every face, align it, classify it with our FER-2013 model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from emotion_core.alignment import (
+    FACE_SIZE,
+    pad_for_detection,
+    prepare_detected_face,
+    prepare_face_crop,
+    to_gray,
+    unpad_detection,
+)
+from emotion_core.detection import FaceDetection, FaceDetector, check_image, load_detector
+from emotion_core.errors import InvalidInputError
+from emotion_core.labels import EMOTIONS
+from emotion_core.modelcard import load_card
+from emotion_core.result import EmotionResult
+
+FACE_MODEL = "face_expression"
+"""File stem of the shipped face-expression model in ``models/``."""
+
+
+class FacePredictor:
+    """Find and classify every face in an image.
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+        The expression classifier: ``(N, 48, 48, 1)`` float32 in [0, 1] to ``(N, 7)`` probabilities.
+    detector : FaceDetector
+        Finds the faces (see :func:`emotion_core.detection.load_detector`).
+    model_id : str
+        The classifier's id, copied into every result.
+    flip_average : bool
+        Average the probabilities of the face and its mirror image (test-time augmentation).
+
+    Examples
+    --------
+    >>> import cv2, skimage.data
+    >>> predictor = FacePredictor.from_dir("models")
+    >>> [r.label for r in predictor.predict(cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))]
+    ['happy']
+    """
+
+    modality = "face"
+    labels = EMOTIONS
+
+    def __init__(self, *, session, detector: FaceDetector, model_id: str, flip_average: bool = True):
+        self.session = session
+        self.detector = detector
+        self.model_id = model_id
+        self.flip_average = flip_average
+
+    @classmethod
+    def from_dir(cls, models_dir: str | Path, *, detector: str | FaceDetector = "blazeface",
+                 model: str = FACE_MODEL) -> FacePredictor:
+        """Load a face model and its card from ``models_dir``.
+
+        ``detector`` is a detector or the name of one whose weights are in ``models_dir`` too.
+        """
+        from emotion_core.runtime import load_onnx_session
+
+        card = load_card(models_dir, model)
+        session = load_onnx_session(Path(models_dir) / f"{model}.onnx")
+        return cls(
+            session=session,
+            detector=load_detector(detector, models_dir=models_dir) if isinstance(detector, str) else detector,
+            model_id=card["model_id"],
+            flip_average=bool(card.get("inference", {}).get("flip_average", True)),
+        )
+
+    def classify(self, faces: np.ndarray) -> np.ndarray:
+        """Probabilities ``(N, 7)`` over :data:`EMOTIONS` for prepared faces ``(N, 48, 48)`` uint8."""
+        if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
+            raise InvalidInputError(f"faces: expected shape (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}.")
+        if len(faces) == 0:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+        batch = faces.astype(np.float32)[..., None] / 255.0
+        if self.flip_average:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])
+        (probs,) = self.session.run(None, {self.session.get_inputs()[0].name: batch})
+        if self.flip_average:
+            probs = (probs[: len(faces)] + probs[len(faces):]) / 2
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict(self, image_bgr: np.ndarray) -> list[EmotionResult]:
+        """One result per face found in a BGR uint8 image; an empty list when there is none."""
+        image_bgr = check_image(image_bgr)
+        start = time.perf_counter()
+        detections = self.detector.detect(image_bgr)
+        if not detections:
+            return []
+        gray = to_gray(image_bgr)
+        faces = np.stack([prepare_detected_face(gray, d, self.detector.name) for d in detections])
+        probs = self.classify(faces)
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        return [
+            EmotionResult.from_probabilities(
+                p, modality="face", model_id=self.model_id, latency_ms=elapsed_ms, box=d.box,
+                landmarks=d.landmarks, detector_score=d.score,
+            )
+            for d, p in zip(detections, probs)
+        ]
+
+    def predict_crop(self, image_bgr: np.ndarray) -> EmotionResult:
+        """Result for an image that is itself a face crop (as in FER-2013): no search, only the eyes levelled."""
+        image_bgr = check_image(image_bgr)
+        start = time.perf_counter()
+        gray = to_gray(image_bgr)
+        detection = locate_eyes_in_crop(self.detector, gray)
+        probs = self.classify(prepare_face_crop(gray, detection)[None])[0]
+        height, width = gray.shape
+        return EmotionResult.from_probabilities(
+            probs, modality="face", model_id=self.model_id, latency_ms=(time.perf_counter() - start) * 1000,
+            box=(0, 0, width, height), landmarks=detection.landmarks if detection else None,
+            detector_score=detection.score if detection else None,
+        )
+
+
+def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetection | None:
+    """The most confident detection in a face crop (padded first, so the detector sees a whole face).
+
+    Training on FER-2013 and :meth:`FacePredictor.predict_crop` both call this, so crops are levelled alike.
+    """
+    import cv2
+
+    padded = pad_for_detection(gray)
+    found = detector.detect(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR))
+    if not found:
+        return None
+    pad = (padded.shape[0] - gray.shape[0]) // 2
+    return unpad_detection(max(found, key=lambda d: d.score or 0.0), pad)

@@ -1,0 +1,93 @@
+"""Decode and validate media where it enters the core.
+
+Pages, the API and the CLI hand raw bytes to these functions and show the :class:`InvalidInputError` message
+when one is raised; nothing downstream checks the input again.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from emotion_core.errors import InvalidInputError
+
+IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
+_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO"}  # MPO: JPEGs from some phone cameras
+_EXPECTED = "a JPEG, PNG, WebP or BMP image"
+
+
+def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "image") -> np.ndarray:
+    """Decode image bytes into a BGR uint8 array, refusing anything that is not a whole, sane image.
+
+    The header is read first, so a decompression bomb (a small file claiming a huge size) is refused
+    before any pixel is decoded. EXIF orientation is applied, as a phone's gallery would show the photo.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    max_pixels : int
+        Largest width x height accepted.
+    name : str
+        How the input is called in error messages (e.g. the upload's file name).
+
+    Returns
+    -------
+    np.ndarray
+        ``(H, W, 3)`` BGR uint8.
+
+    Raises
+    ------
+    InvalidInputError
+        Empty, not an image, an unsupported format, too many pixels, or truncated.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise InvalidInputError(f"{name}: expected {_EXPECTED}, got 0 bytes.")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in _IMAGE_FORMATS:
+                raise InvalidInputError(f"{name}: expected {_EXPECTED}, got a {img.format} file.")
+            width, height = img.size
+            if width * height > max_pixels:
+                raise InvalidInputError(
+                    f"{name}: {width}x{height} pixels is more than the {max_pixels:,} this app decodes; "
+                    "resize the image first."
+                )
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            rgb = np.asarray(img.convert("RGB"))
+    except UnidentifiedImageError:
+        raise InvalidInputError(
+            f"{name}: expected {_EXPECTED}, got {len(data):,} bytes that are not an image."
+        ) from None
+    except Image.DecompressionBombError:
+        raise InvalidInputError(f"{name}: the image claims more pixels than this app decodes.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(f"{name}: the image file is damaged or truncated ({exc}).") from None
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
+    """Read an image file from disk with the checks of :func:`decode_image`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
+    return decode_image(data, max_pixels=max_pixels, name=path.name)
+
+
+def encode_png(image_bgr: np.ndarray) -> bytes:
+    """PNG bytes of a BGR image, for downloads."""
+    import cv2
+
+    ok, buf = cv2.imencode(".png", image_bgr)
+    if not ok:
+        raise InvalidInputError("image: could not be encoded as PNG.")
+    return buf.tobytes()

@@ -1,0 +1,96 @@
+"""Draw results onto images: a box per face, a small drawn emoji, the label and the confidence.
+
+The emoji are drawn with OpenCV primitives (a face with eyes, brows and a mouth per emotion) because OpenCV
+cannot render emoji fonts and none ships with the project's packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from emotion_core.result import EmotionResult
+
+COLOURS_BGR: dict[str, tuple[int, int, int]] = {
+    "angry": (40, 40, 220),
+    "disgust": (40, 140, 40),
+    "fear": (160, 60, 140),
+    "happy": (0, 200, 255),
+    "sad": (200, 120, 40),
+    "surprise": (0, 140, 255),
+    "neutral": (170, 170, 170),
+}
+"""One colour per emotion, shared by the overlay and (as RGB hex) by the charts."""
+
+
+def colour_hex(label: str) -> str:
+    b, g, r = COLOURS_BGR[label]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def draw_emoji(image: np.ndarray, centre: tuple[int, int], radius: int, label: str) -> None:
+    """Draw a small emoji face for ``label`` in place."""
+    import cv2
+
+    cx, cy = centre
+    r = max(6, radius)
+    line = max(1, r // 7)
+    cv2.circle(image, (cx, cy), r, (40, 210, 250), -1, cv2.LINE_AA)
+    cv2.circle(image, (cx, cy), r, (20, 20, 20), line, cv2.LINE_AA)
+    eye_dx, eye_y = int(r * 0.38), cy - int(r * 0.2)
+    eye_r = max(1, int(r * (0.16 if label in ("surprise", "fear") else 0.11)))
+    for side in (-1, 1):
+        cv2.circle(image, (cx + side * eye_dx, eye_y), eye_r, (20, 20, 20), -1, cv2.LINE_AA)
+        if label in ("angry", "sad", "fear"):
+            # Brows: angry slope down to the nose, sad and fearful slope up to it.
+            inner = -1 if label == "angry" else 1
+            x0, x1 = cx + side * int(r * 0.15), cx + side * int(r * 0.6)
+            y_inner = eye_y - int(r * (0.25 - 0.12 * inner))
+            y_outer = eye_y - int(r * (0.25 + 0.12 * inner))
+            cv2.line(image, (x0, y_inner), (x1, y_outer), (20, 20, 20), line, cv2.LINE_AA)
+    mouth_y, mouth_w = cy + int(r * 0.38), int(r * 0.45)
+    if label == "happy":
+        cv2.ellipse(image, (cx, mouth_y - int(r * 0.12)), (mouth_w, int(r * 0.28)), 0, 10, 170, (20, 20, 20),
+                    line + 1, cv2.LINE_AA)
+    elif label in ("sad", "angry", "disgust"):
+        cv2.ellipse(image, (cx, mouth_y + int(r * 0.15)), (mouth_w, int(r * 0.2)), 0, 200, 340, (20, 20, 20),
+                    line + 1, cv2.LINE_AA)
+    elif label in ("surprise", "fear"):
+        cv2.ellipse(image, (cx, mouth_y), (int(r * 0.16), int(r * 0.22)), 0, 0, 360, (20, 20, 20), -1, cv2.LINE_AA)
+    else:
+        cv2.line(image, (cx - mouth_w, mouth_y), (cx + mouth_w, mouth_y), (20, 20, 20), line + 1, cv2.LINE_AA)
+    if label == "disgust":
+        cv2.circle(image, (cx + int(r * 0.55), cy + int(r * 0.55)), max(1, int(r * 0.18)), (60, 170, 60), -1,
+                   cv2.LINE_AA)
+
+
+def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndarray:
+    """A copy of ``image_bgr`` with each face result drawn: box, emoji, label and confidence.
+
+    Results without a box (speech, text) are ignored.
+    """
+    import cv2
+
+    out = image_bgr.copy()
+    height, width = out.shape[:2]
+    scale = max(0.4, min(width, height) / 900)
+    thickness = max(1, round(2 * scale))
+    for result in results:
+        if result.box is None:
+            continue
+        x, y, w, h = result.box
+        colour = COLOURS_BGR[result.label]
+        cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness, cv2.LINE_AA)
+        text = f"{result.label} {result.confidence:.0%}"
+        font_scale = max(0.45, min(1.2, w / 160))
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        emoji_r = th
+        banner_h = th + base + 8
+        top = y - banner_h if y - banner_h >= 0 else min(height - banner_h, y + h)
+        right = min(width, x + tw + 2 * emoji_r + 14)
+        cv2.rectangle(out, (x, top), (right, top + banner_h), colour, -1)
+        draw_emoji(out, (x + emoji_r + 4, top + banner_h // 2), emoji_r, result.label)
+        cv2.putText(out, text, (x + 2 * emoji_r + 10, top + th + 4), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+                    (255, 255, 255) if result.label != "happy" else (20, 20, 20), thickness, cv2.LINE_AA)
+    return out

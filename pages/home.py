@@ -1,0 +1,31 @@
+"""Home: what Emotion Lens does, and what it must not be used for."""
+
+import streamlit as st
+
+st.title("🎭 Emotion Lens")
+st.markdown(
+    "Emotion Lens estimates which of seven basic emotions — **angry, disgust, fear, happy, sad, surprise, "
+    "neutral** — a face shows. Every model runs on this computer: no picture leaves it, and nothing you "
+    "upload is kept."
+)
+
+col_analyze, col_models = st.columns(2)
+with col_analyze:
+    st.page_link("pages/analyze.py", label="Analyze a photo", icon="🔍")
+    st.caption("Upload a photo or take one with your camera; every face is boxed, labelled and explained.")
+with col_models:
+    st.page_link("pages/models.py", label="How good are the models?", icon="📊")
+    st.caption("Each model's accuracy on held-out data, per class, with its confusion matrix.")
+
+st.subheader("Read this before you rely on a result")
+st.warning(
+    "- **A result is a probability, not a fact.** The face model is right on about seven in ten test faces "
+    "and confuses fear, sadness and anger most often (see *Models*).\n"
+    "- **A face is not a feeling.** Expressions can be posed, hidden or culturally different; the model sees "
+    "only the pixels.\n"
+    "- **Make no decision about a person with it** — hiring, grading, diagnosis, policing, credit.\n"
+    "- **The EU AI Act (Art. 5(1)(f)) bans emotion recognition at work and in education** except for "
+    "medical or safety reasons. Check the rules where you are.\n"
+    "- The training data (FER-2013) are web photos that are unbalanced in age, ethnicity and pose; "
+    "accuracy differs between groups of people, and that has not been measured here."
+)
