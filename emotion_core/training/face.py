@@ -6,6 +6,7 @@ Protocol: fit on ``Training_*``, keep the epoch with the best ``PublicTest_*`` a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -50,7 +51,8 @@ class FaceTrainingConfig:
     dense_units: int = 256
     dropout: float = 0.5
     seed: int = 2013
-    limit: int | None = None  # use only the first N images of each split (smoke tests)
+    limit: int | None = None  # use only N images of each split (smoke tests)
+    max_minutes: float | None = None  # stop after the epoch that would otherwise overrun this budget
 
 
 def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: str | Path | None = None,
@@ -59,18 +61,12 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
 
     Each crop goes through :func:`emotion_core.face.locate_eyes_in_crop` and
     :func:`emotion_core.alignment.prepare_face_crop`, exactly as at inference. The arrays are cached in
-    ``cache_dir``; delete the cache after changing the data.
+    ``cache_dir``, keyed by the file list, the file sizes and :data:`PREPROCESS_VERSION`.
     """
     from emotion_core.face import locate_eyes_in_crop
     from emotion_core.media import read_image
     from emotion_core.progress import progress
 
-    cache = None
-    if cache_dir is not None:
-        cache = Path(cache_dir) / f"fer2013_{prefix}_v{PREPROCESS_VERSION}_{detector.name}_{limit or 'all'}.npz"
-        if cache.is_file():
-            with np.load(cache) as stored:
-                return stored["faces"], stored["labels"]
     files = find_labelled_files(data_dir, suffixes=[".jpg", ".jpeg", ".png"], prefix=prefix, dataset="fer2013")
     paths, labels = files.paths, files.labels
     if limit is not None:  # a seeded sample that keeps every class, for smoke tests
@@ -78,6 +74,15 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
         paths, labels = [paths[i] for i in chosen], [labels[i] for i in chosen]
     if not paths:
         raise InvalidInputError(f"data: no FER-2013 images named {prefix}_* under {data_dir}.")
+    cache = None
+    if cache_dir is not None:
+        listing = "\n".join(f"{p.relative_to(data_dir)}:{p.stat().st_size}" for p in paths)
+        key = hashlib.sha1(f"{PREPROCESS_VERSION}|{detector.name}|{listing}".encode()).hexdigest()[:12]
+        cache = Path(cache_dir) / f"fer2013_{prefix}_{key}.npz"
+        if cache.is_file():
+            with np.load(cache) as stored:
+                return stored["faces"], stored["labels"]
+
     def prepare(path: Path) -> np.ndarray:
         gray = read_image(path)[:, :, 0]  # FER-2013 is grey: all three channels are equal
         return prepare_face_crop(gray, locate_eyes_in_crop(detector, gray))
@@ -148,6 +153,25 @@ def _to_inputs(faces: np.ndarray) -> np.ndarray:
     return faces.astype(np.float32)[..., None] / 255.0
 
 
+def _time_limit(minutes: float):
+    """A callback that ends training before an epoch would finish past ``minutes`` of wall time."""
+    import keras
+
+    class TimeLimit(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started = self.epoch_started = time.monotonic()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            now = time.monotonic()
+            if now + (now - self.epoch_started) > self.started + minutes * 60:
+                self.model.stop_training = True
+
+    return TimeLimit()
+
+
 def _accelerator() -> str:
     import keras
 
@@ -207,6 +231,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
                                         save_best_only=True, save_weights_only=True),
         keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
     ]
+    if config.max_minutes:
+        callbacks.append(_time_limit(config.max_minutes))
     started = time.time()
     history = model.fit(
         _to_inputs(train_x), keras.utils.to_categorical(train_y, len(EMOTIONS)),
@@ -237,6 +263,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
                               "test": "PrivateTest_* (3,589)"}},
         "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "hardware": accelerator, "minutes": round(minutes, 1), "config": asdict(config),
+                     "epochs_run": len(val_accuracy),
                      "best_epoch": int(np.argmax(val_accuracy)) + 1 if val_accuracy else None,
                      "best_val_accuracy_keras": round(float(max(val_accuracy)), 4) if val_accuracy else None,
                      "class_weights": "inverse square-root frequency", "augmentation": "flip, rotation 0.03 turn, "
