@@ -41,16 +41,17 @@ FER2013_TERMS = {
 class FaceTrainingConfig:
     """Hyper-parameters of a training run; all of them go into the model card."""
 
-    epochs: int = 30
+    epochs: int = 50
     batch_size: int = 64
     learning_rate: float = 0.02
-    weight_decay: float = 5e-4
+    weight_decay: float = 5e-3  # decoupled; about the classic L2 of 5e-4 under momentum 0.9
     label_smoothing: float = 0.1
     warmup_epochs: int = 2
     widths: tuple[int, ...] = (64, 128, 256, 512)
     dense_units: int = 256
     dropout: float = 0.5
     seed: int = 2013
+    precision: str = "auto"  # "float32", "bfloat16" (mixed), or "auto": bfloat16 where the hardware has it
     limit: int | None = None  # use only N images of each split (smoke tests)
     max_minutes: float | None = None  # stop after the epoch that would otherwise overrun this budget
 
@@ -109,36 +110,24 @@ def build_classifier(config: FaceTrainingConfig):
     import keras
     from keras import layers
 
+    from emotion_core.training.layers import FusedBatchNorm
+
     inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
     x = inputs
     for stage, width in enumerate(config.widths):
         for _ in range(2):
             x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
+            x = FusedBatchNorm()(x)
             x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
         x = layers.SpatialDropout2D(0.1 * (stage + 1) / len(config.widths))(x)
     x = layers.Flatten()(x)
     x = layers.Dense(config.dense_units, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = FusedBatchNorm()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
     return keras.Model(inputs, outputs, name="face_expression")
-
-
-def build_augmenter(seed: int):
-    """Random mirror, small rotation/shift/zoom and erasing, applied on the fly to training batches only."""
-    import keras
-    from keras import layers
-
-    return keras.Sequential([
-        layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(0.03, fill_mode="reflect", seed=seed + 1),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2),
-        layers.RandomZoom((-0.1, 0.1), fill_mode="reflect", seed=seed + 3),
-        layers.RandomErasing(factor=0.5, scale=(0.02, 0.15), value_range=(0, 1), seed=seed + 4),
-    ], name="augment")
 
 
 def class_weights(targets: np.ndarray) -> dict[int, float]:
@@ -172,6 +161,21 @@ def _time_limit(minutes: float):
     return TimeLimit()
 
 
+def _use_bfloat16(precision: str) -> bool:
+    """Mixed bfloat16 where the chip computes it natively (CUDA, or x86 with AVX512-BF16/AMX), else float32."""
+    if precision != "auto":
+        return precision == "bfloat16"
+    import torch
+
+    if torch.cuda.is_available():
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def _accelerator() -> str:
     import keras
 
@@ -198,6 +202,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     import keras
 
     from emotion_core.detection import load_detector
+    from emotion_core.training.augment import AugmentedFaces
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -210,8 +215,9 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     val_x, val_y = preprocess_split(data_dir, "PublicTest", detector=detector, cache_dir=cache_dir,
                                     limit=config.limit)
 
-    classifier = build_classifier(config)
-    model = keras.Sequential([keras.Input((FACE_SIZE, FACE_SIZE, 1)), build_augmenter(config.seed), classifier])
+    bfloat16 = _use_bfloat16(config.precision)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    model = build_classifier(config)
     steps = int(np.ceil(len(train_x) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate * 0.1, warmup_target=config.learning_rate,
@@ -223,6 +229,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
+    batches = AugmentedFaces(train_x, train_y, class_weights=class_weights(train_y), batch_size=config.batch_size,
+                             seed=config.seed, num_classes=len(EMOTIONS))
     best_weights = out_dir / "best.weights.h5"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
@@ -234,49 +242,65 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     if config.max_minutes:
         callbacks.append(_time_limit(config.max_minutes))
     started = time.time()
-    history = model.fit(
-        _to_inputs(train_x), keras.utils.to_categorical(train_y, len(EMOTIONS)),
-        validation_data=(_to_inputs(val_x), keras.utils.to_categorical(val_y, len(EMOTIONS))),
-        epochs=config.epochs, batch_size=config.batch_size, class_weight=class_weights(train_y),
-        callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2,
+    model.fit(
+        batches, validation_data=(_to_inputs(val_x), keras.utils.to_categorical(val_y, len(EMOTIONS))),
+        validation_batch_size=256, epochs=config.epochs, callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,
     )
     minutes = (time.time() - started) / 60
     model.load_weights(str(best_weights))
-    val_accuracy = history.history.get("val_accuracy", [])
-
     model_path = out_dir / "face_expression.onnx"
-    export_classifier(classifier, model_path)
-    card = {
+    export_classifier(model, config, model_path)
+    training = {
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "hardware": accelerator,
+        "precision": "mixed bfloat16" if bfloat16 else "float32",
+        "minutes_this_session": round(minutes, 1),
+        "config": asdict(config),
+        **_selection_summary(out_dir / "history.csv"),
+        "class_weights": "inverse square-root frequency",
+        "augmentation": "mirror, rotation 10 deg, scale 10%, shift 10%, random erasing (p 0.5)",
+        "optimizer": "SGD with Nesterov momentum, cosine decay with warm-up, EMA of weights (0.999)",
+    }
+    (out_dir / "training.json").write_text(json.dumps(training, indent=2))
+    shutil.rmtree(out_dir / "backup", ignore_errors=True)
+    return {
         "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%d}",
         "task": "facial expression recognition",
         "modality": "face",
         "file": model_path.name,
         "labels": list(EMOTIONS),
         "architecture": f"VGG-style CNN, stages {list(config.widths)} (2 conv each), dense {config.dense_units}, "
-                        f"{classifier.count_params():,} parameters",
+                        f"{model.count_params():,} parameters",
         "input": {"shape": [FACE_SIZE, FACE_SIZE, 1], "dtype": "float32", "range": [0, 1],
                   "preprocessing": "BlazeFace detection, FER-2013 framing, eyes levelled, grey, histogram "
                                    "equalisation, 48x48 (emotion_core.alignment)"},
         "inference": {"runtime": "onnxruntime", "flip_average": True},
-        "dataset": {**FER2013_TERMS,
-                    "split": {"train": "Training_* (28,709)", "selection": "PublicTest_* (3,589)",
-                              "test": "PrivateTest_* (3,589)"}},
-        "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "hardware": accelerator, "minutes": round(minutes, 1), "config": asdict(config),
-                     "epochs_run": len(val_accuracy),
-                     "best_epoch": int(np.argmax(val_accuracy)) + 1 if val_accuracy else None,
-                     "best_val_accuracy_keras": round(float(max(val_accuracy)), 4) if val_accuracy else None,
-                     "class_weights": "inverse square-root frequency", "augmentation": "flip, rotation 0.03 turn, "
-                     "shift 10%, zoom 10%, random erasing", "optimizer": "SGD Nesterov, cosine decay with warm-up, "
-                     "weight EMA", "label_smoothing": config.label_smoothing},
+        "dataset": {**FER2013_TERMS, "split": {"train": "Training_* (28,709)", "selection": "PublicTest_* (3,589)",
+                                               "test": "PrivateTest_* (3,589)"}},
+        "training": training,
         "metrics": {},
     }
-    (out_dir / "training.json").write_text(json.dumps(card["training"], indent=2))
-    shutil.rmtree(out_dir / "backup", ignore_errors=True)
-    return card
 
 
-def export_classifier(classifier, path: Path) -> None:
-    """Export the classifier (without the augmentation layers) to ONNX."""
-    classifier(np.zeros((1, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32))
-    classifier.export(str(path), format="onnx", verbose=False)
+def _selection_summary(history_csv: Path) -> dict[str, Any]:
+    """Epochs run and the epoch kept (best PublicTest accuracy), read from the whole run's log."""
+    import csv
+
+    with history_csv.open() as f:
+        accuracies = [float(row["val_accuracy"]) for row in csv.DictReader(f)]
+    best = int(np.argmax(accuracies))
+    return {"epochs_run": len(accuracies), "best_epoch": best + 1,
+            "best_epoch_val_accuracy_keras": round(accuracies[best], 4)}
+
+
+def export_classifier(model, config: FaceTrainingConfig, path: Path) -> None:
+    """Export the classifier to ONNX in float32, whatever precision it was trained in."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    inference = build_classifier(config)
+    inference.set_weights(model.get_weights())
+    inference(np.zeros((1, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32))
+    inference.export(str(path), format="onnx", verbose=False)
