@@ -54,7 +54,7 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
             width, height = img.size
             if width * height > max_pixels:
                 raise InvalidInputError(
-                    f"{name}: {width}x{height} pixels is more than the {max_pixels:,} this app decodes; "
+                    f"{name}: {width}x{height} pixels is more than the {max_pixels:,} pixels this app decodes; "
                     "resize the image first."
                 )
             img.load()
@@ -65,7 +65,10 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
             f"{name}: expected {_EXPECTED}, got {len(data):,} bytes that are not an image."
         ) from None
     except Image.DecompressionBombError:
-        raise InvalidInputError(f"{name}: the image claims more pixels than this app decodes.") from None
+        raise InvalidInputError(
+            f"{name}: the image claims far more than the {max_pixels:,} pixels this app decodes; "
+            "resize the image first."
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidInputError):
             raise

@@ -1,0 +1,38 @@
+import pytest
+
+from emotion_core.errors import InvalidInputError
+from emotion_core.labels import DATASET_LABELS, EMOJI, EMOTIONS, UnknownLabelError, label_index, to_canonical
+
+
+class TestCanonicalLabels:
+    def test_order_and_emoji(self):
+        assert EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+        assert set(EMOJI) == set(EMOTIONS)
+        assert label_index("neutral") == 6
+
+    @pytest.mark.parametrize("raw, canonical", [
+        ("anger", "angry"), ("Angry", "angry"), ("happiness", "happy"), ("sadness", "sad"), ("fearful", "fear"),
+        ("scared", "fear"), ("surprised", "surprise"), ("disgusted", "disgust"), (" neutral ", "neutral"),
+    ])
+    def test_synonyms(self, raw, canonical):
+        assert to_canonical(raw) == canonical
+
+    def test_fer2013_table_is_identity(self):
+        assert all(to_canonical(label, dataset="fer2013") == label for label in EMOTIONS)
+        assert "fer2013" in DATASET_LABELS
+
+
+class TestUnknownLabels:
+    def test_contempt_is_reported_not_merged(self):
+        with pytest.raises(UnknownLabelError, match="contempt") as info:
+            to_canonical("contempt")
+        assert info.value.label == "contempt"
+        assert isinstance(info.value, InvalidInputError)
+
+    def test_synonym_outside_the_data_set_table_is_unknown(self):
+        with pytest.raises(UnknownLabelError, match="fer2013"):
+            to_canonical("happiness", dataset="fer2013")
+
+    def test_unknown_dataset(self):
+        with pytest.raises(InvalidInputError, match="dataset"):
+            to_canonical("happy", dataset="no-such-set")
