@@ -1,0 +1,48 @@
+import pytest
+
+from emotion_core.errors import InvalidInputError
+from emotion_core.evaluation import classification_report, evaluate_items
+from emotion_core.result import EmotionResult
+
+
+class TestClassificationReport:
+    def test_hand_computed_example(self):
+        y_true = ["happy", "happy", "sad", "sad", "angry"]
+        y_pred = ["happy", "sad", "sad", "sad", "happy"]
+        report = classification_report(y_true, y_pred)
+        assert report["n"] == 5
+        assert report["accuracy"] == 0.6
+        # recall: happy 1/2, sad 2/2, angry 0/1 -> UAR 0.5
+        assert report["uar"] == 0.5
+        # precision: happy 1/2, sad 2/3, angry 0 -> F1 happy 0.5, sad 0.8, angry 0 -> macro 0.4333
+        assert report["per_class"]["sad"] == {"precision": 0.6667, "recall": 1.0, "f1": 0.8, "support": 2}
+        assert report["macro_f1"] == pytest.approx(0.4333, abs=1e-4)
+        labels = report["confusion"]["labels"]
+        matrix = report["confusion"]["matrix"]
+        assert matrix[labels.index("happy")][labels.index("sad")] == 1
+        assert sum(map(sum, matrix)) == 5
+
+    def test_absent_classes_do_not_count_in_macro_averages(self):
+        report = classification_report(["happy", "sad"], ["happy", "sad"])
+        assert set(report["per_class"]) == {"happy", "sad"}
+        assert report["macro_f1"] == 1.0 and report["uar"] == 1.0
+
+    def test_lengths_must_match(self):
+        with pytest.raises(ValueError):
+            classification_report(["happy"], [])
+
+
+def test_evaluate_items_reports_what_it_skips():
+    def predict(item):
+        if item == "broken":
+            raise InvalidInputError("broken: damaged")
+        if item == "empty":
+            return None
+        return EmotionResult.from_probabilities([0, 0, 0, 1, 0, 0, 0], modality="face", model_id="stub")
+
+    report = evaluate_items(["a", "broken", "empty", "b"], ["happy", "happy", "sad", "sad"], predict)
+    assert report["n"] == 2 and report["accuracy"] == 0.5
+    assert report["skipped"] == [{"path": "broken", "reason": "broken: damaged"},
+                                 {"path": "empty", "reason": "no face found"}]
+    assert report["ms_per_item"] >= 0
+    assert set(report) >= {"n", "accuracy", "macro_f1", "uar", "per_class", "confusion", "ms_per_item", "skipped"}

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from emotion_core.labels import EMOTIONS
+from emotion_core.overlay import COLOURS_BGR, annotate, colour_hex, draw_emoji
+from emotion_core.result import EmotionResult
+
+
+def face_result(label: str, box=(100, 120, 80, 80)) -> EmotionResult:
+    probs = [0.9 if name == label else 0.1 / 6 for name in EMOTIONS]
+    return EmotionResult.from_probabilities(probs, modality="face", model_id="stub", box=box)
+
+
+def test_annotate_draws_on_a_copy():
+    image = np.full((300, 300, 3), 255, np.uint8)
+    out = annotate(image, [face_result("happy")])
+    assert (image == 255).all()  # the input is untouched
+    x, y, w, h = 100, 120, 80, 80
+    edge = out[y + h // 2, x - 1:x + 2].astype(int)  # the box's left edge, drawn anti-aliased
+    assert np.abs(edge - COLOURS_BGR["happy"]).sum(axis=1).min() < 60
+    assert (out[y - 25:y, x:x + 60] != 255).any()  # the label banner above the box
+
+
+def test_results_without_a_box_are_ignored():
+    image = np.zeros((50, 50, 3), np.uint8)
+    text_result = EmotionResult.from_probabilities([1, 0, 0, 0, 0, 0, 0], modality="text", model_id="stub")
+    assert np.array_equal(annotate(image, [text_result]), image)
+
+
+@pytest.mark.parametrize("label", EMOTIONS)
+def test_each_emoji_is_drawn_and_differs_from_neutral(label):
+    def drawn(name):
+        canvas = np.zeros((60, 60, 3), np.uint8)
+        draw_emoji(canvas, (30, 30), 25, name)
+        return canvas
+
+    canvas = drawn(label)
+    assert (canvas != 0).any()
+    if label != "neutral":
+        assert not np.array_equal(canvas, drawn("neutral"))
+
+
+def test_colour_hex_is_rgb():
+    assert colour_hex("angry") == "#dc2828"

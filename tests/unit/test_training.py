@@ -1,0 +1,76 @@
+"""Training building blocks (Keras on the torch backend): fused batch norm, augmentation, ONNX export."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from emotion_core.training.augment import AugmentedFaces  # noqa: E402
+from emotion_core.training.face import FaceTrainingConfig, build_classifier, class_weights, export_classifier  # noqa: E402
+from emotion_core.training.layers import FusedBatchNorm  # noqa: E402
+
+TINY = FaceTrainingConfig(widths=(8, 16), dense_units=8)
+
+
+class TestFusedBatchNorm:
+    @pytest.mark.parametrize("shape", [(6, 5, 5, 3), (6, 3)])
+    def test_matches_keras_batch_normalization(self, shape):
+        x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
+        fused, plain = FusedBatchNorm(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+        fused.build(shape), plain.build(shape)
+        for _ in range(2):  # training: normalise with the batch statistics, update the moving averages
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(fused(x, training=True)),
+                                       keras.ops.convert_to_numpy(plain(x, training=True)), atol=1e-5)
+        np.testing.assert_allclose(fused.moving_mean.numpy(), plain.moving_mean.numpy(), atol=1e-5)
+        # torch averages the unbiased batch variance, Keras the biased one: they differ by n / (n - 1)
+        n = int(np.prod(shape[:-1]))
+        assert fused.moving_variance.numpy() == pytest.approx(plain.moving_variance.numpy(), rel=1.5 / (n - 1))
+        plain.moving_variance.assign(fused.moving_variance.numpy())
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(fused(x, training=False)),
+                                   keras.ops.convert_to_numpy(plain(x, training=False)), atol=1e-5)
+
+
+class TestAugmentedFaces:
+    def make(self, seed=1):
+        faces = np.random.default_rng(0).integers(0, 256, (10, 48, 48), dtype=np.uint8)
+        targets = np.array([0, 1, 2, 3, 4, 5, 6, 3, 3, 3])
+        return AugmentedFaces(faces, targets, class_weights=class_weights(targets), batch_size=4, seed=seed,
+                              num_classes=7)
+
+    def test_batches(self):
+        data = self.make()
+        assert len(data) == 3
+        x, y, w = data[0]
+        assert x.shape == (4, 48, 48, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+        assert y.shape == (4, 7) and (y.sum(axis=1) == 1).all()
+        assert w.shape == (4,)
+        assert data[2][0].shape[0] == 2  # the last batch holds the remainder
+
+    def test_reproducible_and_varied(self):
+        a, b, c = self.make(seed=1), self.make(seed=1), self.make(seed=2)
+        assert np.array_equal(a[0][0], b[0][0])
+        assert not np.array_equal(a[0][0], c[0][0])
+        first = a[0][0]
+        a.on_epoch_end()
+        assert not np.array_equal(first, a[0][0])  # a new epoch shuffles and augments anew
+
+
+def test_class_weights_lift_rare_classes():
+    weights = class_weights(np.array([3] * 90 + [1] * 10))
+    assert weights[1] > weights[3]
+    assert weights[0] == 0.0  # absent classes get no weight
+    assert np.mean([weights[1], weights[3]]) == pytest.approx(1.0)
+
+
+def test_exported_onnx_matches_keras(tmp_path):
+    import onnxruntime as ort
+
+    model = build_classifier(TINY)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x = np.random.default_rng(0).random((16, 48, 48, 1)).astype("float32")
+    model.fit(x, np.eye(7)[np.arange(16) % 7], epochs=1, verbose=0)  # move the batch-norm statistics
+    export_classifier(model, TINY, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    onnx_probs = session.run(None, {session.get_inputs()[0].name: x[:5]})[0]
+    np.testing.assert_allclose(onnx_probs, model.predict(x[:5], verbose=0), atol=1e-5)
+    assert onnx_probs.shape == (5, 7)
