@@ -179,10 +179,11 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, *, cascade=None, max_side: int = 640, min_face: int = 24):
+    def __init__(self, *, cascade=None, max_side: int = 640, min_face: int = 24, equalize: bool = True):
         self.cascade = cascade
         self.max_side = max_side
         self.min_face = min_face
+        self.equalize = equalize
         self._lock = threading.Lock()
 
     @classmethod
@@ -205,7 +206,8 @@ class HaarDetector:
         gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         if factor < 1.0:
             gray = cv2.resize(gray, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
-        gray = cv2.equalizeHist(gray)
+        if self.equalize:
+            gray = cv2.equalizeHist(gray)
         with self._lock:
             found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                                   minSize=(self.min_face, self.min_face))

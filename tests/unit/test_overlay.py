@@ -15,7 +15,7 @@ def test_annotate_draws_on_a_copy():
     image = np.full((300, 300, 3), 255, np.uint8)
     out = annotate(image, [face_result("happy")])
     assert (image == 255).all()  # the input is untouched
-    x, y, w, h = 100, 120, 80, 80
+    x, y, h = 100, 120, 80
     edge = out[y + h // 2, x - 1:x + 2].astype(int)  # the box's left edge, drawn anti-aliased
     assert np.abs(edge - COLOURS_BGR["happy"]).sum(axis=1).min() < 60
     assert (out[y - 25:y, x:x + 60] != 255).any()  # the label banner above the box

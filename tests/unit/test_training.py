@@ -41,7 +41,7 @@ class TestAugmentedFaces:
         data = self.make()
         assert len(data) == 3
         x, y, w = data[0]
-        assert x.shape == (4, 48, 48, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+        assert x.shape == (4, 48, 48, 1) and x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
         assert y.shape == (4, 7) and (y.sum(axis=1) == 1).all()
         assert w.shape == (4,)
         assert data[2][0].shape[0] == 2  # the last batch holds the remainder

