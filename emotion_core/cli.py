@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,20 @@ def _face_predictor(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.errors import InvalidInputError
+    from emotion_core.media import IMAGE_TYPES
+    from emotion_core.video import VIDEO_TYPES
+
+    kind = args.path.suffix.lower().lstrip(".")
+    if kind in IMAGE_TYPES:
+        return _analyze_image(args, settings)
+    if kind in VIDEO_TYPES:
+        return _analyze_video(args, settings)
+    raise InvalidInputError(f"{args.path}: expected an image ({', '.join(IMAGE_TYPES)}) or a video "
+                            f"({', '.join(VIDEO_TYPES)}), got a .{kind or '(no extension)'} file.")
+
+
+def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.analysis import analyze_image
     from emotion_core.errors import InvalidInputError
 
@@ -56,11 +71,43 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
                              max_pixels=settings.max_image_pixels)
     if args.json:
         _write_json(analysis.to_dict(), "-")
+    elif args.csv:
+        _write_csv([{"source": str(args.path), **face.to_row()} for face in analysis.faces])
     else:
         print(f"{args.path}: {len(analysis.faces)} face(s)")
         for i, face in enumerate(analysis.faces, 1):
             print(f"  face {i} at {face.box}: {face.label} ({face.confidence:.0%})")
     return 0
+
+
+def _analyze_video(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.video import analyze_video
+
+    analysis = analyze_video(args.path, _face_predictor(args, settings), name=str(args.path), stride=args.stride,
+                             detect_every=args.detect_every, smoothing=args.smoothing,
+                             annotate=args.annotated is not None, max_bytes=settings.max_upload_bytes)
+    if args.annotated is not None and analysis.annotated_mp4:
+        args.annotated.write_bytes(analysis.annotated_mp4)
+        print(f"wrote {args.annotated}", file=sys.stderr)
+    for warning in analysis.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        _write_json(analysis.to_dict(), "-")
+    elif args.csv:
+        _write_csv(analysis.rows)
+    else:
+        print(f"{args.path}: {analysis.frames_analysed} of {analysis.frames_read} frames analysed at "
+              f"{analysis.fps:.1f} frames/s")
+        for track in analysis.track_summary().to_dict(orient="records"):
+            print(f"  face track {track['track_id']}: {track['first_s']:.1f}-{track['last_s']:.1f} s, "
+                  f"mostly {track['dominant']}")
+    return 0
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    from emotion_core.stream import rows_table
+
+    rows_table(rows).to_csv(sys.stdout, index=False)
 
 
 def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
@@ -129,9 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--detector", choices=("blazeface", "blazeface-short", "haar"),
                        help="face detector (default: blazeface)")
 
-    analyze = sub.add_parser("analyze", help="analyse a photo and print one result per face")
-    analyze.add_argument("path", type=Path)
-    analyze.add_argument("--json", action="store_true", help="print the results as JSON")
+    analyze = sub.add_parser("analyze", help="analyse a photo or a video and print one result per face")
+    analyze.add_argument("path", type=Path, help="an image (jpg, png, webp, bmp) or a video (mp4, avi, mov, mkv, "
+                                                 "webm)")
+    output = analyze.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the results as JSON")
+    output.add_argument("--csv", action="store_true", help="print one CSV row per face (per frame for videos)")
+    analyze.add_argument("--stride", type=int, default=1, help="video: analyse every n-th frame (default 1)")
+    analyze.add_argument("--detect-every", type=int, default=1,
+                         help="video: run the face detector every n-th analysed frame, track in between")
+    analyze.add_argument("--smoothing", type=float, default=0.6,
+                         help="video: weight of the past in each face's moving average (0: none)")
+    analyze.add_argument("--annotated", type=Path, help="video: also write the annotated video (H.264 MP4) here")
     model_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
 
@@ -182,3 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmotionLensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `head`) closed the pipe: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

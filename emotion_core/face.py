@@ -93,19 +93,23 @@ class FacePredictor:
         image_bgr = check_image(image_bgr)
         start = time.perf_counter()
         detections = self.detector.detect(image_bgr)
-        if not detections:
-            return []
-        gray = to_gray(image_bgr)
-        faces = np.stack([prepare_detected_face(gray, d, self.detector.name) for d in detections])
-        probs = self.classify(faces)
+        probs = self.classify_detections(image_bgr, detections)
         elapsed_ms = (time.perf_counter() - start) * 1000
-        return [
-            EmotionResult.from_probabilities(
-                p, modality="face", model_id=self.model_id, latency_ms=elapsed_ms, box=d.box,
-                landmarks=d.landmarks, detector_score=d.score,
-            )
-            for d, p in zip(detections, probs)
-        ]
+        return [self.result(p, d, latency_ms=elapsed_ms) for d, p in zip(detections, probs)]
+
+    def classify_detections(self, image_bgr: np.ndarray, detections: list[FaceDetection]) -> np.ndarray:
+        """Probabilities ``(N, 7)`` for faces already located in ``image_bgr`` (e.g. by a tracker)."""
+        if not detections:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+        gray = to_gray(image_bgr)
+        return self.classify(np.stack([prepare_detected_face(gray, d, self.detector.name) for d in detections]))
+
+    def result(self, probs: np.ndarray, detection: FaceDetection, **fields) -> EmotionResult:
+        """An :class:`EmotionResult` for one located face."""
+        return EmotionResult.from_probabilities(
+            probs, modality="face", model_id=self.model_id, box=detection.box, landmarks=detection.landmarks,
+            detector_score=detection.score, **fields,
+        )
 
     def predict_crop(self, image_bgr: np.ndarray) -> EmotionResult:
         """Result for an image that is itself a face crop (as in FER-2013): no search, only the eyes levelled."""

@@ -115,6 +115,7 @@ class EmotionResult:
             row["detector_score"] = self.detector_score
         if self.span is not None:
             row["start_s"], row["end_s"] = self.span
+        row.update({k: v for k, v in self.extra.items() if isinstance(v, (str, int, float, bool))})
         return row
 
     @classmethod

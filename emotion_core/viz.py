@@ -63,3 +63,52 @@ def per_class_bars(per_class: Mapping[str, Mapping[str, float]], *, metric: str 
     fig.update_layout(title=title or None, yaxis={"range": [0, 1], "title": metric}, height=300,
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
     return fig
+
+
+def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -> Any:
+    """Smoothed probabilities over time (one line per emotion) above a band of the dominant emotion.
+
+    ``table`` holds frame rows (``time_s``, ``label``, ``p_*``; see :func:`emotion_core.stream.rows_table`).
+    With several faces, the first track (lowest id) in each frame is shown. ``window_s`` keeps only the last
+    seconds, for a live view.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.82, 0.18], vertical_spacing=0.04)
+    if len(table):
+        rows = table.sort_values(["time_s", "track_id"], na_position="last").drop_duplicates("time_s")
+        if window_s is not None:
+            rows = rows[rows["time_s"] >= rows["time_s"].max() - window_s]
+        faces = rows[rows["label"] != "no face"]
+        for label in EMOTIONS:
+            fig.add_trace(go.Scatter(x=faces["time_s"], y=faces[f"p_{label}"], name=f"{EMOJI[label]} {label}",
+                                     mode="lines", line={"color": colour_hex(label), "width": 2},
+                                     hovertemplate=f"{label}: %{{y:.0%}} at %{{x:.2f}} s<extra></extra>"),
+                          row=1, col=1)
+        step = float(rows["time_s"].diff().median()) if len(rows) > 1 else 0.04
+        colours = [colour_hex(label) if label in EMOTIONS else "#eeeeee" for label in rows["label"]]
+        fig.add_trace(go.Bar(x=rows["time_s"], y=[1] * len(rows), width=step, marker_color=colours,
+                             marker_line_width=0, customdata=rows["label"], showlegend=False,
+                             hovertemplate="%{customdata} at %{x:.2f} s<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", title="probability", row=1, col=1)
+    fig.update_yaxes(visible=False, row=2, col=1)
+    fig.update_xaxes(title="time (s)", row=2, col=1)
+    fig.update_layout(title=title or None, height=380, bargap=0, legend={"orientation": "h", "y": 1.12},
+                      margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 10})
+    return fig
+
+
+def share_bars(shares: Mapping[str, float], *, title: str = "") -> Any:
+    """Bars of the share of time per emotion (and without a face)."""
+    import plotly.graph_objects as go
+
+    labels = list(shares)
+    fig = go.Figure(go.Bar(
+        x=[f"{EMOJI.get(label, '')} {label}".strip() for label in labels], y=[shares[label] for label in labels],
+        marker_color=[colour_hex(label) if label in EMOTIONS else "#bbbbbb" for label in labels],
+        text=[f"{shares[label]:.0%}" for label in labels], textposition="auto",
+    ))
+    fig.update_layout(title=title or None, yaxis={"range": [0, 1], "tickformat": ".0%"}, height=300,
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    return fig

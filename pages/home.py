@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from app_support.resources import model_cards
+
 st.title("🎭 Emotion Lens")
 st.markdown(
     "Emotion Lens estimates which of seven basic emotions — **angry, disgust, fear, happy, sad, surprise, "
@@ -17,10 +19,18 @@ with col_models:
     st.page_link("pages/models.py", label="How good are the models?", icon="📊")
     st.caption("Each model's accuracy on held-out data, per class, with its confusion matrix.")
 
+face_test = next((card["metrics"].get("PrivateTest") for card in model_cards() if card.get("modality") == "face"
+                  and card.get("task") != "face detection"), None)
+if face_test:
+    weakest = sorted(face_test["per_class"], key=lambda label: face_test["per_class"][label]["recall"])[:2]
+    accuracy = (f"The face model is right on {face_test['accuracy']:.0%} of the FER-2013 test faces it never saw, "
+                f"and finds *{weakest[0]}* and *{weakest[1]}* hardest (see *Models*).")
+else:
+    accuracy = "The face model has not been evaluated yet (see *Models*)."
+
 st.subheader("Read this before you rely on a result")
 st.warning(
-    "- **A result is a probability, not a fact.** The face model is right on about seven in ten test faces "
-    "and confuses fear, sadness and anger most often (see *Models*).\n"
+    f"- **A result is a probability, not a fact.** {accuracy}\n"
     "- **A face is not a feeling.** Expressions can be posed, hidden or culturally different; the model sees "
     "only the pixels.\n"
     "- **Make no decision about a person with it** — hiring, grading, diagnosis, policing, credit.\n"
