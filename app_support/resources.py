@@ -25,3 +25,13 @@ def face_predictor(detector: str) -> FacePredictor:
 @st.cache_data
 def model_cards() -> list[dict]:
     return list_cards(settings().models_dir)
+
+
+def live_predictor(detector: str) -> FacePredictor:
+    """A predictor for one webcam stream: the shared classifier with a detector of its own.
+
+    OpenCV's Haar cascade is not safe to call from two threads, so every stream gets its own detector.
+    """
+    shared = face_predictor(detector)
+    return FacePredictor(session=shared.session, detector=load_detector(detector, models_dir=settings().models_dir),
+                         model_id=shared.model_id, flip_average=shared.flip_average)

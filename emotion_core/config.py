@@ -6,10 +6,13 @@ Settings are always passed explicitly; nothing in the core reads the environment
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+from emotion_core.errors import InvalidInputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +39,10 @@ class Settings:
         Largest file accepted from an upload.
     max_image_pixels : int
         Largest image (width x height) decoded; bigger ones are refused before decoding.
+    ice_servers : str
+        JSON list of WebRTC ICE servers for the live page, e.g.
+        ``[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]``. Empty by default:
+        on one machine or a LAN the browser and the server connect directly, and no STUN server is contacted.
     """
 
     models_dir: Path = PROJECT_ROOT / "models"
@@ -44,6 +51,7 @@ class Settings:
     face_detector: str = "blazeface"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
+    ice_servers: str = "[]"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,3 +67,21 @@ class Settings:
             default = getattr(cls, f.name)
             changes[f.name] = Path(raw).expanduser() if isinstance(default, Path) else type(default)(raw)
         return replace(cls(), **changes)
+
+    def rtc_configuration(self) -> dict[str, list[dict]]:
+        """The WebRTC configuration for the live page, from :attr:`ice_servers`.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``EMOTION_LENS_ICE_SERVERS`` is not a JSON list of objects with ``urls``.
+        """
+        try:
+            servers = json.loads(self.ice_servers)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"EMOTION_LENS_ICE_SERVERS: expected a JSON list, got invalid JSON ({exc})."
+            ) from None
+        if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
+            raise InvalidInputError("EMOTION_LENS_ICE_SERVERS: expected a JSON list of objects with \"urls\".")
+        return {"iceServers": servers}

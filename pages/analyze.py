@@ -1,58 +1,14 @@
 """Analyze: upload or capture media and see what each model says about it."""
 
-import json
-
 import streamlit as st
 
-from app_support.resources import face_predictor, settings
-from emotion_core.analysis import analyze_image
-from emotion_core.detection import available_detectors
-from emotion_core.errors import EmotionLensError
-from emotion_core.labels import EMOJI
-from emotion_core.media import IMAGE_TYPES, encode_png
-from emotion_core.viz import probability_bars
+from app_support import image_tab, video_tab
 
 st.title("🔍 Analyze")
 st.caption("Everything runs on this computer; uploads are analysed in memory and not stored.")
 
-(image_tab,) = st.tabs(["🖼️ Image"])
-
-with image_tab:
-    source = st.radio("Photo from", ["Upload a file", "Camera"], horizontal=True, key="analyze_image_source")
-    if source == "Upload a file":
-        upload = st.file_uploader("Photo with one or more faces", type=list(IMAGE_TYPES), key="analyze_image_upload")
-    else:
-        upload = st.camera_input("Take a photo", key="analyze_image_camera")
-    detector = st.selectbox(
-        "Face detector", available_detectors(), key="analyze_image_detector",
-        help="blazeface: fast and accurate, finds faces up to a few metres away. blazeface-short: tuned for "
-             "faces close to a webcam. haar: OpenCV's classic cascade, as the seed papers used.",
-    )
-
-    if upload is not None:
-        try:
-            analysis = analyze_image(upload.getvalue(), face_predictor(detector), source=upload.name,
-                                     max_pixels=settings().max_image_pixels)
-        except EmotionLensError as exc:
-            st.error(str(exc))
-            st.stop()
-
-        faces = analysis.faces
-        picture, details = st.columns([3, 2])
-        with picture:
-            st.image(analysis.annotated, channels="BGR", width="stretch")
-            download_png, download_json = st.columns(2)
-            download_png.download_button("Download annotated image", encode_png(analysis.annotated),
-                                         file_name="emotion-lens-annotated.png", mime="image/png")
-            download_json.download_button("Download JSON", json.dumps(analysis.to_dict(), indent=2),
-                                          file_name="emotion-lens-faces.json", mime="application/json")
-        with details:
-            if not faces:
-                st.warning("No face found in this image. Try a photo where the face is frontal, lit and at "
-                           "least about 40 pixels wide, or another detector.")
-            else:
-                st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found, left to right.")
-            for number, face in enumerate(sorted(faces, key=lambda f: f.box[0]), start=1):
-                st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {face.confidence:.0%} "
-                            f"confident")
-                st.plotly_chart(probability_bars(face.scores), key=f"analyze_image_bars_{number}")
+image, video = st.tabs(["🖼️ Image", "🎬 Video"])
+with image:
+    image_tab.render()
+with video:
+    video_tab.render()

@@ -1,0 +1,54 @@
+"""The Analyze page's Image tab: every face in a photo, boxed, labelled and explained."""
+
+import json
+
+import streamlit as st
+
+from app_support.resources import face_predictor, settings
+from emotion_core.analysis import analyze_image
+from emotion_core.detection import available_detectors
+from emotion_core.errors import EmotionLensError
+from emotion_core.labels import EMOJI
+from emotion_core.media import IMAGE_TYPES, encode_png
+from emotion_core.viz import probability_bars
+
+
+def render() -> None:
+    source = st.radio("Photo from", ["Upload a file", "Camera"], horizontal=True, key="analyze_image_source")
+    if source == "Upload a file":
+        upload = st.file_uploader("Photo with one or more faces", type=list(IMAGE_TYPES), key="analyze_image_upload")
+    else:
+        upload = st.camera_input("Take a photo", key="analyze_image_camera")
+    detector = st.selectbox(
+        "Face detector", available_detectors(), key="analyze_image_detector",
+        help="blazeface: fast and accurate, finds faces up to a few metres away. blazeface-short: tuned for "
+             "faces close to a webcam. haar: OpenCV's classic cascade, as the seed papers used.",
+    )
+
+    if upload is None:
+        return
+    try:
+        analysis = analyze_image(upload.getvalue(), face_predictor(detector), source=upload.name,
+                                 max_pixels=settings().max_image_pixels)
+    except EmotionLensError as exc:
+        st.error(str(exc))
+        return
+    faces = analysis.faces
+    picture, details = st.columns([3, 2])
+    with picture:
+        st.image(analysis.annotated, channels="BGR", width="stretch")
+        download_png, download_json = st.columns(2)
+        download_png.download_button("Download annotated image", encode_png(analysis.annotated),
+                                     file_name="emotion-lens-annotated.png", mime="image/png")
+        download_json.download_button("Download JSON", json.dumps(analysis.to_dict(), indent=2),
+                                      file_name="emotion-lens-faces.json", mime="application/json")
+    with details:
+        if not faces:
+            st.warning("No face found in this image. Try a photo where the face is frontal, lit and at "
+                       "least about 40 pixels wide, or another detector.")
+        else:
+            st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found, left to right.")
+        for number, face in enumerate(sorted(faces, key=lambda f: f.box[0]), start=1):
+            st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {face.confidence:.0%} "
+                        f"confident")
+            st.plotly_chart(probability_bars(face.scores), key=f"analyze_image_bars_{number}")

@@ -1,0 +1,74 @@
+"""The Analyze page's Video tab: faces tracked through a video file, with a timeline and exports."""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from app_support.resources import face_predictor, settings
+from emotion_core.detection import available_detectors
+from emotion_core.errors import EmotionLensError
+from emotion_core.stream import emotion_shares
+from emotion_core.video import VIDEO_TYPES, analyze_video
+from emotion_core.viz import emotion_timeline, share_bars
+
+
+def render() -> None:
+    video = st.file_uploader("Video with faces", type=list(VIDEO_TYPES), key="analyze_video_upload")
+    with st.expander("Options"):
+        stride = st.number_input("Analyse every n-th frame", 1, 30, 1, key="analyze_video_stride",
+                                 help="1 analyses every frame; frames in between keep the last result.")
+        smoothing = st.slider("Smoothing", 0.0, 0.9, 0.6, 0.1, key="analyze_video_smoothing",
+                              help="Weight of the past in each face's moving average of probabilities.")
+        video_detector = st.selectbox("Face detector", available_detectors(), key="analyze_video_detector")
+    if video is not None and st.button("Analyse video", type="primary", key="analyze_video_start"):
+        st.session_state.pop("analyze_video_result", None)
+        st.session_state["analyze_video_running"] = video.name
+        bar = st.progress(0.0, text="Analysing…")
+        # Any click reruns the page, which interrupts the analysis at its next progress update.
+        st.button("Cancel", key="analyze_video_cancel")
+        try:
+            st.session_state["analyze_video_result"] = analyze_video(
+                video.getvalue(), face_predictor(video_detector), name=video.name, stride=int(stride),
+                smoothing=smoothing, max_bytes=settings().max_upload_bytes,
+                progress=lambda done: bar.progress(done, text=f"Analysing… {done:.0%}"),
+            )
+        except EmotionLensError as exc:
+            st.error(str(exc))
+        st.session_state.pop("analyze_video_running", None)  # not reached when a rerun interrupts
+        bar.empty()
+    elif st.session_state.pop("analyze_video_running", None):
+        st.info("The analysis was cancelled.")
+
+    result = st.session_state.get("analyze_video_result")
+    if result is None:
+        return
+    table = result.table()
+    tracks = result.track_summary()
+    for warning in result.warnings:
+        st.warning(warning)
+    frames, seconds, faces = st.columns(3)
+    frames.metric("Frames analysed", f"{result.frames_analysed:,} of {result.frames_read:,}")
+    seconds.metric("Duration", f"{result.frames_read / result.fps:.1f} s")
+    faces.metric("Face tracks", len(tracks))
+    clip, summary = st.columns([3, 2])
+    if result.annotated_mp4:
+        clip.video(result.annotated_mp4)
+    summary.plotly_chart(share_bars(emotion_shares(table), title="Share of time per emotion"),
+                         key="analyze_video_shares")
+    st.plotly_chart(emotion_timeline(table, title="Emotions over time (first face)"),
+                    key="analyze_video_timeline")
+    st.markdown("**Face tracks**")
+    st.dataframe(tracks.round(3), hide_index=True, width="stretch")
+    with st.expander("Every frame"):
+        st.dataframe(table, hide_index=True, width="stretch")
+    stem = Path(result.source).stem
+    csv_col, json_col, parquet_col, mp4_col = st.columns(4)
+    csv_col.download_button("CSV", table.to_csv(index=False), file_name=f"{stem}-emotions.csv", mime="text/csv")
+    json_col.download_button("JSON", json.dumps(result.to_dict(), indent=2, default=str),
+                             file_name=f"{stem}-emotions.json", mime="application/json")
+    parquet_col.download_button("Parquet", table.to_parquet(index=False), file_name=f"{stem}-emotions.parquet",
+                                mime="application/octet-stream")
+    if result.annotated_mp4:
+        mp4_col.download_button("Annotated video", result.annotated_mp4, file_name=f"{stem}-annotated.mp4",
+                                mime="video/mp4")
