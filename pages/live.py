@@ -11,6 +11,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from app_support.resources import live_predictor, settings
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.labels import EMOJI
 from emotion_core.live import LiveAnalyzer
 from emotion_core.stream import emotion_shares, rows_table, track_summary
 from emotion_core.viz import emotion_timeline, share_bars
@@ -61,6 +62,7 @@ with video_column:
     stats_line = st.empty()
 with chart_column:
     chart = st.empty()
+message = st.empty()  # one slot, so no stale text from the stopped state lingers while playing
 
 
 def collect() -> None:
@@ -73,13 +75,16 @@ if ctx.state.playing and not st.session_state.get("live_was_playing"):
 st.session_state["live_was_playing"] = ctx.state.playing
 
 if ctx.state.playing:
+    message.empty()
     # Runs until STOP: the component then reruns the script, which ends this loop.
     for tick in itertools.count():
         collect()
         stats = analyzer.stats()
-        stats_line.markdown(f"**{stats.fps:.1f} frames/s** · analysis {stats.latency_ms:.1f} ms a frame · "
-                            f"{stats.frames} frames, a face in {stats.frames_with_face}")
         rows = st.session_state["live_rows"]
+        latest = next((row for row in reversed(rows) if row["label"] != "no face"), None)
+        now = f" · now: {EMOJI[latest['label']]} {latest['label']} {latest['confidence']:.0%}" if latest else ""
+        stats_line.markdown(f"**{stats.fps:.1f} frames/s** · analysis {stats.latency_ms:.1f} ms a frame · "
+                            f"{stats.frames} frames, a face in {stats.frames_with_face}{now}")
         if rows:
             chart.plotly_chart(emotion_timeline(rows_table(rows), window_s=20, title="Last 20 seconds"),
                                key=f"live_timeline_{tick}")
@@ -88,7 +93,7 @@ else:
     collect()
     rows = st.session_state["live_rows"]
     if not rows:
-        st.info("Press START and allow the camera. The annotated video appears on the left and the emotions over "
+        message.info("Press START and allow the camera. The annotated video appears on the left and the emotions over "
                 "time on the right; a summary of the session follows when you press STOP.")
     else:
         table = rows_table(rows)
