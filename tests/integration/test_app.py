@@ -16,9 +16,10 @@ def app() -> AppTest:
     return at
 
 
-def analyze_upload(app: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+def analyze_upload(app: AppTest, name: str, data: bytes, mime: str = "image/png",
+                   key: str = "analyze_image_upload") -> AppTest:
     app.switch_page("pages/analyze.py").run()
-    app.get("file_uploader")[0].upload(name, data, mime)
+    app.file_uploader(key=key).upload(name, data, mime)
     return app.run()
 
 
@@ -72,3 +73,34 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert any("face" in h.value.lower() for h in at.header)
     assert [m.label for m in at.metric][:4] == ["Accuracy", "Macro-F1", "UAR", "Time per item"]
     assert len(at.get("plotly_chart")) >= 2
+
+
+def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
+    from tests.integration.test_video import encode_clip
+
+    clip = encode_clip([astronaut_bgr] * 6)
+    at = analyze_upload(app, "clip.mp4", clip, "video/mp4", key="analyze_video_upload")
+    at.button(key="analyze_video_start").click().run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric][:3] == ["6 of 6", "0.2 s", "1"]
+    assert len(at.get("plotly_chart")) == 2
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["CSV", "JSON", "Parquet", "Annotated video"]
+
+
+def test_video_tab_rejects_a_broken_file(app):
+    at = analyze_upload(app, "broken.mp4", b"\x00 not a video" * 100, "video/mp4", key="analyze_video_upload")
+    at.button(key="analyze_video_start").click().run()
+    assert not at.exception
+    assert "not a video this app can read" in at.error[0].value
+
+
+def test_live_page_renders_stopped(app, monkeypatch):
+    """streamlit-webrtc needs a browser session; without one it renders stopped, which is what we check."""
+    import streamlit_webrtc.component
+
+    monkeypatch.setattr(streamlit_webrtc.component, "get_this_session_info", lambda: None)
+    at = app.switch_page("pages/live.py").run()
+    assert not at.exception
+    assert "Press START" in at.info[0].value
+    assert [s.label for s in at.slider] == ["Run the detector every n-th frame", "Smoothing"]

@@ -1,0 +1,80 @@
+"""Frame analysis with a stub predictor: detection cadence, tracking, smoothing, rows and summaries."""
+
+import numpy as np
+import pytest
+
+from emotion_core.detection import FaceDetection
+from emotion_core.labels import EMOTIONS
+from emotion_core.result import EmotionResult
+from emotion_core.stream import FrameAnalyzer, emotion_shares, rows_table, track_summary
+from emotion_core.tracking import FaceTracker
+
+
+class StubDetector:
+    name = "stub"
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        return [FaceDetection(box=b, score=1.0) for b in self.boxes]
+
+
+class StubPredictor:
+    """Says 'happy' for faces left of x=100 and 'sad' elsewhere."""
+
+    model_id = "stub"
+
+    def __init__(self, boxes):
+        self.detector = StubDetector(boxes)
+
+    def classify_detections(self, image, detections):
+        return np.array([np.eye(7)[EMOTIONS.index("happy" if d.box[0] < 100 else "sad")] for d in detections])
+
+    def result(self, probs, detection, **fields):
+        return EmotionResult.from_probabilities(probs, modality="face", model_id="stub", box=detection.box, **fields)
+
+
+FRAME = np.zeros((240, 320, 3), np.uint8)
+
+
+def test_detector_runs_every_nth_frame_and_tracks_in_between():
+    predictor = StubPredictor([(10, 10, 50, 50), (200, 10, 50, 50)])
+    analyzer = FrameAnalyzer(predictor=predictor, detect_every=3)
+    reports = [analyzer.analyze(FRAME, time_s=i / 30) for i in range(7)]
+    assert predictor.detector.calls == 3
+    assert [r.detected for r in reports] == [True, False, False, True, False, False, True]
+    assert all(len(r.faces) == 2 for r in reports)  # every frame is classified and can be drawn
+    assert [f.extra["track_id"] for f in reports[-1].faces] == [1, 2]
+    assert [f.label for f in reports[-1].faces] == ["happy", "sad"]
+
+
+def test_rows_summary_and_shares():
+    predictor = StubPredictor([(10, 10, 50, 50)])
+    analyzer = FrameAnalyzer(predictor=predictor, tracker=FaceTracker(smoothing=0.0))
+    rows = [row for i in range(4) for row in analyzer.analyze(FRAME, time_s=i / 10).rows()]
+    predictor.detector.boxes = []
+    rows += analyzer.analyze(FRAME, time_s=0.4).rows()
+    table = rows_table(rows)
+    assert list(table["label"]) == ["happy"] * 4 + ["no face"]
+    assert str(table["track_id"].dtype) == "Int64" and table["track_id"].isna().sum() == 1
+    summary = track_summary(table)
+    assert summary.loc[0, "frames"] == 4 and summary.loc[0, "dominant"] == "happy"
+    assert summary.loc[0, "last_s"] == pytest.approx(0.3)
+    shares = emotion_shares(table)
+    assert shares["happy"] == 1.0 and shares["no face (share of frames)"] == pytest.approx(0.2)
+
+
+def test_annotate_draws_every_tracked_face():
+    predictor = StubPredictor([(10, 10, 50, 50)])
+    analyzer = FrameAnalyzer(predictor=predictor)
+    report = analyzer.analyze(FRAME, time_s=0.0)
+    assert (analyzer.annotate(FRAME, report) != 0).any()
+    assert (FRAME == 0).all()
+
+
+def test_detect_every_must_be_positive():
+    with pytest.raises(ValueError):
+        FrameAnalyzer(predictor=StubPredictor([]), detect_every=0)
