@@ -38,7 +38,7 @@ def timed(function, repeats: int) -> dict[str, float]:
             "repeats": repeats}
 
 
-def test_frame() -> np.ndarray:
+def sample_frame() -> np.ndarray:
     """640x480 frame: the astronaut photo scaled to 480 px high, centred on a grey background."""
     import cv2
     from skimage import data
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face_latency.json"))
     args = parser.parse_args()
     models_dir = Settings.from_env().models_dir
-    frame = test_frame()
+    frame = sample_frame()
     results = {"machine": machine_info(), "frame": "640x480, one face", "per_face": {}, "per_frame": {}}
 
     ours = {name: FacePredictor.from_dir(models_dir, detector=load_detector(name, models_dir=models_dir))
