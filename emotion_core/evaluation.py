@@ -30,8 +30,9 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], *,
                           labels: Sequence[str] = EMOTIONS) -> dict[str, Any]:
     """Accuracy, macro-F1, UAR, per-class precision/recall/F1/support and the confusion matrix.
 
-    Labels with no support and no prediction are left out of the macro averages, so a 5-class test set is
-    not scored as if it had 7 classes.
+    Macro averages run over the classes the test set contains, so a 5-class test set is not scored as if it
+    had 7 classes; predictions of other classes still count as errors. ``per_class`` also lists a class that
+    was predicted but is absent from the test set (support 0).
 
     Examples
     --------
@@ -55,7 +56,7 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], *,
     return {
         "n": n,
         "accuracy": round(float(hits.sum() / n), 4) if n else 0.0,
-        "macro_f1": round(float(f1[present].mean()), 4) if present.any() else 0.0,
+        "macro_f1": round(float(f1[support > 0].mean()), 4) if (support > 0).any() else 0.0,
         "uar": round(float(recall[support > 0].mean()), 4) if (support > 0).any() else 0.0,
         "per_class": {
             label: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),

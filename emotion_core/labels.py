@@ -41,10 +41,44 @@ _SYNONYMS: dict[str, str] = {
     "neutral": "neutral",
 }
 
-# Per-data-set label tables. FER-2013 uses the canonical names already; the table documents that fact.
-DATASET_LABELS: dict[str, dict[str, str]] = {
-    "fer2013": {name: name for name in EMOTIONS},
+# GoEmotions' own grouping of its 27 emotions into Ekman's six (Demszky et al., 2020, ekman_mapping.json);
+# "neutral" stays neutral. The data set's ekman/ files already apply it.
+GOEMOTIONS_EKMAN: dict[str, tuple[str, ...]] = {
+    "anger": ("anger", "annoyance", "disapproval"),
+    "disgust": ("disgust",),
+    "fear": ("fear", "nervousness"),
+    "joy": ("joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
+            "admiration", "desire", "caring"),
+    "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
+    "surprise": ("surprise", "realization", "confusion", "curiosity"),
+    "neutral": ("neutral",),
 }
+_EKMAN_TO_CANONICAL = {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
+                       "surprise": "surprise", "neutral": "neutral"}
+
+# Per-data-set label tables: the only place where a data set's classes meet the canonical ones.
+DATASET_LABELS: dict[str, dict[str, str]] = {
+    # FER-2013 uses the canonical names already; the table documents that fact.
+    "fer2013": {name: name for name in EMOTIONS},
+    # dair-ai emotion has no disgust and no neutral; "love" is a positive state and joins "joy" in happy.
+    "dair_emotion": {"sadness": "sad", "joy": "happy", "love": "happy", "anger": "angry", "fear": "fear",
+                     "surprise": "surprise"},
+    "goemotions_ekman": dict(_EKMAN_TO_CANONICAL),
+    # RAVDESS' "calm" is a low-arousal, neutral-valence delivery of the same sentences: it joins neutral.
+    "ravdess": {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry",
+                "fearful": "fear", "disgust": "disgust", "surprised": "surprise"},
+    # EmoDB's boredom has no canonical counterpart (low arousal, mildly negative): it is reported, not merged.
+    "emodb": {"anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy", "sadness": "sad",
+              "neutral": "neutral"},
+    "goemotions": {fine: _EKMAN_TO_CANONICAL[ekman] for ekman, fines in GOEMOTIONS_EKMAN.items() for fine in fines},
+}
+
+
+# File-name codes of the speech corpora (see ../shared/data/README.md).
+RAVDESS_EMOTION_CODES = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
+                         "07": "disgust", "08": "surprised"}
+EMODB_EMOTION_CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
+                       "N": "neutral"}
 
 
 class UnknownLabelError(InvalidInputError):

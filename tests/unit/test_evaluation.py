@@ -27,6 +27,13 @@ class TestClassificationReport:
         assert set(report["per_class"]) == {"happy", "sad"}
         assert report["macro_f1"] == 1.0 and report["uar"] == 1.0
 
+    def test_predicting_a_class_the_test_set_lacks_costs_recall_not_a_zero_class(self):
+        report = classification_report(["happy", "happy", "sad", "sad"], ["happy", "neutral", "sad", "sad"])
+        assert report["per_class"]["neutral"]["support"] == 0  # listed, so the user sees it
+        assert report["uar"] == 0.75
+        # happy: P 1, R 0.5, F1 0.667; sad: P 1, R 1, F1 1 -> macro over the two classes present
+        assert report["macro_f1"] == pytest.approx(0.8333, abs=1e-4)
+
     def test_lengths_must_match(self):
         with pytest.raises(ValueError):
             classification_report(["happy"], [])

@@ -17,6 +17,13 @@ class TestCanonicalLabels:
     def test_synonyms(self, raw, canonical):
         assert to_canonical(raw) == canonical
 
+    def test_text_data_sets(self):
+        assert to_canonical("love", dataset="dair_emotion") == "happy"
+        assert to_canonical("joy", dataset="goemotions_ekman") == "happy"
+        assert to_canonical("nervousness", dataset="goemotions") == "fear"
+        assert to_canonical("curiosity", dataset="goemotions") == "surprise"
+        assert len(DATASET_LABELS["goemotions"]) == 28  # 27 emotions and neutral, each placed exactly once
+
     def test_fer2013_table_is_identity(self):
         assert all(to_canonical(label, dataset="fer2013") == label for label in EMOTIONS)
         assert "fer2013" in DATASET_LABELS
