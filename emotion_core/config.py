@@ -17,6 +17,10 @@ from emotion_core.errors import InvalidInputError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Settings that also answer to the names other tools use.
+_SHARED_NAMES = {"data_dir": "EMOTION_DATA_DIR", "database_url": "DATABASE_URL"}
+
+
 def _default_home() -> Path:
     return Path.home() / ".emotion_lens"
 
@@ -39,6 +43,8 @@ class Settings:
         Largest file accepted from an upload.
     max_image_pixels : int
         Largest image (width x height) decoded; bigger ones are refused before decoding.
+    database_url : str
+        SQLAlchemy URL of the history database (``DATABASE_URL``); empty means a SQLite file in ``home``.
     ice_servers : str
         JSON list of WebRTC ICE servers for the live page, e.g.
         ``[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]``. Empty by default:
@@ -51,6 +57,7 @@ class Settings:
     face_detector: str = "blazeface"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
+    database_url: str = ""
     ice_servers: str = "[]"
 
     @classmethod
@@ -60,8 +67,8 @@ class Settings:
         changes: dict[str, object] = {}
         for f in fields(cls):
             raw = environ.get(f"EMOTION_LENS_{f.name.upper()}")
-            if raw is None and f.name == "data_dir":
-                raw = environ.get("EMOTION_DATA_DIR")
+            if raw is None and f.name in _SHARED_NAMES:
+                raw = environ.get(_SHARED_NAMES[f.name])
             if raw is None:
                 continue
             default = getattr(cls, f.name)
@@ -85,3 +92,13 @@ class Settings:
         if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
             raise InvalidInputError("EMOTION_LENS_ICE_SERVERS: expected a JSON list of objects with \"urls\".")
         return {"iceServers": servers}
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """:attr:`database_url`, or the SQLite file ``home/emotion_lens.db``."""
+        return self.database_url or f"sqlite:///{self.home / 'emotion_lens.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where media that users chose to keep are stored."""
+        return self.home / "media"

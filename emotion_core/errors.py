@@ -14,3 +14,15 @@ class InvalidInputError(EmotionLensError, ValueError):
 
 class ModelUnavailableError(EmotionLensError, RuntimeError):
     """A model's weights or card are missing or unreadable."""
+
+
+class PermissionDenied(EmotionLensError, PermissionError):
+    """The user's role does not allow this."""
+
+
+class NotFound(EmotionLensError, LookupError):
+    """No such record, or not one this user may see."""
+
+
+class AuthenticationFailed(EmotionLensError):
+    """Wrong name or password, a locked account, or an unknown or revoked token."""

@@ -1,0 +1,34 @@
+"""Roles and what each may do; every page and API endpoint checks through :func:`require`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from emotion_core.errors import PermissionDenied
+
+ROLES = ("admin", "analyst", "viewer")
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "analyze": frozenset({"admin", "analyst"}),
+    "view": frozenset(ROLES),
+    "delete": frozenset({"admin", "analyst"}),
+    "acknowledge": frozenset({"admin", "analyst"}),
+    "manage_users": frozenset({"admin"}),
+    "manage_rules": frozenset({"admin"}),
+}
+"""Which roles may do what. Admins also see every user's analyses; the others see their own and shared ones."""
+
+
+class HasRole(Protocol):
+    role: str
+
+
+def allowed(user: HasRole | None, permission: str) -> bool:
+    return user is not None and user.role in PERMISSIONS[permission]
+
+
+def require(user: HasRole | None, permission: str) -> None:
+    """Raise :class:`PermissionDenied` unless the user's role allows ``permission``."""
+    if user is None:
+        raise PermissionDenied("sign in first.")
+    if not allowed(user, permission):
+        raise PermissionDenied(f"a {user.role} may not {permission.replace('_', ' ')}.")

@@ -1,0 +1,258 @@
+"""The history store: analyses with their timelines, alerts, and media that users chose to keep.
+
+SQLite in ``EMOTION_LENS_HOME`` by default (write-ahead log, foreign keys on), PostgreSQL through
+``DATABASE_URL``. Alembic migrations bring the schema up to date when the store opens. Every analysis is saved,
+with its rows and the alerts it raised, in one transaction: a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from emotion_core.alerts import Rule, evaluate_rules
+from emotion_core.db import Alert, AlertRule, Analysis, TimelineRow, User, utcnow
+from emotion_core.errors import InvalidInputError, NotFound
+from emotion_core.labels import EMOTIONS
+from emotion_core.permissions import require
+from emotion_core.result import EmotionResult
+
+ANALYSIS_KINDS = ("image", "video", "live", "audio", "text", "multimodal")
+_MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".wav",
+                   ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".txt", ".srt", ".vtt"}
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def result_row(result: EmotionResult, *, start_s: float | None = None, track: str | int | None = None) -> dict:
+    """A timeline row (as :meth:`HistoryStore.save_analysis` takes it) from an :class:`EmotionResult`."""
+    span = result.span or (start_s, None)
+    detail: dict[str, Any] = {"model_id": result.model_id}
+    if result.box is not None:
+        detail["box"] = list(result.box)
+    return {"modality": result.modality, "start_s": span[0], "end_s": span[1],
+            "track": None if track is None else str(track), "label": result.label, "confidence": result.confidence,
+            "detail": detail, **{f"p_{label}": result.scores[label] for label in EMOTIONS}}
+
+
+class HistoryStore:
+    """The database and the media folder.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    media_dir : Path
+        Where kept media are written, under generated names.
+    """
+
+    def __init__(self, *, engine: Engine, media_dir: Path):
+        self.engine = engine
+        self.media_dir = Path(media_dir)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, media_dir: Path) -> HistoryStore:
+        """Connect (creating the SQLite file and its folder if needed) and migrate."""
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        migrate(engine)
+        return cls(engine=engine, media_dir=media_dir)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # Analyses ----------------------------------------------------------------------------------------------
+
+    def save_analysis(self, *, user: User, kind: str, source_name: str, rows: Sequence[dict],
+                      summary: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
+                      label: str | None = None, media: bytes | None = None, media_suffix: str = "",
+                      shared: bool = False) -> Analysis:
+        """Save an analysis with its timeline rows and the alerts its rows raise, all or nothing.
+
+        ``media`` is written only when given (the user opted in), under a generated name; the uploaded file's
+        own name is kept as text only. If the database write fails, the media file is removed again.
+        """
+        require(user, "analyze")
+        if kind not in ANALYSIS_KINDS:
+            raise InvalidInputError(f"kind: expected one of {', '.join(ANALYSIS_KINDS)}, got {kind!r}.")
+        media_path = self._write_media(media, media_suffix) if media is not None else None
+        try:
+            with self.session() as session:
+                analysis = Analysis(user_id=user.id, kind=kind, source_name=source_name[:255], label=label,
+                                    settings=settings or {}, summary=summary or {}, shared=shared,
+                                    media_file=media_path.name if media_path else None)
+                analysis.rows = [TimelineRow(**row) for row in rows]
+                rules = [Rule(name=r.name, kind=r.kind, labels=tuple(r.labels), threshold=r.threshold,
+                              min_seconds=r.min_seconds, rule_id=r.id)
+                         for r in session.scalars(select(AlertRule).where(AlertRule.enabled))]
+                analysis.alerts = [Alert(rule_id=e.rule.rule_id, rule_name=e.rule.name, start_s=e.start_s,
+                                         end_s=e.end_s, detail=e.detail) for e in evaluate_rules(rules, rows)]
+                session.add(analysis)
+        except BaseException:
+            if media_path is not None:
+                media_path.unlink(missing_ok=True)
+            raise
+        return analysis
+
+    def _write_media(self, data: bytes, suffix: str) -> Path:
+        suffix = suffix.lower() if suffix.lower() in _MEDIA_SUFFIXES else ".bin"
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        path = self.media_dir / f"{uuid.uuid4().hex}{suffix}"
+        path.write_bytes(data)
+        return path
+
+    def analyses(self, viewer: User, *, owner: str | None = None, kind: str | None = None, label: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None) -> list[Analysis]:
+        """Analyses the viewer may see, newest first: an admin sees all, others their own and shared ones."""
+        query = select(Analysis).options(selectinload(Analysis.user)).order_by(Analysis.created_at.desc())
+        if viewer.role != "admin":
+            query = query.where((Analysis.user_id == viewer.id) | Analysis.shared)
+        if owner:
+            query = query.join(Analysis.user).where(User.name == owner)
+        for column, value in ((Analysis.kind, kind), (Analysis.label, label)):
+            if value:
+                query = query.where(column == value)
+        if since:
+            query = query.where(Analysis.created_at >= since)
+        if until:
+            query = query.where(Analysis.created_at <= until)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def analysis(self, analysis_id: int, viewer: User) -> Analysis:
+        """One analysis with its rows and alerts, if the viewer may see it."""
+        with self.session() as session:
+            found = session.get(Analysis, analysis_id, options=[selectinload(Analysis.rows),
+                                                                selectinload(Analysis.alerts),
+                                                                selectinload(Analysis.user)])
+            if found is None or not (viewer.role == "admin" or found.user_id == viewer.id or found.shared):
+                raise NotFound(f"analysis {analysis_id} does not exist or is not yours to see.")
+            return found
+
+    def delete_analysis(self, analysis_id: int, user: User) -> None:
+        """Delete an analysis, its rows, alerts and kept media (admins: any; analysts: their own)."""
+        require(user, "delete")
+        with self.session() as session:
+            found = session.get(Analysis, analysis_id)
+            if found is None or not (user.role == "admin" or found.user_id == user.id):
+                raise NotFound(f"analysis {analysis_id} does not exist or is not yours to delete.")
+            media = found.media_file
+            session.delete(found)
+        if media:
+            (self.media_dir / media).unlink(missing_ok=True)
+
+    # Alerts ------------------------------------------------------------------------------------------------
+
+    def alerts(self, viewer: User, *, unacknowledged_only: bool = False) -> list[Alert]:
+        query = select(Alert).join(Alert.analysis).options(selectinload(Alert.analysis)).order_by(
+            Alert.created_at.desc())
+        if viewer.role != "admin":
+            query = query.where((Analysis.user_id == viewer.id) | Analysis.shared)
+        if unacknowledged_only:
+            query = query.where(Alert.acknowledged_at.is_(None))
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def acknowledge_alert(self, alert_id: int, user: User) -> None:
+        require(user, "acknowledge")
+        with self.session() as session:
+            alert = session.get(Alert, alert_id)
+            if alert is None:
+                raise NotFound(f"alert {alert_id} does not exist.")
+            alert.acknowledged_at, alert.acknowledged_by = utcnow(), user.name
+
+    def rules(self) -> list[AlertRule]:
+        with self.session() as session:
+            return list(session.scalars(select(AlertRule).order_by(AlertRule.id)))
+
+    def save_rule(self, user: User, rule: Rule, *, enabled: bool = True) -> AlertRule:
+        """Add a rule, or update the one with ``rule.rule_id``."""
+        require(user, "manage_rules")
+        if not 0 < rule.threshold <= 1 or rule.min_seconds < 0 or not rule.labels:
+            raise InvalidInputError("rule: the threshold must be in (0, 1], the duration 0 or more, and at least one "
+                                    "label chosen.")
+        unknown = set(rule.labels) - set(EMOTIONS)
+        if unknown:
+            raise InvalidInputError(f"rule: unknown labels {sorted(unknown)}.")
+        with self.session() as session:
+            row = session.get(AlertRule, rule.rule_id) if rule.rule_id else AlertRule()
+            if row is None:
+                raise NotFound(f"rule {rule.rule_id} does not exist.")
+            row.name, row.kind, row.labels = rule.name, rule.kind, list(rule.labels)
+            row.threshold, row.min_seconds, row.enabled = rule.threshold, rule.min_seconds, enabled
+            session.add(row)
+        return row
+
+    def delete_rule(self, user: User, rule_id: int) -> None:
+        require(user, "manage_rules")
+        with self.session() as session:
+            row = session.get(AlertRule, rule_id)
+            if row is not None:
+                session.delete(row)
+
+    # A user's own data ---------------------------------------------------------------------------------------
+
+    def export_user_data(self, user: User) -> dict[str, Any]:
+        """Everything stored about a user, as JSON-ready data (kept media are listed by file name)."""
+        with self.session() as session:
+            analyses = session.scalars(select(Analysis).where(Analysis.user_id == user.id).options(
+                selectinload(Analysis.rows), selectinload(Analysis.alerts)).order_by(Analysis.id)).all()
+            return {
+                "user": {"name": user.name, "role": user.role, "created_at": user.created_at.isoformat()},
+                "analyses": [_analysis_record(a) for a in analyses],
+            }
+
+    def delete_user_data(self, user: User) -> int:
+        """Delete every analysis of the user, with rows, alerts and kept media; returns how many."""
+        with self.session() as session:
+            analyses = session.scalars(select(Analysis).where(Analysis.user_id == user.id)).all()
+            media = [a.media_file for a in analyses if a.media_file]
+            for analysis in analyses:
+                session.delete(analysis)
+        for name in media:
+            (self.media_dir / name).unlink(missing_ok=True)
+        return len(analyses)
+
+
+def _analysis_record(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "id": analysis.id, "created_at": analysis.created_at.isoformat(), "kind": analysis.kind,
+        "source_name": analysis.source_name, "label": analysis.label, "settings": analysis.settings,
+        "summary": analysis.summary, "shared": analysis.shared, "media_file": analysis.media_file,
+        "rows": [{"modality": r.modality, "start_s": r.start_s, "end_s": r.end_s, "track": r.track, "label": r.label,
+                  "confidence": r.confidence, **{f"p_{e}": getattr(r, f"p_{e}") for e in EMOTIONS}}
+                 for r in analysis.rows],
+        "alerts": [{"rule": a.rule_name, "start_s": a.start_s, "end_s": a.end_s, "detail": a.detail,
+                    "acknowledged_by": a.acknowledged_by} for a in analysis.alerts],
+    }
