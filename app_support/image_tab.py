@@ -4,16 +4,19 @@ import json
 
 import streamlit as st
 
-from app_support.resources import face_predictor, settings
+from app_support.resources import face_predictor, settings, store
+from app_support.saving import keep_media_checkbox, save_once, show_alerts
 from emotion_core.analysis import analyze_image
+from emotion_core.db import User
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.history import save_image
 from emotion_core.labels import EMOJI
 from emotion_core.media import IMAGE_TYPES, encode_png
 from emotion_core.viz import probability_bars
 
 
-def render() -> None:
+def render(user: User) -> None:
     source = st.radio("Photo from", ["Upload a file", "Camera"], horizontal=True, key="analyze_image_source")
     if source == "Upload a file":
         upload = st.file_uploader("Photo with one or more faces", type=list(IMAGE_TYPES), key="analyze_image_upload")
@@ -24,6 +27,7 @@ def render() -> None:
         help="blazeface: fast and accurate, finds faces up to a few metres away. blazeface-short: tuned for "
              "faces close to a webcam. haar: OpenCV's classic cascade, as the seed papers used.",
     )
+    keep = keep_media_checkbox("analyze_image_keep")
 
     if upload is None:
         return
@@ -33,6 +37,9 @@ def render() -> None:
     except EmotionLensError as exc:
         st.error(str(exc))
         return
+    saved = save_once("analyze_image_saved", (upload.file_id, detector), lambda: save_image(
+        store(), user, analysis, settings={"detector": detector}, media=upload.getvalue() if keep else None))
+    show_alerts(saved)
     faces = analysis.faces
     picture, details = st.columns([3, 2])
     with picture:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from emotion_core.accounts import Accounts
 from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FacePredictor
 from emotion_core.modelcard import list_cards
+from emotion_core.store import HistoryStore
 
 
 @st.cache_resource
@@ -35,3 +37,13 @@ def live_predictor(detector: str) -> FacePredictor:
     shared = face_predictor(detector)
     return FacePredictor(session=shared.session, detector=load_detector(detector, models_dir=settings().models_dir),
                          model_id=shared.model_id, flip_average=shared.flip_average)
+
+
+@st.cache_resource(show_spinner="Opening the history database…")
+def store() -> HistoryStore:
+    return HistoryStore.open(settings().sqlalchemy_url, media_dir=settings().media_dir)
+
+
+@st.cache_resource
+def accounts() -> Accounts:
+    return Accounts(store())

@@ -5,15 +5,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support.resources import face_predictor, settings
+from app_support.resources import face_predictor, settings, store
+from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from emotion_core.db import User
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.history import save_video
 from emotion_core.stream import emotion_shares
 from emotion_core.video import VIDEO_TYPES, analyze_video
 from emotion_core.viz import emotion_timeline, share_bars
 
 
-def render() -> None:
+def render(user: User) -> None:
     video = st.file_uploader("Video with faces", type=list(VIDEO_TYPES), key="analyze_video_upload")
     with st.expander("Options"):
         stride = st.number_input("Analyse every n-th frame", 1, 30, 1, key="analyze_video_stride",
@@ -21,6 +24,7 @@ def render() -> None:
         smoothing = st.slider("Smoothing", 0.0, 0.9, 0.6, 0.1, key="analyze_video_smoothing",
                               help="Weight of the past in each face's moving average of probabilities.")
         video_detector = st.selectbox("Face detector", available_detectors(), key="analyze_video_detector")
+    keep = keep_media_checkbox("analyze_video_keep")
     if video is not None and st.button("Analyse video", type="primary", key="analyze_video_start"):
         st.session_state.pop("analyze_video_result", None)
         st.session_state["analyze_video_running"] = video.name
@@ -28,11 +32,17 @@ def render() -> None:
         # Any click reruns the page, which interrupts the analysis at its next progress update.
         st.button("Cancel", key="analyze_video_cancel")
         try:
-            st.session_state["analyze_video_result"] = analyze_video(
+            result = analyze_video(
                 video.getvalue(), face_predictor(video_detector), name=video.name, stride=int(stride),
                 smoothing=smoothing, max_bytes=settings().max_upload_bytes,
                 progress=lambda done: bar.progress(done, text=f"Analysing… {done:.0%}"),
             )
+            st.session_state["analyze_video_result"] = result
+            st.session_state["analyze_video_saved"] = save_once(
+                "analyze_video_saved_once", (video.file_id, video_detector, int(stride), smoothing),
+                lambda: save_video(store(), user, result, media=video.getvalue() if keep else None,
+                                   settings={"detector": video_detector, "stride": int(stride),
+                                             "smoothing": smoothing}))
         except EmotionLensError as exc:
             st.error(str(exc))
         st.session_state.pop("analyze_video_running", None)  # not reached when a rerun interrupts
@@ -43,6 +53,7 @@ def render() -> None:
     result = st.session_state.get("analyze_video_result")
     if result is None:
         return
+    show_alerts(st.session_state.get("analyze_video_saved"))
     table = result.table()
     tracks = result.track_summary()
     for warning in result.warnings:

@@ -66,6 +66,11 @@ class Accounts:
             session.add(user)
         return user
 
+    def get(self, user_id: int) -> User | None:
+        """The user with this id, freshly read (roles may have changed since sign-in)."""
+        with self.store.session() as session:
+            return session.get(User, user_id)
+
     def users(self) -> list[User]:
         with self.store.session() as session:
             return list(session.scalars(select(User).order_by(User.name)))

@@ -165,6 +165,45 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _accounts(settings: Settings):
+    from emotion_core.accounts import Accounts
+    from emotion_core.store import HistoryStore
+
+    return Accounts(HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir))
+
+
+def _read_password() -> str:
+    """The new password from the terminal (asked twice) or, when piped, the first line of standard input."""
+    import getpass
+
+    from emotion_core.errors import InvalidInputError
+
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("password: "), getpass.getpass("again: ")
+        if first != second:
+            raise InvalidInputError("the two passwords differ.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a user from the shell, with the powers of the machine's owner (no sign-in needed)."""
+    from emotion_core.db import User
+
+    accounts = _accounts(settings)
+    owner = User(name="(shell)", role="admin")  # whoever runs this command owns the data directory
+    user = accounts.create_user(args.name, _read_password(), args.role, by=owner if accounts.count() else None)
+    print(f"created {user.role} {user.name!r} in {settings.sqlalchemy_url}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
+    token = _accounts(settings).create_token(args.user, label=args.label)
+    print(token)
+    print("Keep it now: only a digest is stored, so it cannot be shown again.", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.training.face import FaceTrainingConfig
 
@@ -225,6 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
     tr_face.set_defaults(handler=cmd_train_face)
+
+    users = sub.add_parser("users", help="manage accounts (state lives under EMOTION_LENS_HOME)")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    users_add = users_sub.add_parser("add", help="add a user; the password is read from standard input")
+    users_add.add_argument("name")
+    users_add.add_argument("--role", choices=("admin", "analyst", "viewer"), required=True)
+    users_add.set_defaults(handler=cmd_users_add)
+
+    token = sub.add_parser("token", help="API tokens for the JSON API")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    token_create = token_sub.add_parser("create", help="print a new token for a user (shown once)")
+    token_create.add_argument("--user", required=True)
+    token_create.add_argument("--label", default="", help="a note to recognise the token by")
+    token_create.set_defaults(handler=cmd_token_create)
     return parser
 
 

@@ -8,6 +8,7 @@ with its rows and the alerts it raised, in one transaction: a failure leaves not
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -110,7 +111,8 @@ class HistoryStore:
         try:
             with self.session() as session:
                 analysis = Analysis(user_id=user.id, kind=kind, source_name=source_name[:255], label=label,
-                                    settings=settings or {}, summary=summary or {}, shared=shared,
+                                    settings=_jsonable(settings or {}), summary=_jsonable(summary or {}),
+                                    shared=shared,
                                     media_file=media_path.name if media_path else None)
                 analysis.rows = [TimelineRow(**row) for row in rows]
                 rules = [Rule(name=r.name, kind=r.kind, labels=tuple(r.labels), threshold=r.threshold,
@@ -243,6 +245,14 @@ class HistoryStore:
         for name in media:
             (self.media_dir / name).unlink(missing_ok=True)
         return len(analyses)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON types only (numpy scalars and the like become numbers or strings)."""
+    def convert(value: Any) -> Any:
+        return value.item() if hasattr(value, "item") else str(value)
+
+    return json.loads(json.dumps(data, default=convert))
 
 
 def _analysis_record(analysis: Analysis) -> dict[str, Any]:

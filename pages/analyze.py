@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-from app_support import image_tab, video_tab
+from app_support import auth, image_tab, video_tab
 
+user = auth.require("analyze")
 st.title("🔍 Analyze")
-st.caption("Everything runs on this computer; uploads are analysed in memory and not stored.")
+st.caption("Everything runs on this computer. Results go to your history; an uploaded file is kept only if you "
+           "tick the box.")
 
 image, video = st.tabs(["🖼️ Image", "🎬 Video"])
 with image:
-    image_tab.render()
+    image_tab.render(user)
 with video:
-    video_tab.render()
+    video_tab.render(user)

@@ -2,19 +2,29 @@
 
 import streamlit as st
 
+from app_support import auth
 from app_support.resources import model_cards
+from emotion_core.permissions import allowed
 
+user = auth.require("view")
 st.title("🎭 Emotion Lens")
 st.markdown(
     "Emotion Lens estimates which of seven basic emotions — **angry, disgust, fear, happy, sad, surprise, "
-    "neutral** — a face shows. Every model runs on this computer: no picture leaves it, and nothing you "
-    "upload is kept."
+    "neutral** — a face shows. Every model runs on this computer: no picture leaves it, and an uploaded file "
+    "is kept only if you ask for it."
 )
 
-col_analyze, col_models = st.columns(2)
+col_analyze, col_history, col_models = st.columns(3)
 with col_analyze:
-    st.page_link("pages/analyze.py", label="Analyze a photo", icon="🔍")
-    st.caption("Upload a photo or take one with your camera; every face is boxed, labelled and explained.")
+    if allowed(user, "analyze"):
+        st.page_link("pages/analyze.py", label="Analyze a photo or a video", icon="🔍")
+        st.caption("Upload a photo or a video, or use the Live webcam page; every face is boxed, labelled and "
+                   "explained.")
+    else:
+        st.caption("Your role (viewer) can read results but not run analyses.")
+with col_history:
+    st.page_link("pages/history.py", label="History and analytics", icon="🗂️")
+    st.caption("Every analysis you ran or that others shared, over time.")
 with col_models:
     st.page_link("pages/models.py", label="How good are the models?", icon="📊")
     st.caption("Each model's accuracy on held-out data, per class, with its confusion matrix.")

@@ -8,17 +8,22 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from app_support.resources import live_predictor, settings
+from app_support import auth
+from app_support.resources import live_predictor, settings, store
+from app_support.saving import save_once, show_alerts
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.history import save_live
 from emotion_core.labels import EMOJI
 from emotion_core.live import LiveAnalyzer
 from emotion_core.stream import emotion_shares, rows_table, track_summary
 from emotion_core.viz import emotion_timeline, share_bars
 
+user = auth.require("analyze")
 st.title("🎥 Live webcam")
-st.caption("Frames are analysed on this computer as they arrive and are never stored. Labels are smoothed over "
-           "the last few frames of each face, so they do not flicker.")
+st.caption("Frames are analysed on this computer as they arrive and are never stored; when you stop, the results "
+           "(not the video) go to your history. Labels are smoothed over the last few frames of each face, so "
+           "they do not flicker.")
 
 st.session_state.setdefault("live_rows", [])
 with st.expander("Settings", expanded=False):
@@ -72,6 +77,7 @@ def collect() -> None:
 
 if ctx.state.playing and not st.session_state.get("live_was_playing"):
     st.session_state["live_rows"] = []  # a new session starts
+    st.session_state["live_session"] = st.session_state.get("live_session", 0) + 1
 st.session_state["live_was_playing"] = ctx.state.playing
 
 if ctx.state.playing:
@@ -106,6 +112,9 @@ else:
         tracks.dataframe(track_summary(table).round(3), hide_index=True, width="stretch")
         summary = {"duration_s": round(float(table["time_s"].max()), 2), "frames": int(table["frame"].nunique()),
                    "shares": shares, "tracks": track_summary(table).round(4).to_dict(orient="records")}
+        show_alerts(save_once("live_saved", st.session_state.get("live_session", 0), lambda: save_live(
+            store(), user, rows, summary=summary,
+            settings={"detector": detector, "detect_every": detect_every, "smoothing": smoothing})))
         csv_button, json_button, clear_button = st.columns(3)
         csv_button.download_button("Download frames (CSV)", table.to_csv(index=False),
                                    file_name="emotion-lens-live.csv", mime="text/csv")

@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from app_support import auth
 from app_support.resources import model_cards
 from emotion_core.viz import confusion_heatmap, per_class_bars
 
+auth.require("view")
 st.title("📊 Models")
 st.caption("Every figure below was produced by `python -m emotion_core evaluate` on data the model never "
            "trained on, and is stored in the model's card in `models/`.")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from emotion_core.accounts import MAX_FAILED_LOGINS, Accounts
 from emotion_core.alerts import Rule
@@ -177,7 +178,7 @@ class TestAllOrNothing:
     def test_a_write_interrupted_mid_transaction_leaves_nothing(self, store, people):
         _, _, analyst, _ = people
         rows = [result_row(face("sad"), start_s=0.0), {"modality": "face", "label": None}]  # second row invalid
-        with pytest.raises(Exception):
+        with pytest.raises(IntegrityError):  # the database refuses the label-less row mid-transaction
             store.save_analysis(user=analyst, kind="image", source_name="half.png", rows=rows, media=b"\x89PNG",
                                 media_suffix=".png")
         with store.session() as session:

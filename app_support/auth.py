@@ -1,0 +1,78 @@
+"""Sign-in, the first-run page that creates the admin, and the role check every page makes.
+
+The session keeps only the user's id; the user is read again on every run, so a changed role or a deleted
+account takes effect at once.
+"""
+
+import streamlit as st
+
+from app_support.resources import accounts
+from emotion_core.db import User
+from emotion_core.errors import EmotionLensError
+from emotion_core.permissions import allowed
+
+SESSION_KEY = "auth_user_id"
+
+
+def signed_in_user() -> User | None:
+    user_id = st.session_state.get(SESSION_KEY)
+    user = accounts().get(user_id) if user_id is not None else None
+    if user is None:
+        st.session_state.pop(SESSION_KEY, None)
+    return user
+
+
+def require(permission: str) -> User:
+    """The signed-in user, if their role allows ``permission``; otherwise a message, and the page stops."""
+    user = signed_in_user()
+    if not allowed(user, permission):
+        st.error("Your role does not allow this page." if user else "Sign in first.")
+        st.stop()
+    return user
+
+
+def sign_in_page() -> None:
+    st.title("🎭 Emotion Lens")
+    st.subheader("Sign in")
+    with st.form("auth_sign_in"):
+        name = st.text_input("Name")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = accounts().authenticate(name, password)
+        except EmotionLensError as exc:
+            st.error(f"Cannot sign in: {exc}")
+            return
+        st.session_state[SESSION_KEY] = user.id
+        st.rerun()
+
+
+def first_run_page() -> None:
+    st.title("🎭 Welcome to Emotion Lens")
+    st.markdown("No account exists yet. Create the **admin** account: it manages users and alert rules. "
+                "Everything is stored on this computer (`EMOTION_LENS_HOME`).")
+    with st.form("auth_first_run"):
+        name = st.text_input("Admin name")
+        password = st.text_input("Password (10 characters or more)", type="password")
+        repeated = st.text_input("Password again", type="password")
+        submitted = st.form_submit_button("Create the admin account", type="primary")
+    if submitted:
+        if password != repeated:
+            st.error("The two passwords differ.")
+            return
+        try:
+            user = accounts().create_user(name, password, "admin")
+        except EmotionLensError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[SESSION_KEY] = user.id
+        st.rerun()
+
+
+def sidebar(user: User) -> None:
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        if st.button("Sign out", key="auth_sign_out"):
+            st.session_state.pop(SESSION_KEY, None)
+            st.rerun()

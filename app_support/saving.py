@@ -1,0 +1,35 @@
+"""Saving each analysis to the history exactly once, and showing the alerts it raised."""
+
+from collections.abc import Callable, Hashable
+
+import streamlit as st
+
+from emotion_core.db import Analysis
+from emotion_core.errors import EmotionLensError
+
+
+def keep_media_checkbox(key: str) -> bool:
+    return st.checkbox("Keep the uploaded file with the analysis", value=False, key=key,
+                       help="Off by default: only the results are stored. When on, the file is saved under a "
+                            "generated name in EMOTION_LENS_HOME/media, and deleted with the analysis.")
+
+
+def save_once(key: str, signature: Hashable, save: Callable[[], Analysis]) -> Analysis | None:
+    """Store an analysis the first time its input (``signature``) is seen; page reruns do not store it again."""
+    saved = st.session_state.get(key)
+    if saved is not None and saved[0] == signature:
+        return saved[1]
+    try:
+        analysis = save()
+    except EmotionLensError as exc:
+        st.error(f"The result could not be saved to the history: {exc}")
+        return None
+    st.session_state[key] = (signature, analysis)
+    return analysis
+
+
+def show_alerts(analysis: Analysis | None) -> None:
+    """A banner for every alert rule this analysis set off."""
+    for alert in analysis.alerts if analysis is not None else []:
+        st.error(f"🚨 **Alert — {alert.rule_name}**: {alert.detail}, from {alert.start_s:.1f} s to "
+                 f"{alert.end_s:.1f} s. It is listed on the Alerts page.")

@@ -1,0 +1,64 @@
+"""Tables for the History and Analytics pages, built from stored analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from emotion_core.db import Alert, Analysis
+from emotion_core.labels import EMOTIONS
+
+
+def analyses_table(analyses: Sequence[Analysis]):
+    """One row per analysis: id, when, who, kind, source, dominant label, rows, alerts, shared, media kept."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "id": a.id, "created_at": a.created_at, "user": a.user.name, "kind": a.kind, "source": a.source_name,
+        "label": a.label, "shared": a.shared, "media kept": a.media_file is not None,
+    } for a in analyses], columns=["id", "created_at", "user", "kind", "source", "label", "shared", "media kept"])
+
+
+def rows_table(analysis: Analysis):
+    """The stored timeline of one analysis, one row per face, frame, segment or sentence."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "modality": r.modality, "start_s": r.start_s, "end_s": r.end_s, "track": r.track, "label": r.label,
+        "confidence": r.confidence, **{f"p_{e}": getattr(r, f"p_{e}") for e in EMOTIONS},
+    } for r in analysis.rows], columns=["modality", "start_s", "end_s", "track", "label", "confidence",
+                                        *(f"p_{e}" for e in EMOTIONS)])
+
+
+def label_counts_over_time(analyses: Sequence[Analysis], *, freq: str = "D"):
+    """Dominant label of each analysis counted per period (``freq``: pandas offset alias, D = day)."""
+    import pandas as pd
+
+    table = analyses_table(analyses).dropna(subset=["label"])
+    if table.empty:
+        return pd.DataFrame(columns=["period", "label", "analyses"])
+    table["period"] = pd.to_datetime(table["created_at"], utc=True).dt.tz_localize(None).dt.to_period(freq)
+    counts = table.groupby(["period", "label"]).size().rename("analyses").reset_index()
+    counts["period"] = counts["period"].dt.start_time
+    return counts
+
+
+def label_shares_by(analyses: Sequence[Analysis], column: str):
+    """Share of each dominant label within each ``kind`` or ``source`` (rows sum to 1)."""
+    import pandas as pd
+
+    table = analyses_table(analyses).dropna(subset=["label"])
+    if table.empty:
+        return pd.DataFrame(columns=[column, *EMOTIONS])
+    shares = pd.crosstab(table[column], table["label"], normalize="index")
+    return shares.reindex(columns=list(EMOTIONS), fill_value=0.0).reset_index()
+
+
+def alerts_table(alerts: Sequence[Alert]):
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "id": a.id, "created_at": a.created_at, "rule": a.rule_name, "analysis": a.analysis_id,
+        "source": a.analysis.source_name, "from_s": a.start_s, "to_s": a.end_s, "detail": a.detail,
+        "acknowledged_by": a.acknowledged_by,
+    } for a in alerts], columns=["id", "created_at", "rule", "analysis", "source", "from_s", "to_s", "detail",
+                                 "acknowledged_by"])

@@ -1,0 +1,72 @@
+"""Turn each kind of analysis into a stored record; pages, the API and the CLI all save through here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from emotion_core.analysis import ImageAnalysis
+from emotion_core.db import Analysis, User
+from emotion_core.labels import EMOTIONS
+from emotion_core.store import HistoryStore, result_row
+from emotion_core.video import VideoAnalysis
+
+
+def frame_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Video or live frame rows (see :meth:`emotion_core.stream.FrameReport.rows`) as timeline rows."""
+    stored = []
+    for row in rows:
+        face = row["label"] != "no face"
+        stored.append({
+            "modality": "face", "start_s": row["time_s"], "end_s": None,
+            "track": str(row["track_id"]) if face else None, "label": row["label"],
+            "confidence": row.get("confidence"),
+            "detail": {"frame": row["frame"], **({"box": [row[k] for k in ("box_x", "box_y", "box_w", "box_h")]}
+                                                  if face and "box_x" in row else {})},
+            **{f"p_{label}": row.get(f"p_{label}") for label in EMOTIONS},
+        })
+    return stored
+
+
+def _dominant(labels: Sequence[str]) -> str | None:
+    labels = [label for label in labels if label in EMOTIONS]
+    return Counter(labels).most_common(1)[0][0] if labels else None
+
+
+def save_image(store: HistoryStore, user: User, analysis: ImageAnalysis, *, settings: dict[str, Any],
+               media: bytes | None = None) -> Analysis:
+    """Store a photo's faces; ``media`` (the uploaded file) only when the user chose to keep it."""
+    faces = sorted(analysis.faces, key=lambda f: f.box[2] * f.box[3], reverse=True)
+    return store.save_analysis(
+        user=user, kind="image", source_name=analysis.source, label=faces[0].label if faces else None,
+        rows=[result_row(face, track=i + 1) for i, face in enumerate(faces)], settings=settings,
+        summary={"faces": len(faces), "labels": [f.label for f in faces],
+                 "image": {"width": int(analysis.image.shape[1]), "height": int(analysis.image.shape[0])}},
+        media=media, media_suffix=Path(analysis.source).suffix,
+    )
+
+
+def save_video(store: HistoryStore, user: User, analysis: VideoAnalysis, *, settings: dict[str, Any],
+               media: bytes | None = None) -> Analysis:
+    """Store a video's frame-by-frame timeline and its per-track summary."""
+    from emotion_core.stream import emotion_shares
+
+    return _save_frames(store, user, "video", analysis.source, analysis.rows, settings=settings, media=media,
+                        summary={"frames_read": analysis.frames_read, "frames_analysed": analysis.frames_analysed,
+                                 "fps": analysis.fps, "cancelled": analysis.cancelled,
+                                 "shares": emotion_shares(analysis.table()),
+                                 "tracks": analysis.track_summary().round(4).to_dict(orient="records")})
+
+
+def save_live(store: HistoryStore, user: User, rows: Sequence[dict[str, Any]], *, settings: dict[str, Any],
+              summary: dict[str, Any]) -> Analysis:
+    """Store a webcam session (frames are never kept, only the results)."""
+    return _save_frames(store, user, "live", "webcam session", rows, settings=settings, summary=summary)
+
+
+def _save_frames(store, user, kind, source, rows, *, settings, summary, media=None) -> Analysis:
+    return store.save_analysis(user=user, kind=kind, source_name=source, rows=frame_rows(rows), settings=settings,
+                               summary=summary, label=_dominant([r["label"] for r in rows]), media=media,
+                               media_suffix=Path(source).suffix)

@@ -1,0 +1,82 @@
+"""History: every stored analysis you may see; open one, compare two, download."""
+
+import json
+from datetime import datetime, time, timezone
+
+import streamlit as st
+
+from app_support import auth
+from app_support.resources import store
+from emotion_core.analytics import analyses_table, rows_table
+from emotion_core.errors import EmotionLensError
+from emotion_core.labels import EMOTIONS
+from emotion_core.permissions import allowed
+from emotion_core.store import ANALYSIS_KINDS
+from emotion_core.viz import emotion_timeline, share_bars
+
+user = auth.require("view")
+st.title("🗂️ History")
+st.caption("Analyses you ran, and those others shared" + (" (as admin you see everyone's)." if user.role == "admin"
+                                                          else "."))
+
+with st.expander("Filters", expanded=True):
+    owner_col, kind_col, label_col, dates_col = st.columns(4)
+    owner = owner_col.text_input("User", key="history_owner") if user.role == "admin" else None
+    kind = kind_col.selectbox("Kind", ["(any)", *ANALYSIS_KINDS], key="history_kind")
+    label = label_col.selectbox("Dominant emotion", ["(any)", *EMOTIONS], key="history_label")
+    dates = dates_col.date_input("Between", value=(), key="history_dates")
+
+since = datetime.combine(dates[0], time.min, timezone.utc) if len(dates) > 0 else None
+until = datetime.combine(dates[-1], time.max, timezone.utc) if len(dates) > 1 else None
+analyses = store().analyses(user, owner=owner or None, kind=None if kind == "(any)" else kind,
+                            label=None if label == "(any)" else label, since=since, until=until)
+table = analyses_table(analyses)
+st.dataframe(table, hide_index=True, width="stretch")
+csv_col, json_col, parquet_col = st.columns(3)
+csv_col.download_button("Table as CSV", table.to_csv(index=False), file_name="emotion-lens-history.csv",
+                        mime="text/csv")
+json_col.download_button("Table as JSON", table.to_json(orient="records", date_format="iso"),
+                         file_name="emotion-lens-history.json", mime="application/json")
+parquet_col.download_button("Table as Parquet", table.to_parquet(index=False),
+                            file_name="emotion-lens-history.parquet", mime="application/octet-stream")
+if table.empty:
+    st.info("Nothing here yet: analyses from the Analyze and Live pages, and from the API, appear here.")
+    st.stop()
+
+choices = {f"#{row.id} · {row.kind} · {row.source} · {row.created_at:%Y-%m-%d %H:%M}": row.id
+           for row in table.itertuples()}
+chosen = st.multiselect("Open one analysis, or two to compare", list(choices), max_selections=2,
+                        key="history_open")
+columns = st.columns(len(chosen)) if chosen else []
+for column, name in zip(columns, chosen):
+    with column:
+        try:
+            analysis = store().analysis(choices[name], user)
+        except EmotionLensError as exc:
+            st.error(str(exc))
+            continue
+        rows = rows_table(analysis)
+        st.subheader(f"#{analysis.id}: {analysis.source_name}")
+        st.caption(f"{analysis.kind} by {analysis.user.name}, {analysis.created_at:%Y-%m-%d %H:%M} UTC · "
+                   f"dominant: {analysis.label or '—'} · {len(rows)} rows")
+        if rows["start_s"].notna().any():
+            timeline = rows.rename(columns={"start_s": "time_s", "track": "track_id"})
+            st.plotly_chart(emotion_timeline(timeline), key=f"history_timeline_{analysis.id}")
+        shares = rows[rows["label"].isin(EMOTIONS)]["label"].value_counts(normalize=True)
+        st.plotly_chart(share_bars({e: float(shares.get(e, 0.0)) for e in EMOTIONS}, title="Share of rows"),
+                        key=f"history_shares_{analysis.id}")
+        for alert in analysis.alerts:
+            st.warning(f"🚨 {alert.rule_name}: {alert.detail} ({alert.start_s:.1f}–{alert.end_s:.1f} s)")
+        with st.expander("Results"):
+            st.dataframe(rows, hide_index=True, width="stretch")
+        with st.expander("Settings and summary"):
+            st.json({"settings": analysis.settings, "summary": analysis.summary})
+        record = {"id": analysis.id, "kind": analysis.kind, "source": analysis.source_name,
+                  "created_at": analysis.created_at.isoformat(), "settings": analysis.settings,
+                  "summary": analysis.summary, "rows": json.loads(rows.to_json(orient="records"))}
+        st.download_button("Download as JSON", json.dumps(record, indent=2), key=f"history_json_{analysis.id}",
+                           file_name=f"analysis-{analysis.id}.json", mime="application/json")
+        may_delete = allowed(user, "delete") and (user.role == "admin" or analysis.user_id == user.id)
+        if may_delete and st.button("Delete this analysis", key=f"history_delete_{analysis.id}"):
+            store().delete_analysis(analysis.id, user)
+            st.rerun()
