@@ -1,7 +1,7 @@
 """Drive the live page in headless Chromium with a fake camera; print what the page showed as JSON.
 
 Run inside the test's network namespace (aiortc ignores loopback addresses for WebRTC):
-    python tests/e2e/drive_live.py URL Y4M SCREENSHOT
+    python tests/e2e/drive_live.py URL Y4M SCREENSHOT USER PASSWORD
 """
 
 import json
@@ -15,12 +15,18 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--use-fake-ui-for-media-stream"]
 
 
-def main(url: str, y4m: str, screenshot: str) -> int:
+def main(url: str, y4m: str, screenshot: str, user: str, password: str) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=[*FLAGS, f"--use-file-for-fake-video-capture={y4m}"])
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(url)
+        page.get_by_label("Name").fill(user, timeout=90_000)
+        page.locator("input[type=password]").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as").wait_for(timeout=60_000)
+        # A reload would open a new Streamlit session (signed out): move within the app instead.
+        page.get_by_role("link", name="Live webcam").click()
         page.wait_for_selector("iframe", timeout=90_000)
         component = page.frame_locator("iframe").first
         component.get_by_role("button", name="START").click(timeout=60_000)

@@ -65,14 +65,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+USER, PASSWORD = "tester", "a long enough password"
+
+
 @pytest.fixture()
 def app_url(namespace, tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "EMOTION_LENS_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "emotion_core", "users", "add", USER, "--role", "admin"], cwd=ROOT,
+                   input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
         ["ip", "netns", "exec", namespace, sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
          "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/_stcore/health', timeout=2)"
     for _ in range(120):
@@ -96,7 +103,7 @@ def test_live_page_analyses_the_fake_camera(namespace, app_url, tmp_path):
     screenshot = tmp_path / "live.png"
     run = subprocess.run(
         ["ip", "netns", "exec", namespace, sys.executable, str(ROOT / "tests/e2e/drive_live.py"), app_url, str(y4m),
-         str(screenshot)],
+         str(screenshot), USER, PASSWORD],
         capture_output=True, text=True, timeout=300,
     )
     if os.environ.get("EMOTION_LENS_E2E_SCREENSHOT") and screenshot.exists():

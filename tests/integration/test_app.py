@@ -1,19 +1,44 @@
 """The Streamlit pages, driven headlessly with AppTest from the entry point."""
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from emotion_core.accounts import Accounts
+from emotion_core.store import HistoryStore
 from tests.conftest import ROOT, encode
 
 TIMEOUT = 120
+PASSWORD = "a long enough password"
 
 
 @pytest.fixture()
-def app() -> AppTest:
+def home(tmp_path, monkeypatch):
+    """A fresh EMOTION_LENS_HOME with an admin, an analyst and a viewer; the app's caches emptied."""
+    monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    store = HistoryStore.open(f"sqlite:///{tmp_path / 'emotion_lens.db'}", media_dir=tmp_path / "media")
+    accounts = Accounts(store)
+    admin = accounts.create_user("ada", PASSWORD, "admin")
+    users = {"admin": admin, "analyst": accounts.create_user("bob", PASSWORD, "analyst", by=admin),
+             "viewer": accounts.create_user("cy", PASSWORD, "viewer", by=admin)}
+    yield store, users
+    store.engine.dispose()
+    st.cache_resource.clear()
+
+
+def signed_in(home, role: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at.session_state["auth_user_id"] = home[1][role].id
     at.run()
     assert not at.exception
     return at
+
+
+@pytest.fixture()
+def app(home) -> AppTest:
+    return signed_in(home, "analyst")
 
 
 def analyze_upload(app: AppTest, name: str, data: bytes, mime: str = "image/png",
@@ -104,3 +129,65 @@ def test_live_page_renders_stopped(app, monkeypatch):
     assert not at.exception
     assert "Press START" in at.info[0].value
     assert [s.label for s in at.slider] == ["Run the detector every n-th frame", "Smoothing"]
+
+
+class TestAccess:
+    def test_first_run_creates_the_admin(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+        assert "Welcome" in at.title[0].value
+        at.text_input[0].input("root")
+        at.text_input[1].input(PASSWORD)
+        at.text_input[2].input(PASSWORD)
+        at.button[0].click().run()
+        assert not at.exception and at.title[0].value.endswith("Emotion Lens")
+        assert any("root" in c.value and "admin" in c.value for c in at.caption)
+        st.cache_resource.clear()
+
+    def test_sign_in_and_wrong_password(self, home):
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+        assert at.subheader[0].value == "Sign in"
+        at.text_input[0].input("bob")
+        at.text_input[1].input("not it")
+        at.button[0].click().run()
+        assert "wrong name or password" in at.error[0].value
+        at.text_input[1].input(PASSWORD)
+        at.button[0].click().run()
+        assert not at.exception and "auth_user_id" in at.session_state
+
+    @pytest.mark.parametrize("role, page", [("viewer", "analyze"), ("viewer", "live"), ("analyst", "admin")])
+    def test_pages_beyond_the_role_are_not_routed(self, home, role, page):
+        at = signed_in(home, role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")
+
+    @pytest.mark.parametrize("role, page", [("viewer", "analyze"), ("analyst", "admin")])
+    def test_each_page_checks_the_role_itself(self, home, role, page):
+        """Even run directly, past the router, a page refuses a role that may not use it."""
+        at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=TIMEOUT)
+        at.session_state["auth_user_id"] = home[1][role].id
+        at.run()
+        assert not at.exception and "does not allow this page" in at.error[0].value
+        assert not at.get("file_uploader") and not at.get("form")
+
+
+def test_an_image_analysis_is_saved_once_without_its_file(home, astronaut_png):
+    store, users = home
+    at = analyze_upload(signed_in(home, "analyst"), "astronaut.png", astronaut_png)
+    at.run()  # any rerun must not store it again
+    (saved,) = store.analyses(users["analyst"])
+    assert saved.kind == "image" and saved.source_name == "astronaut.png" and saved.media_file is None
+    assert len(store.analysis(saved.id, users["analyst"]).rows) == 1
+
+
+def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut_png):
+    analyze_upload(signed_in(home, "analyst"), "astronaut.png", astronaut_png)
+    at = signed_in(home, "admin")
+    for page in ("history", "analytics", "alerts", "account", "admin"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+    at.switch_page("pages/history.py").run()
+    assert len(at.dataframe[0].value) == 1
+    at.multiselect(key="history_open").select(at.multiselect(key="history_open").options[0]).run()
+    assert not at.exception and at.subheader[0].value.startswith("#1")
