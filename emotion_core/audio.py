@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from emotion_core.errors import InvalidInputError
+from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 SAMPLE_RATE = 16_000
 AUDIO_TYPES = ("wav", "flac", "ogg", "mp3", "m4a", "aac")
@@ -63,12 +63,12 @@ def _with_pyav(data: bytes, max_seconds: float, name: str) -> tuple[np.ndarray, 
     try:
         container = av.open(io.BytesIO(data))
     except (av.error.FFmpegError, ValueError):
-        raise InvalidInputError(f"{name}: not an audio or video file this app can read; expected "
+        raise UnsupportedMediaError(f"{name}: not an audio or video file this app can read; expected "
                                 f"{', '.join(AUDIO_TYPES)} or a video with a sound track.") from None
     with container:
         if not container.streams.audio:
             kinds = sorted({s.type for s in container.streams}) or ["nothing"]
-            raise InvalidInputError(f"{name}: the file has no sound track (it holds {', '.join(kinds)}).")
+            raise UnsupportedMediaError(f"{name}: the file has no sound track (it holds {', '.join(kinds)}).")
         stream = container.streams.audio[0]
         if stream.duration and stream.time_base and float(stream.duration * stream.time_base) > max_seconds:
             _too_long(float(stream.duration * stream.time_base), max_seconds, name)

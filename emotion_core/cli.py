@@ -204,6 +204,21 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the JSON API with waitress, a production WSGI server (no debug pages, several threads)."""
+    import logging
+
+    from waitress import serve
+
+    from emotion_core.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    print(f"Emotion Lens API on http://{args.host}:{args.port}/api/v1 (Ctrl+C stops)", file=sys.stderr)
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="emotion-lens")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.training.face import FaceTrainingConfig
 
@@ -264,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
     tr_face.set_defaults(handler=cmd_train_face)
+
+    serve = sub.add_parser("serve", help="serve the JSON API (waitress)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve.set_defaults(handler=cmd_serve)
 
     users = sub.add_parser("users", help="manage accounts (state lives under EMOTION_LENS_HOME)")
     users_sub = users.add_subparsers(dest="action", required=True)

@@ -12,6 +12,10 @@ class InvalidInputError(EmotionLensError, ValueError):
     """The input (file, array, text, label) cannot be analysed; the message says why."""
 
 
+class UnsupportedMediaError(InvalidInputError):
+    """The input is not the kind of file expected (a PDF where an image belongs, a video without sound)."""
+
+
 class ModelUnavailableError(EmotionLensError, RuntimeError):
     """A model's weights or card are missing or unreadable."""
 

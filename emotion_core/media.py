@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.errors import InvalidInputError
+from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
 _IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO"}  # MPO: JPEGs from some phone cameras
@@ -50,7 +50,7 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format not in _IMAGE_FORMATS:
-                raise InvalidInputError(f"{name}: expected {_EXPECTED}, got a {img.format} file.")
+                raise UnsupportedMediaError(f"{name}: expected {_EXPECTED}, got a {img.format} file.")
             width, height = img.size
             if width * height > max_pixels:
                 raise InvalidInputError(
@@ -61,7 +61,7 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
             img = ImageOps.exif_transpose(img)
             rgb = np.asarray(img.convert("RGB"))
     except UnidentifiedImageError:
-        raise InvalidInputError(
+        raise UnsupportedMediaError(
             f"{name}: expected {_EXPECTED}, got {len(data):,} bytes that are not an image."
         ) from None
     except Image.DecompressionBombError:

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from emotion_core.errors import InvalidInputError
+from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 from emotion_core.stream import FrameAnalyzer, rows_table, track_summary
 from emotion_core.tracking import FaceTracker
 
@@ -80,14 +80,14 @@ def _open(source: str | Path | bytes | BinaryIO, name: str, max_bytes: int):
     try:
         container = av.open(handle, mode="r")
     except (av.error.FFmpegError, ValueError) as exc:
-        raise InvalidInputError(
+        raise UnsupportedMediaError(
             f"{name}: not a video this app can read; the file may be damaged, truncated or of another kind "
             f"({exc.__class__.__name__})."
         ) from None
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["nothing"]
         container.close()
-        raise InvalidInputError(f"{name}: the file has no video track (it holds {', '.join(kinds)}).")
+        raise UnsupportedMediaError(f"{name}: the file has no video track (it holds {', '.join(kinds)}).")
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.codec.is_decoder:
         container.close()

@@ -1,0 +1,198 @@
+"""The JSON API: a Flask blueprint over the same core the pages use, and the app factory that serves it.
+
+Run it with ``python -m emotion_core serve`` (waitress). Every endpoint but ``health`` and ``openapi.json``
+needs ``Authorization: Bearer <token>`` (``python -m emotion_core token create --user NAME``). Errors are
+``{"error": {"type", "message"}}`` with a 4xx status (503 when a model is missing); no traceback leaves the
+server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from emotion_core.accounts import Accounts
+from emotion_core.analysis import analyze_image
+from emotion_core.config import Settings
+from emotion_core.db import Analysis, User
+from emotion_core.errors import (
+    AuthenticationFailed,
+    EmotionLensError,
+    InvalidInputError,
+    ModelUnavailableError,
+    NotFound,
+    PermissionDenied,
+    UnsupportedMediaError,
+)
+from emotion_core.history import save_image, save_video
+from emotion_core.jobs import JobRunner
+from emotion_core.modelcard import list_cards
+from emotion_core.permissions import require
+from emotion_core.store import HistoryStore
+from emotion_core.video import analyze_video
+
+logger = logging.getLogger(__name__)
+
+_STATUS = [(AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404), (UnsupportedMediaError, 415),
+           (InvalidInputError, 422), (ModelUnavailableError, 503)]
+
+
+class RequestError(EmotionLensError):
+    """The request itself is malformed: bad JSON, a missing field, invalid base64 (400)."""
+
+
+@dataclass
+class ApiServices:
+    """What the endpoints work with, built once in :func:`create_app`."""
+
+    settings: Settings
+    face: Any  # FacePredictor
+    store: HistoryStore
+    accounts: Accounts
+    jobs: JobRunner
+
+
+def error_response(kind: str, message: str, status: int):
+    return jsonify({"error": {"type": kind, "message": message}}), status
+
+
+def _status_for(exc: EmotionLensError) -> int:
+    return next((status for cls, status in _STATUS if isinstance(exc, cls)), 400)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _upload(field: str) -> tuple[bytes, str, dict[str, Any]]:
+    """The file from a multipart form (``field``) or from JSON (``{field}_base64``), its name and the options."""
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise RequestError("the body is not a JSON object.")
+        encoded = body.get(f"{field}_base64")
+        if not isinstance(encoded, str):
+            raise RequestError(f"missing field {field}_base64 (the file, base64-encoded).")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(f"{field}_base64 is not valid base64.") from None
+        return data, str(body.get("filename") or field), body
+    upload = request.files.get(field)
+    if upload is None:
+        raise RequestError(f"missing file field {field!r} (multipart/form-data) or a JSON body with "
+                           f"{field}_base64.")
+    return upload.read(), upload.filename or field, dict(request.form)
+
+
+def _saved(result: dict[str, Any], analysis: Analysis) -> dict[str, Any]:
+    return {**result, "analysis_id": analysis.id,
+            "alerts": [{"rule": a.rule_name, "start_s": a.start_s, "end_s": a.end_s, "detail": a.detail}
+                       for a in analysis.alerts]}
+
+
+def create_api_blueprint(services: ApiServices) -> Blueprint:
+    """The ``/api/v1`` endpoints over ``services``."""
+    api = Blueprint("api", __name__)
+    public = {"api.health", "api.openapi"}
+
+    @api.before_request
+    def authenticate():
+        if request.endpoint in public:
+            return None
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return error_response("AuthenticationFailed", "send Authorization: Bearer <token>.", 401)
+        g.user = services.accounts.user_for_token(header.removeprefix("Bearer ").strip())
+        return None
+
+    @api.errorhandler(EmotionLensError)
+    def known_error(exc: EmotionLensError):
+        return error_response(type(exc).__name__, str(exc), _status_for(exc))
+
+    @api.get("/health")
+    def health():
+        return jsonify({"status": "ok", "models": [c["name"] for c in list_cards(services.settings.models_dir)]})
+
+    @api.get("/openapi.json")
+    def openapi():
+        from emotion_core.openapi import openapi_document
+
+        return jsonify(openapi_document())
+
+    @api.get("/models")
+    def models():
+        require(g.user, "view")
+        return jsonify({"models": list_cards(services.settings.models_dir)})
+
+    @api.post("/analyze/image")
+    def image():
+        user: User = g.user
+        require(user, "analyze")
+        data, name, options = _upload("image")
+        analysis = analyze_image(data, services.face, source=name, max_pixels=services.settings.max_image_pixels)
+        saved = save_image(services.store, user, analysis, settings={"detector": services.face.detector.name},
+                           media=data if _flag(options.get("keep_media")) else None)
+        return jsonify(_saved(analysis.to_dict(), saved))
+
+    @api.post("/analyze/video")
+    def video():
+        user: User = g.user
+        require(user, "analyze")
+        data, name, options = _upload("video")
+        stride = int(options.get("stride") or 1)
+        keep = _flag(options.get("keep_media"))
+
+        def work(progress) -> dict[str, Any]:
+            result = analyze_video(data, services.face, name=name, stride=stride, annotate=False,
+                                   max_bytes=services.settings.max_upload_bytes, progress=progress)
+            saved = save_video(services.store, user, result, settings={"stride": stride},
+                               media=data if keep else None)
+            return _saved(result.to_dict(), saved)
+
+        job = services.jobs.submit(work, user_id=user.id, kind="video")
+        return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+
+    @api.get("/jobs/<job_id>")
+    def job(job_id: str):
+        user: User = g.user
+        require(user, "view")
+        return jsonify(services.jobs.get(job_id, user_id=user.id, is_admin=user.role == "admin").to_dict())
+
+    return api
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The Flask app: settings from the environment (and ``config``, e.g. ``{"home": path}`` in tests), models
+    and the store loaded once, the blueprint under ``/api/v1``, and JSON for every error."""
+    from emotion_core.face import FacePredictor
+
+    overrides = {k: Path(v) if k in ("home", "models_dir") else v for k, v in (config or {}).items()}
+    settings = replace(Settings.from_env(), **overrides)
+    store = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
+    services = ApiServices(settings=settings, face=FacePredictor.from_dir(settings.models_dir), store=store,
+                           accounts=Accounts(store), jobs=JobRunner())
+    app = Flask("emotion_core.api")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.json.sort_keys = False
+    app.extensions["emotion_lens"] = services
+    app.register_blueprint(create_api_blueprint(services), url_prefix="/api/v1")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # 404, 405, 413 ... as JSON (blueprint handlers miss routing errors)
+        return error_response(exc.name.replace(" ", ""), exc.description or exc.name, exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response("InternalError", "the server failed unexpectedly; the error is logged.", 500)
+
+    return app

@@ -1,0 +1,137 @@
+"""The OpenAPI 3.1 document of the JSON API; the tests validate real responses against its schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emotion_core import __version__
+from emotion_core.labels import EMOTIONS
+
+_SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
+           "required": list(EMOTIONS), "additionalProperties": False}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["type", "message"],
+        "properties": {"type": {"type": "string"}, "message": {"type": "string"}}}}},
+    "EmotionResult": {
+        "type": "object", "required": ["modality", "label", "confidence", "scores", "model_id", "latency_ms"],
+        "properties": {
+            "modality": {"enum": ["face", "speech", "text", "fused"]},
+            "label": {"enum": list(EMOTIONS)},
+            "confidence": {"type": "number"},
+            "scores": _SCORES,
+            "model_id": {"type": "string"},
+            "latency_ms": {"type": "number"},
+            "box": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4},
+            "landmarks": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}}},
+            "detector_score": {"type": "number"},
+            "span": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            "extra": {"type": "object"},
+        },
+    },
+    "Alert": {"type": "object", "required": ["rule", "start_s", "end_s", "detail"],
+              "properties": {"rule": {"type": "string"}, "start_s": {"type": "number"}, "end_s": {"type": "number"},
+                             "detail": {"type": "string"}}},
+    "ImageAnalysis": {
+        "type": "object", "required": ["source", "modality", "image", "detector", "faces", "analysis_id", "alerts"],
+        "properties": {
+            "source": {"type": "string"}, "modality": {"const": "face"},
+            "image": {"type": "object", "required": ["width", "height"],
+                      "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}},
+            "detector": {"type": "string"},
+            "faces": {"type": "array", "items": {"$ref": "#/components/schemas/EmotionResult"}},
+            "reason": {"type": "string", "description": "present when no face was found"},
+            "analysis_id": {"type": "integer"},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        },
+    },
+    "VideoAnalysis": {
+        "type": "object", "required": ["source", "video", "tracks", "rows", "analysis_id", "alerts"],
+        "properties": {
+            "source": {"type": "string"}, "modality": {"const": "face"},
+            "video": {"type": "object", "required": ["width", "height", "fps", "frames_read", "frames_analysed"]},
+            "cancelled": {"type": "boolean"}, "warnings": {"type": "array", "items": {"type": "string"}},
+            "tracks": {"type": "array", "items": {"type": "object"}},
+            "rows": {"type": "array", "items": {"type": "object", "required": ["frame", "time_s", "label"]}},
+            "analysis_id": {"type": "integer"},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        },
+    },
+    "Job": {
+        "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at"],
+        "properties": {
+            "job_id": {"type": "string"}, "kind": {"type": "string"},
+            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "created_at": {"type": "string"},
+            "status_url": {"type": "string"},
+            "result": {"$ref": "#/components/schemas/VideoAnalysis"},
+            "error": {"type": "object", "required": ["type", "message"]},
+        },
+    },
+    "Health": {"type": "object", "required": ["status", "models"],
+               "properties": {"status": {"const": "ok"}, "models": {"type": "array", "items": {"type": "string"}}}},
+    "Models": {"type": "object", "required": ["models"],
+               "properties": {"models": {"type": "array", "items": {
+                   "type": "object", "required": ["name", "model_id"]}}}},
+}
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    meaning = {400: "malformed request", 401: "missing or unknown token", 403: "role not allowed",
+               404: "not found", 413: "upload too large", 415: "not the expected kind of file",
+               422: "a file of the right kind that cannot be analysed", 503: "a model is missing"}
+    return {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
+
+
+def _upload_body(field: str, types: str) -> dict[str, Any]:
+    return {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": [field], "properties": {
+            field: {"type": "string", "format": "binary", "description": types},
+            "keep_media": {"type": "boolean", "description": "store the file with the analysis (default no)"}}}},
+        "application/json": {"schema": {"type": "object", "required": [f"{field}_base64"], "properties": {
+            f"{field}_base64": {"type": "string", "contentEncoding": "base64"},
+            "filename": {"type": "string"}, "keep_media": {"type": "boolean"}}}},
+    }}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document served at ``/api/v1/openapi.json``."""
+    secured = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Emotion Lens API", "version": __version__,
+                 "description": "Emotion recognition from faces, on this server only. Results are probabilities, "
+                                "not facts; do not use them to make decisions about people."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/health": {"get": {"summary": "Liveness and the shipped models", "security": [],
+                                "responses": {"200": {"description": "up", **_json("Health")}}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/models": {"get": {"summary": "Model cards", "security": secured,
+                                "responses": {"200": {"description": "cards", **_json("Models")},
+                                              **_errors(401, 403)}}},
+            "/analyze/image": {"post": {
+                "summary": "Every face in a photo; stored in the caller's history",
+                "security": secured, "requestBody": _upload_body("image", "JPEG, PNG, WebP or BMP"),
+                "responses": {"200": {"description": "faces (an empty list and a reason when there is none)",
+                                      **_json("ImageAnalysis")},
+                              **_errors(400, 401, 403, 413, 415, 422, 503)}}},
+            "/analyze/video": {"post": {
+                "summary": "Start analysing a video; poll the job",
+                "security": secured, "requestBody": _upload_body("video", "mp4, avi, mov, mkv or webm"),
+                "responses": {"202": {"description": "queued", **_json("Job")},
+                              **_errors(400, 401, 403, 413)}}},
+            "/jobs/{job_id}": {"get": {
+                "summary": "A job's status and, when done, its result", "security": secured,
+                "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the job", **_json("Job")}, **_errors(401, 403, 404)}}},
+        },
+    }
