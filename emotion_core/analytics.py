@@ -29,17 +29,20 @@ def rows_table(analysis: Analysis):
                                         *(f"p_{e}" for e in EMOTIONS)])
 
 
-def label_counts_over_time(analyses: Sequence[Analysis], *, freq: str = "D"):
-    """Dominant label of each analysis counted per period (``freq``: pandas offset alias, D = day)."""
+PERIODS = {"day": ("D", "%Y-%m-%d"), "week": ("W", "week of %Y-%m-%d"), "month": ("M", "%Y-%m")}
+
+
+def label_counts_over_time(analyses: Sequence[Analysis], *, period: str = "day"):
+    """Dominant label of each analysis counted per day, week or month (UTC); ``period`` labels are text."""
     import pandas as pd
 
     table = analyses_table(analyses).dropna(subset=["label"])
     if table.empty:
         return pd.DataFrame(columns=["period", "label", "analyses"])
-    table["period"] = pd.to_datetime(table["created_at"], utc=True).dt.tz_localize(None).dt.to_period(freq)
-    counts = table.groupby(["period", "label"]).size().rename("analyses").reset_index()
-    counts["period"] = counts["period"].dt.start_time
-    return counts
+    freq, label_format = PERIODS[period]
+    starts = pd.to_datetime(table["created_at"], utc=True).dt.tz_localize(None).dt.to_period(freq).dt.start_time
+    table["period"] = starts.dt.strftime(label_format)
+    return table.groupby(["period", "label"]).size().rename("analyses").reset_index()
 
 
 def label_shares_by(analyses: Sequence[Analysis], column: str):

@@ -18,10 +18,10 @@ if not analyses:
 
 period = st.segmented_control("Period", ["day", "week", "month"], default="day", key="analytics_period")
 colours = {label: colour_hex(label) for label in EMOTIONS}
-counts = label_counts_over_time(analyses, freq={"day": "D", "week": "W", "month": "M"}[period or "day"])
-st.plotly_chart(px.bar(counts, x="period", y="analyses", color="label", color_discrete_map=colours,
-                       category_orders={"label": list(EMOTIONS)}, title="Dominant emotion of each analysis"),
-                key="analytics_over_time")
+counts = label_counts_over_time(analyses, period=period or "day")
+over_time = px.bar(counts, x="period", y="analyses", color="label", color_discrete_map=colours,
+                   category_orders={"label": list(EMOTIONS)}, title="Dominant emotion of each analysis")
+st.plotly_chart(over_time.update_xaxes(type="category"), key="analytics_over_time")
 
 by_kind, by_source = st.columns(2)
 for column, field, title in ((by_kind, "kind", "per kind of analysis"), (by_source, "source", "per source")):
