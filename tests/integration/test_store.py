@@ -213,3 +213,26 @@ class TestOwnData:
         with store.session() as session:  # only the admin's analysis, its row and its alert are left
             assert session.scalar(select(func.count(TimelineRow.id))) == 1
             assert session.scalar(select(func.count(Alert.id))) == 1
+
+
+class TestAnalytics:
+    def test_tables_for_the_pages(self, store, people):
+        from emotion_core.analytics import alerts_table, analyses_table, label_counts_over_time, label_shares_by
+        from emotion_core.analytics import rows_table as stored_rows
+
+        _, admin, analyst, _ = people
+        store.save_rule(admin, Rule("sad", "sustained", labels=("sad",), threshold=0.5, min_seconds=0))
+        store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=rows_of(face("sad")), label="sad")
+        store.save_analysis(user=analyst, kind="image", source_name="b.png", rows=rows_of(face("happy")),
+                            label="happy")
+        saved = store.save_analysis(user=admin, kind="video", source_name="c.mp4",
+                                    rows=rows_of(face("happy"), face("happy")), label="happy")
+        analyses = store.analyses(admin)
+        assert list(analyses_table(analyses)["source"]) == ["c.mp4", "b.png", "a.png"]
+        counts = label_counts_over_time(analyses, period="day")
+        assert counts.set_index("label")["analyses"].to_dict() == {"happy": 2, "sad": 1}
+        assert counts["period"].iloc[0] == utcnow().strftime("%Y-%m-%d")
+        shares = label_shares_by(analyses, "kind").set_index("kind")
+        assert shares.loc["image", "sad"] == 0.5 and shares.loc["video", "happy"] == 1.0
+        assert list(stored_rows(store.analysis(saved.id, admin))["label"]) == ["happy", "happy"]
+        assert list(alerts_table(store.alerts(admin))["source"]) == ["a.png"]
