@@ -145,7 +145,8 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
 
     config = FaceTrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                                max_minutes=args.max_minutes)
+                                max_minutes=args.max_minutes,
+                                init_weights=str(args.init_weights) if args.init_weights else None)
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
                       cache_dir=args.cache, command=command)
@@ -275,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr_face.add_argument("--seed", type=int, default=defaults.seed)
     tr_face.add_argument("--max-minutes", type=float,
                          help="stop after the last epoch that fits in this many minutes (the best epoch is kept)")
+    tr_face.add_argument("--init-weights", type=Path,
+                         help="start from these weights (best.weights.h5 of an earlier run) with a new schedule")
     tr_face.add_argument("--limit", type=int, help="use only N images of each split (smoke test)")
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")

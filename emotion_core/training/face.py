@@ -54,6 +54,7 @@ class FaceTrainingConfig:
     precision: str = "auto"  # "float32", "bfloat16" (mixed), or "auto": bfloat16 where the hardware has it
     limit: int | None = None  # use only N images of each split (smoke tests)
     max_minutes: float | None = None  # stop after the epoch that would otherwise overrun this budget
+    init_weights: str | None = None  # start from these weights (a warm restart with a new schedule)
 
 
 def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: str | Path | None = None,
@@ -218,6 +219,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     bfloat16 = _use_bfloat16(config.precision)
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
     model = build_classifier(config)
+    if config.init_weights:
+        model.load_weights(config.init_weights)
     steps = int(np.ceil(len(train_x) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate * 0.1, warmup_target=config.learning_rate,
