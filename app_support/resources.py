@@ -10,6 +10,7 @@ from emotion_core.detection import load_detector
 from emotion_core.face import FacePredictor
 from emotion_core.modelcard import list_cards
 from emotion_core.store import HistoryStore
+from emotion_core.text import TextPredictor
 
 
 @st.cache_resource
@@ -47,3 +48,8 @@ def store() -> HistoryStore:
 @st.cache_resource
 def accounts() -> Accounts:
     return Accounts(store())
+
+
+@st.cache_resource(show_spinner="Loading the text model…")
+def text_predictor() -> TextPredictor:
+    return TextPredictor.from_dir(settings().models_dir)

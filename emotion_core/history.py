@@ -11,6 +11,7 @@ from emotion_core.analysis import ImageAnalysis
 from emotion_core.db import Analysis, User
 from emotion_core.labels import EMOTIONS
 from emotion_core.store import HistoryStore, result_row
+from emotion_core.text_analysis import TextAnalysis
 from emotion_core.video import VideoAnalysis
 
 
@@ -70,3 +71,29 @@ def _save_frames(store, user, kind, source, rows, *, settings, summary, media=No
     return store.save_analysis(user=user, kind=kind, source_name=source, rows=frame_rows(rows), settings=settings,
                                summary=summary, label=_dominant([r["label"] for r in rows]), media=media,
                                media_suffix=Path(source).suffix)
+
+
+def save_text(store: HistoryStore, user: User, analysis: TextAnalysis, *, media: bytes | None = None) -> Analysis:
+    """Store a text's sentences (the text itself only when the user keeps it, as the 'media')."""
+    rows = [{**result_row(result, track=None), "detail": {"model_id": result.model_id, "chars": [s.start, s.end],
+                                                          "compound": mood["compound"]}}
+            for s, result, mood in analysis.sentences]
+    return store.save_analysis(
+        user=user, kind="text", source_name=analysis.source, rows=rows, label=analysis.overall.label,
+        summary={"overall": analysis.overall.to_dict(), "sentiment": analysis.sentiment,
+                 "sentences": len(analysis.sentences), "warning": analysis.warning},
+        settings={"explain": bool(analysis.words)}, media=media, media_suffix=".txt",
+    )
+
+
+def save_text_batch(store: HistoryStore, user: User, table, *, source: str, column: str) -> Analysis:
+    """Store a CSV batch: one row per analysed line (skipped lines are counted in the summary)."""
+    done = table[table["label"] != "(skipped)"]
+    rows = [{"modality": "text", "start_s": None, "end_s": None, "track": str(int(r["row"])), "label": r["label"],
+             "confidence": r["confidence"], "detail": {"compound": r["compound"]},
+             **{f"p_{e}": r[f"p_{e}"] for e in EMOTIONS}} for r in done.to_dict(orient="records")]
+    return store.save_analysis(
+        user=user, kind="text", source_name=source, rows=rows, label=_dominant(list(done["label"])),
+        summary={"rows": len(table), "skipped": int((table["label"] == "(skipped)").sum()),
+                 "labels": done["label"].value_counts().to_dict()}, settings={"column": column},
+    )

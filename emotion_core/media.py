@@ -94,3 +94,34 @@ def encode_png(image_bgr: np.ndarray) -> bytes:
     if not ok:
         raise InvalidInputError("image: could not be encoded as PNG.")
     return buf.tobytes()
+
+
+MAX_TEXT_CHARS = 100_000
+"""Longer texts are refused: about 15,000 words, a long report. Split bigger documents."""
+
+
+def check_text(text: str | bytes, *, name: str = "text", max_chars: int = MAX_TEXT_CHARS) -> str:
+    """A text ready to analyse: decoded (UTF-8, with or without a byte-order mark), stripped, non-empty.
+
+    Raises
+    ------
+    InvalidInputError
+        Bytes that are not UTF-8, nothing but white space, no letters or digits at all (emoji only), or more
+        than ``max_chars`` characters.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"{name}: not UTF-8 text (byte {text[exc.start]:#04x} at position {exc.start}); "
+                                    "save the file as UTF-8.") from None
+    text = text.strip()
+    if not text:
+        raise InvalidInputError(f"{name}: nothing to analyse (empty, or only spaces).")
+    if len(text) > max_chars:
+        raise InvalidInputError(f"{name}: {len(text):,} characters is more than the {max_chars:,} this app "
+                                "analyses at once; split it into parts.")
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidInputError(f"{name}: no words to analyse; the text model reads English words, not emoji or "
+                                "punctuation alone.")
+    return text

@@ -1,0 +1,131 @@
+"""The Analyze page's Text tab: one text with its sentences and key words, or a whole CSV column."""
+
+import html
+import io
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_support.resources import store, text_predictor
+from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from emotion_core.db import User
+from emotion_core.errors import EmotionLensError
+from emotion_core.history import save_text, save_text_batch
+from emotion_core.labels import EMOJI, EMOTIONS
+from emotion_core.overlay import colour_hex
+from emotion_core.text_analysis import TextAnalysis, analyze_text, analyze_texts
+from emotion_core.viz import probability_bars
+
+
+def highlighted(analysis: TextAnalysis) -> str:
+    """The text as HTML, each word shaded by how much it pushed its sentence's label."""
+    labels = {i: result.label for i, (_, result, _) in enumerate(analysis.sentences)}
+    sentence_of = [(s.start, s.end, labels[i]) for i, (s, _, _) in enumerate(analysis.sentences)]
+    top = max((w.weight for w in analysis.words), default=0) or 1
+    parts, cursor = [], 0
+    for word in analysis.words:
+        label = next((lab for start, end, lab in sentence_of if start <= word.start < end), None)
+        parts.append(html.escape(analysis.text[cursor:word.start]))
+        strength = max(0.0, word.weight / top)
+        if label and strength > 0.15:
+            parts.append(f'<span style="background:{colour_hex(label)}{int(40 + 180 * strength):02x};'
+                         f'border-radius:3px;padding:0 2px" title="{label} +{word.weight:.0%}">'
+                         f"{html.escape(analysis.text[word.start:word.end])}</span>")
+        else:
+            parts.append(html.escape(analysis.text[word.start:word.end]))
+        cursor = word.end
+    parts.append(html.escape(analysis.text[cursor:]))
+    return "<div style='line-height:1.9;font-size:1.05rem'>" + "".join(parts) + "</div>"
+
+
+def _one_text(user: User) -> None:
+    upload = st.file_uploader("…or a .txt file", type=["txt"], key="analyze_text_upload")
+    typed = st.text_area("Text (English)", height=140, key="analyze_text_input",
+                         placeholder="Paste a message, a review, a transcript…")
+    keep = keep_media_checkbox("analyze_text_keep")
+    if st.button("Analyse text", type="primary", key="analyze_text_start"):
+        raw = upload.getvalue() if upload is not None else typed
+        st.session_state.pop("analyze_text_result", None)
+        try:
+            analysis = analyze_text(raw, text_predictor(), source=upload.name if upload is not None else "typed text")
+        except EmotionLensError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["analyze_text_result"] = analysis
+        st.session_state["analyze_text_record"] = save_once(
+            "analyze_text_saved", hash(analysis.text),
+            lambda: save_text(store(), user, analysis, media=analysis.text.encode() if keep else None))
+    analysis = st.session_state.get("analyze_text_result")
+    if analysis is None:
+        return
+    show_alerts(st.session_state.get("analyze_text_record"))
+    if analysis.warning:
+        st.warning(analysis.warning)
+    emotion, mood = st.columns(2)
+    emotion.metric("Emotion", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
+                   f"{analysis.overall.confidence:.0%} confident", delta_color="off")
+    mood.metric("Sentiment (VADER)", analysis.sentiment["polarity"], f"compound {analysis.sentiment['compound']:+.2f}",
+                delta_color="off")
+    st.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_text_bars")
+    st.markdown("**Words that pushed the decision**")
+    st.caption("Occlusion: each word is removed in turn, and the stronger the shade, the more the probability of its "
+               "sentence's emotion fell without it.")
+    st.html(highlighted(analysis))
+    table = analysis.sentence_table()
+    if len(table) > 1:
+        along = table.melt(id_vars=["sentence"], value_vars=[f"p_{e}" for e in EMOTIONS], var_name="emotion",
+                           value_name="probability")
+        along["emotion"] = along["emotion"].str.removeprefix("p_")
+        st.plotly_chart(px.line(along, x="sentence", y="probability", color="emotion", markers=True,
+                                color_discrete_map={e: colour_hex(e) for e in EMOTIONS},
+                                title="Emotions along the text"), key="analyze_text_along")
+    st.dataframe(table[["sentence", "text", "label", "confidence", "compound"]], hide_index=True, width="stretch")
+
+
+def _batch(user: User) -> None:
+    upload = st.file_uploader("CSV file with a column of texts", type=["csv"], key="analyze_text_csv")
+    if upload is None:
+        return
+    try:
+        frame = pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        st.error(f"{upload.name}: not a readable UTF-8 CSV file ({exc.__class__.__name__}).")
+        return
+    if frame.empty:
+        st.error(f"{upload.name}: the file has no rows.")
+        return
+    column = st.selectbox("Column with the texts", list(frame.columns), key="analyze_text_column")
+    signature = (upload.file_id, column)
+    if st.button("Analyse every row", type="primary", key="analyze_text_batch_start"):
+        bar = st.progress(0.0, text="Analysing…")
+        results = analyze_texts(frame[column].tolist(), text_predictor(),
+                                progress=lambda done: bar.progress(done, text=f"Analysing… {done:.0%}"))
+        bar.empty()
+        st.session_state["analyze_text_batch"] = (signature, results, save_once(
+            "analyze_text_batch_saved", signature,
+            lambda: save_text_batch(store(), user, results, source=upload.name, column=column)))
+    stored = st.session_state.get("analyze_text_batch")
+    if stored is None or stored[0] != signature:
+        return
+    _, results, record = stored
+    show_alerts(record)
+    combined = pd.concat([frame.reset_index(drop=True), results.drop(columns=["row"])], axis=1)
+    done = results[results["label"] != "(skipped)"]
+    st.caption(f"{len(done):,} rows analysed, {len(results) - len(done):,} skipped (empty or without words).")
+    counts = done["label"].value_counts().reindex(EMOTIONS, fill_value=0).rename_axis("emotion").reset_index()
+    st.plotly_chart(px.bar(counts, x="emotion", y="count", color="emotion", title="Emotions in the column",
+                           color_discrete_map={e: colour_hex(e) for e in EMOTIONS}), key="analyze_text_batch_chart")
+    st.dataframe(combined, hide_index=True, width="stretch")
+    st.download_button("Download results (CSV)", combined.to_csv(index=False),
+                       file_name=f"{upload.name.removesuffix('.csv')}-emotions.csv", mime="text/csv")
+
+
+def render(user: User) -> None:
+    st.caption("English only. The emotion model was trained on tweets and Reddit comments; VADER sentiment is shown "
+               "beside it.")
+    single, batch = st.tabs(["One text", "A CSV column"])
+    with single:
+        _one_text(user)
+    with batch:
+        _batch(user)

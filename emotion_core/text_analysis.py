@@ -1,0 +1,151 @@
+"""A whole text analysed as the Text tab, the API and the CLI show it: overall emotion and sentiment, each
+sentence, and the words that pushed the decision (occlusion: drop a word, see how much the label's probability
+falls)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emotion_core.errors import EmotionLensError
+from emotion_core.labels import EMOTIONS
+from emotion_core.media import check_text
+from emotion_core.result import EmotionResult
+from emotion_core.sentiment import sentiment
+from emotion_core.text import Sentence, split_sentences
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# The most frequent English function words: a text of several words with none of them is likely not English.
+_ENGLISH = frozenset("""a an the and or but if of to in on at for with from by about as is are was were be been am
+i you he she it we they me my your his her its our their this that these those not no so very just what when
+why how all do did does have has had will would can could should there here than then too""".split())
+MAX_SENTENCES = 2_000
+
+
+def english_warning(text: str) -> str | None:
+    """A warning when the text does not look English (the models read English only)."""
+    words = _WORD.findall(text.lower())
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(ch.isascii() for ch in letters) / len(letters) < 0.5:
+        return "This text is mostly in a non-Latin script; the text model reads English only."
+    if len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.08:
+        return "This text does not look like English; the text model reads English only, so treat the result " \
+               "with extra care."
+    return None
+
+
+@dataclass(frozen=True)
+class WordWeight:
+    """How much removing a word lowers the probability of its sentence's label (negative: it pulled away)."""
+
+    word: str
+    start: int
+    end: int
+    weight: float
+
+
+@dataclass
+class TextAnalysis:
+    source: str
+    text: str
+    overall: EmotionResult
+    sentiment: dict[str, Any]
+    sentences: list[tuple[Sentence, EmotionResult, dict[str, Any]]]
+    words: list[WordWeight] = field(default_factory=list)
+    warning: str | None = None
+
+    def sentence_table(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"sentence": i + 1, "start": s.start, "end": s.end, "text": s.text, "label": r.label,
+                              "confidence": r.confidence, "compound": v["compound"],
+                              **{f"p_{e}": r.scores[e] for e in EMOTIONS}}
+                             for i, (s, r, v) in enumerate(self.sentences)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON that ``analyze --text`` prints."""
+        data = {
+            "source": self.source, "modality": "text", "overall": self.overall.to_dict(), "sentiment": self.sentiment,
+            "sentences": [{"start": s.start, "end": s.end, "text": s.text, "result": r.to_dict(), "sentiment": v}
+                          for s, r, v in self.sentences],
+            "words": [{"word": w.word, "start": w.start, "end": w.end, "weight": round(w.weight, 4)}
+                      for w in self.words],
+        }
+        if self.warning:
+            data["warning"] = self.warning
+        return data
+
+
+def _occlusion(sentence: Sentence, label: str, predictor) -> list[WordWeight]:
+    words = list(_WORD.finditer(sentence.text))
+    if not words:
+        return []
+    variants = [sentence.text[:m.start()] + sentence.text[m.end():] for m in words]
+    column = EMOTIONS.index(label)
+    probs = predictor.probabilities([sentence.text, *variants])[:, column]
+    return [WordWeight(m.group(), sentence.start + m.start(), sentence.start + m.end(), float(probs[0] - p))
+            for m, p in zip(words, probs[1:])]
+
+
+def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain: bool = True) -> TextAnalysis:
+    """Emotion and sentiment of a text, overall and per sentence, with word attributions.
+
+    The overall probabilities are the mean of the sentences' weighted by their length, so a long text is not
+    judged by its first words only (the model reads at most 48 tokens at once).
+
+    Raises
+    ------
+    InvalidInputError
+        From :func:`emotion_core.media.check_text`, or with more than :data:`MAX_SENTENCES` sentences.
+    """
+    text = check_text(text, name=source)
+    sentences = split_sentences(text)
+    if len(sentences) > MAX_SENTENCES:
+        raise EmotionLensError(f"{source}: {len(sentences):,} sentences is more than the {MAX_SENTENCES:,} analysed "
+                               "at once; split the text.")
+    results = predictor.predict([s.text for s in sentences])
+    lengths = np.array([len(s.text) for s in sentences], dtype=float)
+    probs = np.array([[r.scores[e] for e in EMOTIONS] for r in results])
+    overall = EmotionResult.from_probabilities((probs * lengths[:, None]).sum(0) / lengths.sum(), modality="text",
+                                               model_id=predictor.model_id,
+                                               latency_ms=sum(r.latency_ms for r in results))
+    words = [w for s, r in zip(sentences, results) for w in _occlusion(s, r.label, predictor)] if explain else []
+    return TextAnalysis(source=source, text=text, overall=overall, sentiment=sentiment(text),
+                        sentences=[(s, r, sentiment(s.text)) for s, r in zip(sentences, results)], words=words,
+                        warning=english_warning(text))
+
+
+def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float], None] | None = None,
+                  batch: int = 512):
+    """A table for many short texts (a CSV column): emotion, confidence, sentiment per row.
+
+    Rows that cannot be analysed (empty, no words) get ``label`` ``"(skipped)"`` and the reason.
+    """
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(texts), batch):
+        chunk = [str(t) if t is not None else "" for t in texts[start:start + batch]]
+        checked, reasons = [], {}
+        for i, raw in enumerate(chunk):
+            try:
+                checked.append((i, check_text(raw, name=f"row {start + i + 1}")))
+            except EmotionLensError as exc:
+                reasons[i] = str(exc)
+        results = dict(zip((i for i, _ in checked), predictor.predict([t for _, t in checked])))
+        for i, raw in enumerate(chunk):
+            if i in reasons:
+                rows.append({"row": start + i + 1, "label": "(skipped)", "reason": reasons[i]})
+                continue
+            mood = sentiment(raw)
+            result = results[i]
+            rows.append({"row": start + i + 1, "label": result.label, "confidence": round(result.confidence, 4),
+                         "compound": mood["compound"], "polarity": mood["polarity"],
+                         **{f"p_{e}": round(result.scores[e], 4) for e in EMOTIONS}})
+        if progress is not None:
+            progress(min(1.0, (start + len(chunk)) / max(1, len(texts))))
+    return pd.DataFrame(rows)
