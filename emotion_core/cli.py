@@ -50,13 +50,84 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.media import IMAGE_TYPES
     from emotion_core.video import VIDEO_TYPES
 
+    if (args.text is None) == (args.path is None):
+        raise InvalidInputError("give either a file or --text \"...\".")
+    if args.text is not None:
+        return _analyze_text(args, settings, args.text, "text")
     kind = args.path.suffix.lower().lstrip(".")
+    if kind == "txt":
+        return _analyze_text(args, settings, _read(args.path), str(args.path))
+    if kind in ("csv", "tsv"):
+        return _analyze_text_table(args, settings)
     if kind in IMAGE_TYPES:
         return _analyze_image(args, settings)
     if kind in VIDEO_TYPES:
         return _analyze_video(args, settings)
-    raise InvalidInputError(f"{args.path}: expected an image ({', '.join(IMAGE_TYPES)}) or a video "
-                            f"({', '.join(VIDEO_TYPES)}), got a .{kind or '(no extension)'} file.")
+    raise InvalidInputError(f"{args.path}: expected an image ({', '.join(IMAGE_TYPES)}), a video "
+                            f"({', '.join(VIDEO_TYPES)}) or text (txt, csv, tsv), got a .{kind or '(no extension)'} "
+                            "file.")
+
+
+def _read(path: Path) -> bytes:
+    from emotion_core.errors import InvalidInputError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | bytes, source: str) -> int:
+    from emotion_core.text import TextPredictor
+    from emotion_core.text_analysis import analyze_text
+
+    analysis = analyze_text(text, TextPredictor.from_dir(settings.models_dir), source=source)
+    if args.json:
+        _write_json(analysis.to_dict(), "-")
+    elif args.csv:
+        analysis.sentence_table().to_csv(sys.stdout, index=False)
+    else:
+        if analysis.warning:
+            print(f"warning: {analysis.warning}", file=sys.stderr)
+        print(f"{source}: {analysis.overall.label} ({analysis.overall.confidence:.0%}); sentiment "
+              f"{analysis.sentiment['polarity']} ({analysis.sentiment['compound']:+.2f})")
+        for sentence, result, _ in analysis.sentences:
+            print(f"  {result.label:>8} {result.confidence:4.0%}  {sentence.text[:90]}")
+    return 0
+
+
+def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
+    """Every row of a CSV/TSV column; prints the rows with the results appended, as CSV."""
+    import pandas as pd
+
+    from emotion_core.errors import InvalidInputError
+    from emotion_core.text import TextPredictor
+    from emotion_core.text_analysis import analyze_texts
+
+    frame = _read_table(args.path)
+    if args.column not in frame.columns:
+        raise InvalidInputError(f"{args.path}: no column {args.column!r}; the columns are "
+                                f"{', '.join(map(str, frame.columns))} (choose one with --column).")
+    results = analyze_texts(frame[args.column].tolist(), TextPredictor.from_dir(settings.models_dir))
+    combined = pd.concat([frame.reset_index(drop=True), results.drop(columns=["row"])], axis=1)
+    if args.json:
+        _write_json(json.loads(combined.to_json(orient="records")), "-")
+    else:
+        combined.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _read_table(path: Path):
+    """A CSV or TSV file of texts, every cell read as text."""
+    import pandas as pd
+
+    from emotion_core.errors import InvalidInputError
+
+    try:
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
+                           keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None
 
 
 def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,6 +193,52 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
     if args.write_card:
         _record_in_card(args.model_dir or settings.models_dir, args.prefix or Path(args.data).name, report,
                         "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv))
+    return 0
+
+
+def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.training.text import LstmConfig, ship_text_model
+
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    card = ship_text_model(args.data, out_dir=args.out, arms=args.arms.split(","), command=command,
+                           lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
+    print(f"model, card and comparison written to {args.out} ({card['model_id']})")
+    return 0
+
+
+def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.evaluation import evaluate_text
+    from emotion_core.labels import UnknownLabelError, to_canonical
+    from emotion_core.text import TextPredictor
+
+    predictor = TextPredictor.from_dir(args.model_dir or settings.models_dir)
+    skipped: list[dict[str, str]] = []
+    if args.corpus:
+        from emotion_core.training.text import load_dair, load_goemotions
+
+        corpus = (load_dair if args.corpus == "dair" else load_goemotions)(args.data, args.split)
+        texts, labels = corpus.texts, corpus.labels
+        names = [f"{args.corpus} {args.split} {i}" for i in range(1, len(texts) + 1)]
+    else:
+        frame = _read_table(args.data)
+        missing = {"text", "label"} - set(frame.columns)
+        if missing:
+            from emotion_core.errors import InvalidInputError
+
+            raise InvalidInputError(f"{args.data}: needs the columns text and label; missing {', '.join(missing)}.")
+        texts, labels, names = [], [], []
+        for i, (text, label) in enumerate(zip(frame["text"], frame["label"]), start=1):
+            try:
+                labels.append(to_canonical(label))
+            except UnknownLabelError as exc:
+                skipped.append({"path": f"row {i}", "reason": str(exc)})
+                continue
+            texts.append(text)
+            names.append(f"row {i}")
+    report = evaluate_text(texts, labels, predictor, names=names, skipped=skipped)
+    _print_report(report)
+    if args.json:
+        _write_json(report, args.json)
     return 0
 
 
@@ -222,6 +339,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.training.face import FaceTrainingConfig
+    from emotion_core.training.text import LstmConfig
 
     parser = argparse.ArgumentParser(prog="python -m emotion_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,8 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="face detector (default: blazeface)")
 
     analyze = sub.add_parser("analyze", help="analyse a photo or a video and print one result per face")
-    analyze.add_argument("path", type=Path, help="an image (jpg, png, webp, bmp) or a video (mp4, avi, mov, mkv, "
-                                                 "webm)")
+    analyze.add_argument("path", type=Path, nargs="?",
+                         help="an image (jpg, png, webp, bmp), a video (mp4, avi, mov, mkv, webm), a .txt file, or a "
+                              ".csv/.tsv table of texts")
+    analyze.add_argument("--text", help="analyse this text instead of a file")
+    analyze.add_argument("--column", default="text", help="csv/tsv: the column with the texts (default: text)")
     output = analyze.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per face (per frame for videos)")
@@ -258,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also record the report in the model's card, under metrics[PREFIX]")
     model_options(ev_face)
     ev_face.set_defaults(handler=cmd_evaluate_face)
+
+    ev_text = evaluate_sub.add_parser("text", help="a CSV/TSV file with text and label columns, or a built-in corpus")
+    ev_text.add_argument("--data", type=Path, required=True,
+                         help="the table, or with --corpus the text data folder (../shared/data/text)")
+    ev_text.add_argument("--corpus", choices=("dair", "goemotions"), help="read a built-in corpus from --data")
+    ev_text.add_argument("--split", default="test", help="with --corpus: train, val/dev or test (default test)")
+    ev_text.add_argument("--json", help="write the full report to this file ('-' for stdout)")
+    ev_text.add_argument("--model-dir", type=Path, help="folder with the text model (default: models/)")
+    ev_text.set_defaults(handler=cmd_evaluate_text)
 
     train = sub.add_parser("train", help="train a model on a labelled data set")
     train_sub = train.add_subparsers(dest="modality", required=True)
@@ -288,6 +418,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     serve.set_defaults(handler=cmd_serve)
+
+    tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
+                                                "export the BiLSTM")
+    tr_text.add_argument("--data", type=Path, required=True, help="the text data folder (../shared/data/text)")
+    tr_text.add_argument("--out", type=Path, default=Path("runs/text"))
+    tr_text.add_argument("--arms", default="tfidf,bilstm,minilm_frozen,minilm_finetuned",
+                         help="comma-separated arms to train and compare (minilm_finetuned takes about an hour)")
+    tr_text.add_argument("--epochs", type=int, default=LstmConfig.epochs, help="BiLSTM epochs")
+    tr_text.add_argument("--limit", type=int, help="use only N texts of each split (smoke test)")
+    tr_text.set_defaults(handler=cmd_train_text)
 
     users = sub.add_parser("users", help="manage accounts (state lives under EMOTION_LENS_HOME)")
     users_sub = users.add_subparsers(dest="action", required=True)

@@ -129,3 +129,30 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     report.update({"model_id": predictor.model_id, "detector": predictor.detector.name, "detect": detect,
                    "prefix": prefix, "data": str(data_dir)})
     return report
+
+
+def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, names: Sequence[str] | None = None,
+                  skipped: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """Evaluate a :class:`~emotion_core.text.TextPredictor` on texts with canonical labels (batched).
+
+    Texts that :func:`~emotion_core.media.check_text` refuses are skipped with the reason; ``names`` (default
+    ``row 1``, ``row 2`` ...) say which.
+    """
+    from emotion_core.media import check_text
+
+    names = names or [f"row {i + 1}" for i in range(len(texts))]
+    kept, kept_labels, skipped = [], [], list(skipped)
+    for name, text, label in zip(names, texts, labels, strict=True):
+        try:
+            kept.append(check_text(text, name=name))
+            kept_labels.append(label)
+        except EmotionLensError as exc:
+            skipped.append({"path": name, "reason": str(exc)})
+    start = time.perf_counter()
+    results = predictor.predict(kept)
+    elapsed = time.perf_counter() - start
+    report = classification_report(kept_labels, [r.label for r in results])
+    report["ms_per_item"] = round(elapsed * 1000 / max(1, len(kept)), 4)
+    report["skipped"] = skipped
+    report["model_id"] = predictor.model_id
+    return report

@@ -34,6 +34,8 @@ _SYNONYMS: dict[str, str] = {
     "afraid": "fear",
     "happy": "happy",
     "happiness": "happy",
+    "joy": "happy",
+    "joyful": "happy",
     "sad": "sad",
     "sadness": "sad",
     "surprise": "surprise",

@@ -114,11 +114,16 @@ class TextPredictor:
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = TEXT_MODEL) -> TextPredictor:
+        """The model and vocabulary in ``models_dir``, named by its card."""
+        return cls.from_dir_files(models_dir, model=model, model_id=load_card(models_dir, model)["model_id"])
+
+    @classmethod
+    def from_dir_files(cls, models_dir: str | Path, *, model: str, model_id: str) -> TextPredictor:
+        """The ONNX model and vocabulary files alone (before a card exists, as in training)."""
         from emotion_core.runtime import load_onnx_session
 
-        card = load_card(models_dir, model)
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"),
-                   vocabulary=Vocabulary.load(Path(models_dir) / f"{model}.vocab.json"), model_id=card["model_id"])
+                   vocabulary=Vocabulary.load(Path(models_dir) / f"{model}.vocab.json"), model_id=model_id)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, 7)`` probabilities over :data:`EMOTIONS`."""

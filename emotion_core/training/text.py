@@ -350,3 +350,59 @@ def _dair_six_labels(data_dir, lstm: LstmConfig, out_dir: Path, limit: int | Non
                                    out_dir=out_dir / "dair6")
     probs = model.predict(vocabulary.encode(raw[2].texts), verbose=0, batch_size=256)
     return classification_report(raw[2].labels, [six[i] for i in probs.argmax(axis=1)], labels=six)
+
+
+DATASET_TERMS = [
+    {"name": "dair-ai emotion", "citation": "Saravia et al., CARER: Contextualized Affect Representations for "
+     "Emotion Recognition, EMNLP 2018", "terms": "research use"},
+    {"name": "GoEmotions", "citation": "Demszky et al., GoEmotions: A Dataset of Fine-Grained Emotions, ACL 2020",
+     "terms": "CC BY 4.0"},
+]
+
+
+def ship_text_model(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence[str], command: str,
+                    lstm: LstmConfig = LstmConfig(), limit: int | None = None) -> dict[str, Any]:
+    """Train and compare the arms, then write the BiLSTM's card with the figures of the evaluation command.
+
+    The BiLSTM is the model the app runs (ONNX, thousands of sentences a second); the card also holds every
+    other arm's figures on the same test sets, so the choice can be checked.
+    """
+    from datetime import datetime, timezone
+
+    from emotion_core.evaluation import evaluate_text
+    from emotion_core.modelcard import write_card
+    from emotion_core.text import TEXT_MODEL, TextPredictor
+
+    if "bilstm" not in arms:
+        raise InvalidInputError("arms: the shipped model is the BiLSTM; include bilstm.")
+    out_dir = Path(out_dir)
+    comparison = train_text(data_dir, out_dir=out_dir, arms=arms, lstm=lstm, limit=limit)
+    model_id = f"text-bilstm-dair-goemotions-{datetime.now(timezone.utc):%Y%m%d}"
+    predictor = TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=model_id)
+    sets = corpora(data_dir)
+    metrics = {name: evaluate_text(sets[name].texts, sets[name].labels, predictor)
+               for name in ("dair_test", "goemotions_test")}
+    card = {
+        "model_id": model_id,
+        "task": "text emotion",
+        "modality": "text",
+        "file": f"{TEXT_MODEL}.onnx",
+        "labels": list(EMOTIONS),
+        "architecture": f"word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time, "
+                        f"softmax; vocabulary of the {lstm.max_words:,} most frequent tokens, {lstm.max_length} "
+                        "tokens a sentence (emotion_core.text.tokenize)",
+        "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
+        "inference": {"runtime": "onnxruntime"},
+        "dataset": {"sets": DATASET_TERMS, "label_mapping": "dair-ai: joy and love -> happy; GoEmotions at the Ekman "
+                    "level (its own mapping of the 27 emotions); neutral and disgust come from GoEmotions only",
+                    "split": {"train": "dair-ai train + GoEmotions train (single-label rows)",
+                              "selection": "dair-ai val + GoEmotions dev", "test": "dair-ai test; GoEmotions test"}},
+        "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__}, "limit": limit,
+                     "sample_weights": "each corpus half the total weight; classes by inverse square-root frequency"},
+        "comparison": comparison,
+        "metrics": {**metrics, "evaluation_command": "python -m emotion_core evaluate text --corpus dair --data "
+                                                     "../shared/data/text --split test --json OUT"},
+    }
+    write_card(out_dir, TEXT_MODEL, card)
+    return card
