@@ -191,3 +191,39 @@ def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut
     assert len(at.dataframe[0].value) == 1
     at.multiselect(key="history_open").select(at.multiselect(key="history_open").options[0]).run()
     assert not at.exception and at.subheader[0].value.startswith("#1")
+
+
+class TestTextTab:
+    def test_one_text(self, app):
+        app.switch_page("pages/analyze.py").run()
+        app.text_area(key="analyze_text_input").input("I am so happy today! My dog is sick though.")
+        at = app.button(key="analyze_text_start").click().run()
+        assert not at.exception and not at.error
+        assert [m.label for m in at.metric][:2] == ["Emotion", "Sentiment (VADER)"]
+        assert len(at.get("plotly_chart")) >= 2
+
+    @pytest.mark.parametrize("text, message", [("   ", "nothing to analyse"), ("🙂🙃😀", "no words"),
+                                               ("x" * 100_001, "more than the 100,000")])
+    def test_bad_text(self, app, text, message):
+        app.switch_page("pages/analyze.py").run()
+        app.text_area(key="analyze_text_input").input(text)
+        at = app.button(key="analyze_text_start").click().run()
+        assert not at.exception and message in at.error[0].value
+
+    def test_csv_batch(self, app):
+        app.switch_page("pages/analyze.py").run()
+        csv = b"id,message\n1,I love this so much\n2,\n3,This is terrible news\n"
+        app.file_uploader(key="analyze_text_csv").upload("posts.csv", csv, "text/csv")
+        at = app.run()
+        at.selectbox(key="analyze_text_column").select("message").run()
+        at = at.button(key="analyze_text_batch_start").click().run()
+        assert not at.exception and not at.error
+        assert "2 rows analysed, 1 skipped" in " ".join(c.value for c in at.caption)
+        assert at.get("download_button")[-1].label == "Download results (CSV)"
+
+    def test_csv_that_is_not_utf8(self, app):
+        app.switch_page("pages/analyze.py").run()
+        app.file_uploader(key="analyze_text_csv").upload("posts.csv", "a,b\ncaf\xe9,1\n".encode("latin-1"),
+                                                         "text/csv")
+        at = app.run()
+        assert not at.exception and "not a readable UTF-8 CSV" in at.error[0].value

@@ -1,0 +1,101 @@
+"""The shipped text model, the text analysis, the CLI and the Text tab, on texts the tests write."""
+
+import json
+
+import pytest
+
+from emotion_core.cli import main
+from emotion_core.errors import InvalidInputError
+from emotion_core.text import TextPredictor
+from emotion_core.text_analysis import analyze_text, analyze_texts
+from tests.conftest import MODELS
+
+
+@pytest.fixture(scope="module")
+def text_predictor():
+    return TextPredictor.from_dir(MODELS)
+
+
+UNAMBIGUOUS = {
+    "I am so happy and grateful today, this is wonderful!": "happy",
+    "I feel so sad and lonely, I cried all night.": "sad",
+    "I am furious, this makes me so angry I could scream.": "angry",
+    "I am terrified and scared of what will happen tomorrow.": "fear",
+    "Wow, I did not expect that at all, what a surprise!": "surprise",
+    "That is disgusting, gross, it makes me sick.": "disgust",
+    "The meeting is moved to room 4 on Tuesday.": "neutral",
+}
+
+
+def test_unambiguous_sentences(text_predictor):
+    results = text_predictor.predict(list(UNAMBIGUOUS))
+    predicted = [r.label for r in results]
+    assert sum(p == e for p, e in zip(predicted, UNAMBIGUOUS.values())) >= 6, predicted
+    assert all(abs(sum(r.scores.values()) - 1) < 1e-4 and r.modality == "text" for r in results)
+
+
+def test_predictor_is_deterministic_and_refuses_a_bare_string(text_predictor):
+    a, b = text_predictor.predict(["What a day"]), text_predictor.predict(["What a day"])
+    assert a[0].scores == b[0].scores
+    with pytest.raises(InvalidInputError, match="list of strings"):
+        text_predictor.predict("What a day")
+
+
+def test_analysis_sentences_sentiment_and_words(text_predictor):
+    analysis = analyze_text("I love my new job, everyone is kind! But the commute makes me furious.",
+                            text_predictor)
+    assert len(analysis.sentences) == 2
+    assert analysis.sentiment["polarity"] in ("positive", "negative", "neutral")
+    assert analysis.words and all(analysis.text[w.start:w.end] == w.word for w in analysis.words)
+    data = json.loads(json.dumps(analysis.to_dict()))
+    assert data["modality"] == "text" and len(data["sentences"]) == 2
+
+
+def test_batch_marks_rows_it_cannot_read(text_predictor):
+    table = analyze_texts(["great news!", "", "🙂🙂", "this is awful"], text_predictor)
+    assert list(table["label"].isin(["(skipped)"])) == [False, True, True, False]
+    assert "nothing to analyse" in table.loc[1, "reason"]
+
+
+class TestCli:
+    def test_text_json(self, capsys):
+        assert main(["analyze", "--text", "I am so happy and grateful today!", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["overall"]["label"] == "happy" and data["sentiment"]["polarity"] == "positive"
+
+    def test_csv_column_and_missing_column(self, capsys, tmp_path):
+        table = tmp_path / "posts.csv"
+        table.write_text("id,body\n1,I am so happy today\n2,\n", encoding="utf-8")
+        assert main(["analyze", str(table), "--column", "body"]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert lines[0].startswith("id,body,label,confidence") and "(skipped)" in lines[2]
+        assert main(["analyze", str(table)]) == 2
+        assert "no column 'text'" in capsys.readouterr().err
+
+    def test_bad_text_inputs(self, capsys, tmp_path):
+        assert main(["analyze", "--text", "   "]) == 2
+        latin1 = tmp_path / "note.txt"
+        latin1.write_bytes("caf\xe9".encode("latin-1"))
+        assert main(["analyze", str(latin1)]) == 2
+        assert "not UTF-8" in capsys.readouterr().err
+
+    def test_evaluate_on_a_tiny_table(self, capsys, tmp_path):
+        table = tmp_path / "labelled.csv"
+        table.write_text("text,label\nI am so happy and grateful,joy\nI am so sad and lonely,sadness\n"
+                         "whatever,contempt\n,anger\n", encoding="utf-8")
+        out = tmp_path / "report.json"
+        assert main(["evaluate", "text", "--data", str(table), "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["n"] == 2
+        assert [s["path"] for s in report["skipped"]] == ["row 3", "row 4"]
+        assert set(report) >= {"accuracy", "macro_f1", "uar", "per_class", "confusion", "ms_per_item"}
+
+
+@pytest.mark.data
+def test_dair_test_split_through_the_evaluation_command(capsys, tmp_path):
+    from tests.conftest import SHARED_DATA
+
+    out = tmp_path / "dair.json"
+    assert main(["evaluate", "text", "--corpus", "dair", "--data", str(SHARED_DATA / "text"), "--json",
+                 str(out)]) == 0
+    assert json.loads(out.read_text())["n"] == 2000
