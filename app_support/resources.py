@@ -9,6 +9,7 @@ from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FacePredictor
 from emotion_core.modelcard import list_cards
+from emotion_core.speech import SpeechPredictor
 from emotion_core.store import HistoryStore
 from emotion_core.text import TextPredictor
 
@@ -53,3 +54,8 @@ def accounts() -> Accounts:
 @st.cache_resource(show_spinner="Loading the text model…")
 def text_predictor() -> TextPredictor:
     return TextPredictor.from_dir(settings().models_dir)
+
+
+@st.cache_resource(show_spinner="Loading the speech model…")
+def speech_predictor() -> SpeechPredictor:
+    return SpeechPredictor.from_dir(settings().models_dir)

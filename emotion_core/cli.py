@@ -46,6 +46,7 @@ def _face_predictor(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.audio import AUDIO_TYPES
     from emotion_core.errors import InvalidInputError
     from emotion_core.media import IMAGE_TYPES
     from emotion_core.video import VIDEO_TYPES
@@ -55,6 +56,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.text is not None:
         return _analyze_text(args, settings, args.text, "text")
     kind = args.path.suffix.lower().lstrip(".")
+    if kind in AUDIO_TYPES or (kind in VIDEO_TYPES and args.audio):
+        return _analyze_audio(args, settings)
     if kind == "txt":
         return _analyze_text(args, settings, _read(args.path), str(args.path))
     if kind in ("csv", "tsv"):
@@ -64,8 +67,28 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if kind in VIDEO_TYPES:
         return _analyze_video(args, settings)
     raise InvalidInputError(f"{args.path}: expected an image ({', '.join(IMAGE_TYPES)}), a video "
-                            f"({', '.join(VIDEO_TYPES)}) or text (txt, csv, tsv), got a .{kind or '(no extension)'} "
-                            "file.")
+                            f"({', '.join(VIDEO_TYPES)}), audio ({', '.join(AUDIO_TYPES)}) or text (txt, csv, tsv), "
+                            f"got a .{kind or '(no extension)'} file.")
+
+
+def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.audio_analysis import analyze_audio
+    from emotion_core.speech import SpeechPredictor
+
+    analysis = analyze_audio(args.path, SpeechPredictor.from_dir(settings.models_dir), name=str(args.path),
+                             max_seconds=settings.max_audio_seconds)
+    if args.json:
+        _write_json(analysis.to_dict(), "-")
+    elif args.csv:
+        analysis.segment_table().to_csv(sys.stdout, index=False)
+    elif analysis.overall is None:
+        print(f"{args.path}: {analysis.audio.seconds:.1f} s, no emotion given ({analysis.reason})")
+    else:
+        print(f"{args.path}: {analysis.audio.seconds:.1f} s, {analysis.overall.label} "
+              f"({analysis.overall.confidence:.0%}) over {len(analysis.segments)} voiced segment(s)")
+        for segment in analysis.segments:
+            print(f"  {segment.span[0]:6.2f}-{segment.span[1]:6.2f} s  {segment.label} ({segment.confidence:.0%})")
+    return 0
 
 
 def _read(path: Path) -> bytes:
@@ -206,6 +229,43 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.training.speech import SpeechCnnConfig, train_speech
+
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
+                        command=command, cache_dir=args.cache)
+    for name in ("ravdess_test", "emodb_test"):
+        print(f"{name}: UAR {card['metrics'][name]['uar']:.4f}, accuracy {card['metrics'][name]['accuracy']:.4f}")
+    print(f"model and card written to {args.out}")
+    return 0
+
+
+def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.audio import AUDIO_TYPES
+    from emotion_core.datasets import find_labelled_files
+    from emotion_core.evaluation import evaluate_speech
+    from emotion_core.speech import SpeechPredictor
+
+    predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir)
+    if args.corpus:
+        from emotion_core.training.speech import corpus_clips
+
+        clips = [c for c in corpus_clips(args.data) if c.corpus == args.corpus
+                 and (args.speakers == "all" or c.split == "test")]
+        paths, labels = [c.path for c in clips if c.label], [c.label for c in clips if c.label]
+        skipped = [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
+                   for c in clips if c.label is None]
+    else:
+        found = find_labelled_files(args.data, suffixes=[f".{t}" for t in AUDIO_TYPES])
+        paths, labels, skipped = found.paths, found.labels, found.skipped
+    report = evaluate_speech(paths, labels, predictor, skipped=skipped, progress=True)
+    _print_report(report)
+    if args.json:
+        _write_json(report, args.json)
+    return 0
+
+
 def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.evaluation import evaluate_text
     from emotion_core.labels import UnknownLabelError, to_canonical
@@ -339,6 +399,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.training.face import FaceTrainingConfig
+    from emotion_core.training.speech import SpeechCnnConfig
     from emotion_core.training.text import LstmConfig
 
     parser = argparse.ArgumentParser(prog="python -m emotion_core", description=__doc__.splitlines()[0])
@@ -354,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="an image (jpg, png, webp, bmp), a video (mp4, avi, mov, mkv, webm), a .txt file, or a "
                               ".csv/.tsv table of texts")
     analyze.add_argument("--text", help="analyse this text instead of a file")
+    analyze.add_argument("--audio", action="store_true", help="video: analyse the speech in its sound track")
     analyze.add_argument("--column", default="text", help="csv/tsv: the column with the texts (default: text)")
     output = analyze.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -379,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also record the report in the model's card, under metrics[PREFIX]")
     model_options(ev_face)
     ev_face.set_defaults(handler=cmd_evaluate_face)
+
+    ev_speech = evaluate_sub.add_parser("speech", help="audio files in one sub-folder per label, or a built-in "
+                                                       "corpus by its file-name codes")
+    ev_speech.add_argument("--data", type=Path, required=True,
+                           help="the folder, or with --corpus the speech data folder (../shared/data/speech)")
+    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb"), help="read a built-in corpus from --data")
+    ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
+                           help="with --corpus: the held-out test speakers (default) or every speaker")
+    ev_speech.add_argument("--json", help="write the full report to this file ('-' for stdout)")
+    ev_speech.add_argument("--model-dir", type=Path, help="folder with the speech model (default: models/)")
+    ev_speech.set_defaults(handler=cmd_evaluate_speech)
 
     ev_text = evaluate_sub.add_parser("text", help="a CSV/TSV file with text and label columns, or a built-in corpus")
     ev_text.add_argument("--data", type=Path, required=True,
@@ -418,6 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     serve.set_defaults(handler=cmd_serve)
+
+    tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: a CNN and an SVM "
+                                                    "baseline")
+    tr_speech.add_argument("--data", type=Path, required=True, help="the speech data folder (../shared/data/speech)")
+    tr_speech.add_argument("--out", type=Path, default=Path("runs/speech"))
+    tr_speech.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of MFCC features")
+    tr_speech.add_argument("--epochs", type=int, default=SpeechCnnConfig.epochs)
+    tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
+    tr_speech.set_defaults(handler=cmd_train_speech)
 
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
                                                 "export the BiLSTM")

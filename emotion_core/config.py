@@ -43,6 +43,8 @@ class Settings:
         Largest file accepted from an upload.
     max_image_pixels : int
         Largest image (width x height) decoded; bigger ones are refused before decoding.
+    max_audio_seconds : float
+        Longest recording analysed (from its header, before decoding where possible).
     database_url : str
         SQLAlchemy URL of the history database (``DATABASE_URL``); empty means a SQLite file in ``home``.
     ice_servers : str
@@ -57,6 +59,7 @@ class Settings:
     face_detector: str = "blazeface"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
+    max_audio_seconds: float = 20 * 60
     database_url: str = ""
     ice_servers: str = "[]"
 

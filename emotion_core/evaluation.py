@@ -68,11 +68,13 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], *,
 
 
 def evaluate_items(items: Sequence[Any], labels: Sequence[str], predict: Callable[[Any], EmotionResult | None], *,
-                   describe: Callable[[Any], str] = str, progress: bool = False) -> dict[str, Any]:
+                   describe: Callable[[Any], str] = str, progress: bool = False,
+                   none_reason: str = "no face found") -> dict[str, Any]:
     """Run ``predict`` over labelled items and build the report.
 
-    ``predict`` returns ``None`` for an item it cannot judge (no face, no speech); such items and those that
-    raise an :class:`EmotionLensError` are listed under ``skipped`` with the reason, never silently dropped.
+    ``predict`` returns ``None`` for an item it cannot judge (no face, no speech: ``none_reason``); such items
+    and those that raise an :class:`EmotionLensError` are listed under ``skipped`` with the reason, never
+    silently dropped.
     """
     y_true, y_pred, skipped = [], [], []
     elapsed = 0.0
@@ -86,7 +88,7 @@ def evaluate_items(items: Sequence[Any], labels: Sequence[str], predict: Callabl
             continue
         elapsed += time.perf_counter() - start
         if result is None:
-            skipped.append({"path": describe(item), "reason": "no face found"})
+            skipped.append({"path": describe(item), "reason": none_reason})
             continue
         y_true.append(label)
         y_pred.append(result.label)
@@ -154,5 +156,25 @@ def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, nam
     report = classification_report(kept_labels, [r.label for r in results])
     report["ms_per_item"] = round(elapsed * 1000 / max(1, len(kept)), 4)
     report["skipped"] = skipped
+    report["model_id"] = predictor.model_id
+    return report
+
+
+def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, progress: bool = False,
+                    skipped: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """Evaluate a :class:`~emotion_core.speech.SpeechPredictor` on labelled recordings, whole files.
+
+    Each file is decoded, split into voiced segments and classified as the Audio tab does; the file's label
+    is that of the duration-weighted mean of its segments. Files without voice are skipped with that reason.
+    """
+    from emotion_core.audio import decode_audio
+    from emotion_core.speech import utterance_result
+
+    def predict(path: Path) -> EmotionResult | None:
+        segments = predictor.predict(decode_audio(path, name=Path(path).name))
+        return utterance_result(segments, model_id=predictor.model_id)
+
+    report = evaluate_items(list(paths), list(labels), predict, progress=progress, none_reason="no speech found")
+    report["skipped"] = [*skipped, *report["skipped"]]
     report["model_id"] = predictor.model_id
     return report

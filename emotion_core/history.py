@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emotion_core.analysis import ImageAnalysis
+from emotion_core.audio_analysis import AudioAnalysis
 from emotion_core.db import Analysis, User
 from emotion_core.labels import EMOTIONS
 from emotion_core.store import HistoryStore, result_row
@@ -96,4 +97,17 @@ def save_text_batch(store: HistoryStore, user: User, table, *, source: str, colu
         user=user, kind="text", source_name=source, rows=rows, label=_dominant(list(done["label"])),
         summary={"rows": len(table), "skipped": int((table["label"] == "(skipped)").sum()),
                  "labels": done["label"].value_counts().to_dict()}, settings={"column": column},
+    )
+
+
+def save_audio(store: HistoryStore, user: User, analysis: AudioAnalysis, *, media: bytes | None = None,
+               media_suffix: str = ".wav") -> Analysis:
+    """Store a recording's voiced segments (the sound only when the user keeps it)."""
+    return store.save_analysis(
+        user=user, kind="audio", source_name=analysis.audio.source,
+        rows=[result_row(segment, track=i + 1) for i, segment in enumerate(analysis.segments)],
+        label=analysis.overall.label if analysis.overall else None,
+        summary={"duration_s": round(analysis.audio.seconds, 2), "segments": len(analysis.segments),
+                 "overall": analysis.overall.to_dict() if analysis.overall else None, "reason": analysis.reason},
+        settings={}, media=media, media_suffix=media_suffix,
     )

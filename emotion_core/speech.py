@@ -23,6 +23,7 @@ SPEECH_MODEL = "speech_emotion"
 HOP = 160  # 10 ms at 16 kHz
 N_FFT = 400  # 25 ms
 N_MFCC = 40
+MIN_FRAMES = 16
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class SpeechPredictor:
     def classify(self, samples: np.ndarray) -> np.ndarray:
         """Probabilities ``(7,)`` for one stretch of speech."""
         features = (mfcc_features(samples) - self.mean) / self.std
+        if len(features) < MIN_FRAMES:  # the CNN pools twice: pad very short pieces with the mean (zeros)
+            features = np.pad(features, ((0, MIN_FRAMES - len(features)), (0, 0)))
         (probs,) = self.session.run(None, {self.session.get_inputs()[0].name: features[None]})
         return probs[0] / probs[0].sum()
 
@@ -137,3 +140,15 @@ class SpeechPredictor:
                 probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
                 latency_ms=(time.perf_counter() - start) * 1000))
         return results
+
+
+def utterance_result(segments: list[EmotionResult], *, model_id: str) -> EmotionResult | None:
+    """The whole recording's emotion: the segments' probabilities averaged, weighted by their duration."""
+    if not segments:
+        return None
+    durations = np.array([r.span[1] - r.span[0] for r in segments])
+    probs = np.array([[r.scores[e] for e in EMOTIONS] for r in segments])
+    mean = (probs * durations[:, None]).sum(0) / max(durations.sum(), 1e-9)
+    return EmotionResult.from_probabilities(mean, modality="speech", model_id=model_id,
+                                            span=(segments[0].span[0], segments[-1].span[1]),
+                                            latency_ms=sum(r.latency_ms for r in segments))

@@ -112,3 +112,58 @@ def share_bars(shares: Mapping[str, float], *, title: str = "") -> Any:
     fig.update_layout(title=title or None, yaxis={"range": [0, 1], "tickformat": ".0%"}, height=300,
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
     return fig
+
+
+def waveform(times, low, high, *, segments=(), title: str = "") -> Any:
+    """The recording's envelope, with each voiced segment shaded in its emotion's colour."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure([
+        go.Scatter(x=times, y=high, mode="lines", line={"width": 0.6, "color": "#555"}, hoverinfo="skip",
+                   showlegend=False),
+        go.Scatter(x=times, y=low, mode="lines", line={"width": 0.6, "color": "#555"}, fill="tonexty",
+                   fillcolor="rgba(80,80,80,0.35)", hoverinfo="skip", showlegend=False),
+    ])
+    for result in segments:
+        fig.add_vrect(x0=result.span[0], x1=result.span[1], fillcolor=colour_hex(result.label), opacity=0.25,
+                      line_width=0, annotation_text=f"{EMOJI[result.label]} {result.label}",
+                      annotation_position="top left")
+    fig.update_layout(title=title or None, height=230, xaxis_title="time (s)", yaxis={"range": [-1, 1]},
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    return fig
+
+
+def spectrogram(samples, *, sample_rate: int = 16_000, title: str = "") -> Any:
+    """Log-mel spectrogram (64 bands, 10 ms hop) as a heatmap."""
+    import librosa
+    import numpy as np
+    import plotly.graph_objects as go
+
+    mel = librosa.feature.melspectrogram(y=samples, sr=sample_rate, n_fft=400, hop_length=160, n_mels=64)
+    db = librosa.power_to_db(mel, ref=np.max)
+    step = max(1, db.shape[1] // 2000)  # at most 2,000 columns in the browser
+    fig = go.Figure(go.Heatmap(z=db[:, ::step], x=np.arange(0, db.shape[1], step) * 0.01,
+                               y=librosa.mel_frequencies(64, fmax=sample_rate / 2).round(), colorscale="Magma",
+                               colorbar={"title": "dB"}, hovertemplate="%{x:.2f} s, %{y:.0f} Hz: %{z:.0f} dB"
+                               "<extra></extra>"))
+    fig.update_layout(title=title or None, height=260, xaxis_title="time (s)", yaxis_title="Hz",
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    return fig
+
+
+def segment_timeline(table, *, title: str = "") -> Any:
+    """Probabilities of each voiced segment as steps over time (one line per emotion)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for label in EMOTIONS:
+        xs, ys = [], []
+        for row in table.itertuples():
+            xs += [row.start_s, row.end_s, None]
+            ys += [getattr(row, f"p_{label}")] * 2 + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{EMOJI[label]} {label}",
+                                 line={"color": colour_hex(label), "width": 3}))
+    fig.update_layout(title=title or None, height=300, xaxis_title="time (s)",
+                      yaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
+                      legend={"orientation": "h", "y": 1.15}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig

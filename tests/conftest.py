@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import emotion_core  # noqa: F401  (chooses the Keras backend before any test imports Keras)
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 SHARED_DATA = ROOT.parent / "shared" / "data"

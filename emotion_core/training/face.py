@@ -303,7 +303,8 @@ def export_classifier(model, config: FaceTrainingConfig, path: Path) -> None:
     import keras
 
     keras.mixed_precision.set_global_policy("float32")
+    from emotion_core.training.export import export_onnx
+
     inference = build_classifier(config)
     inference.set_weights(model.get_weights())
-    inference(np.zeros((1, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32))
-    inference.export(str(path), format="onnx", verbose=False)
+    export_onnx(inference, np.zeros((1, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32), path, input_name="face")

@@ -18,13 +18,14 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
 
     def call(self, inputs, training=None, mask=None):
         rank = len(inputs.shape)
-        if (keras.backend.backend() != "torch" or rank not in (2, 4) or self.axis not in (-1, rank - 1)
+        if (keras.backend.backend() != "torch" or rank not in (2, 3, 4) or self.axis not in (-1, rank - 1)
                 or mask is not None):
             return super().call(inputs, training=training, mask=mask)
         import torch
 
-        # (N, H, W, C) -> (N, C, H, W) is a view: the data stay channels-last in memory, which torch reads as is.
-        channels_first = inputs.permute(0, 3, 1, 2) if rank == 4 else inputs
+        # Moving the channels to axis 1 is a view: the data stay channels-last in memory, which torch reads as is.
+        to_first, to_last = _PERMUTATIONS[rank]
+        channels_first = inputs.permute(*to_first) if to_first else inputs
         outputs = torch.nn.functional.batch_norm(
             channels_first,
             self.moving_mean.value,
@@ -35,4 +36,8 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
             momentum=1.0 - self.momentum,  # torch weighs the new batch, Keras the old average
             eps=self.epsilon,
         )
-        return outputs.permute(0, 2, 3, 1) if rank == 4 else outputs
+        return outputs.permute(*to_last) if to_last else outputs
+
+
+# (to channels-first, back to channels-last) for inputs of rank 2, 3 and 4
+_PERMUTATIONS = {2: ((), ()), 3: ((0, 2, 1), (0, 2, 1)), 4: ((0, 3, 1, 2), (0, 2, 3, 1))}

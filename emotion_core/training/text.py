@@ -286,8 +286,10 @@ def selection_score(validation: dict[str, dict[str, Any]]) -> float:
 
 def export_bilstm(model, vocabulary, out_dir: Path, name: str) -> None:
     """The BiLSTM as ONNX (word ids in, probabilities out) and its vocabulary as JSON."""
-    model(np.zeros((1, vocabulary.max_length), dtype=np.int64))
-    model.export(str(out_dir / f"{name}.onnx"), format="onnx", verbose=False)
+    from emotion_core.training.export import export_onnx
+
+    export_onnx(model, np.zeros((1, vocabulary.max_length), dtype=np.int64), out_dir / f"{name}.onnx",
+                input_name="word_ids")
     vocabulary.save(out_dir / f"{name}.vocab.json")
 
 

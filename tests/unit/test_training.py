@@ -13,7 +13,7 @@ TINY = FaceTrainingConfig(widths=(8, 16), dense_units=8)
 
 
 class TestFusedBatchNorm:
-    @pytest.mark.parametrize("shape", [(6, 5, 5, 3), (6, 3)])
+    @pytest.mark.parametrize("shape", [(6, 5, 5, 3), (6, 9, 3), (6, 3)])
     def test_matches_keras_batch_normalization(self, shape):
         x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
         fused, plain = FusedBatchNorm(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)

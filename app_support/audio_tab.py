@@ -1,0 +1,64 @@
+"""The Analyze page's Audio tab: a recording or a video's sound track, segment by segment."""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from app_support.resources import settings, speech_predictor, store
+from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from emotion_core.audio import AUDIO_TYPES
+from emotion_core.audio_analysis import analyze_audio, waveform_envelope
+from emotion_core.db import User
+from emotion_core.errors import EmotionLensError
+from emotion_core.history import save_audio
+from emotion_core.labels import EMOJI
+from emotion_core.video import VIDEO_TYPES
+from emotion_core.viz import probability_bars, segment_timeline, spectrogram, waveform
+
+
+def render(user: User) -> None:
+    st.caption("Speech in English or German (the training corpora); the model hears how it is said, not what. "
+               "A video's sound track works too.")
+    source = st.radio("Sound from", ["Upload a file", "Microphone"], horizontal=True, key="analyze_audio_source")
+    if source == "Upload a file":
+        upload = st.file_uploader("Recording", type=[*AUDIO_TYPES, *VIDEO_TYPES], key="analyze_audio_upload")
+    else:
+        upload = st.audio_input("Record", key="analyze_audio_record")
+    keep = keep_media_checkbox("analyze_audio_keep")
+    if upload is None:
+        return
+    name = getattr(upload, "name", None) or "recording.wav"
+    try:
+        analysis = analyze_audio(upload.getvalue(), speech_predictor(), name=name,
+                                 max_seconds=settings().max_audio_seconds)
+    except EmotionLensError as exc:
+        st.error(str(exc))
+        return
+    saved = save_once("analyze_audio_saved", upload.file_id, lambda: save_audio(
+        store(), user, analysis, media=upload.getvalue() if keep else None, media_suffix=Path(name).suffix))
+    show_alerts(saved)
+    times, low, high = waveform_envelope(analysis.audio)
+    st.plotly_chart(waveform(times, low, high, segments=analysis.segments,
+                             title=f"{analysis.audio.seconds:.1f} s, voiced segments shaded"),
+                    key="analyze_audio_waveform")
+    if analysis.overall is None:
+        st.warning(f"No emotion given: {analysis.reason}.")
+        return
+    overall, bars = st.columns([1, 2])
+    overall.metric("Whole recording", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
+                   f"{analysis.overall.confidence:.0%} confident", delta_color="off")
+    overall.caption(f"{len(analysis.segments)} voiced segment(s); the segments' probabilities averaged by "
+                    "duration.")
+    bars.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_audio_bars")
+    table = analysis.segment_table()
+    st.plotly_chart(segment_timeline(table, title="Each segment"), key="analyze_audio_segments")
+    with st.expander("Spectrogram"):
+        st.plotly_chart(spectrogram(analysis.audio.samples), key="analyze_audio_spectrogram")
+    st.dataframe(table, hide_index=True, width="stretch")
+    stem = Path(name).stem
+    csv_col, json_col = st.columns(2)
+    csv_col.download_button("Segments (CSV)", table.to_csv(index=False), file_name=f"{stem}-speech.csv",
+                            mime="text/csv")
+    json_col.download_button("Result (JSON)", json.dumps(analysis.to_dict(), indent=2),
+                             file_name=f"{stem}-speech.json", mime="application/json")
