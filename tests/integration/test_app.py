@@ -227,3 +227,30 @@ class TestTextTab:
                                                          "text/csv")
         at = app.run()
         assert not at.exception and "not a readable UTF-8 CSV" in at.error[0].value
+
+
+class TestAudioTab:
+    def test_recording_gets_a_waveform_segments_and_downloads(self, app):
+        import numpy as np
+
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        clip = wav_bytes(np.concatenate([syllables(1.5), np.zeros(8000, np.float32), syllables(1.5)]))
+        at = analyze_upload(app, "voice.wav", clip, "audio/wav", key="analyze_audio_upload")
+        assert not at.exception and not at.error
+        assert at.metric[0].label == "Whole recording"
+        assert [b.label for b in at.get("download_button")][-2:] == ["Segments (CSV)", "Result (JSON)"]
+
+    def test_silence_says_so(self, app):
+        import numpy as np
+
+        from tests.integration.test_speech import wav_bytes
+
+        at = analyze_upload(app, "quiet.wav", wav_bytes(np.zeros(32000, np.float32)), "audio/wav",
+                            key="analyze_audio_upload")
+        assert not at.exception and "silence" in at.warning[0].value
+
+    def test_not_audio(self, app):
+        at = analyze_upload(app, "notes.mp3", b"plain text, not sound" * 30, "audio/mpeg",
+                            key="analyze_audio_upload")
+        assert not at.exception and "not an audio" in at.error[0].value

@@ -24,6 +24,16 @@ class TestCanonicalLabels:
         assert to_canonical("curiosity", dataset="goemotions") == "surprise"
         assert len(DATASET_LABELS["goemotions"]) == 28  # 27 emotions and neutral, each placed exactly once
 
+    def test_speech_corpora(self):
+        from emotion_core.labels import EMODB_EMOTION_CODES, RAVDESS_EMOTION_CODES
+
+        ravdess = {code: to_canonical(name, dataset="ravdess") for code, name in RAVDESS_EMOTION_CODES.items()}
+        assert ravdess == {"01": "neutral", "02": "neutral", "03": "happy", "04": "sad", "05": "angry", "06": "fear",
+                           "07": "disgust", "08": "surprise"}
+        assert to_canonical(EMODB_EMOTION_CODES["W"], dataset="emodb") == "angry"
+        with pytest.raises(UnknownLabelError, match="boredom"):
+            to_canonical(EMODB_EMOTION_CODES["L"], dataset="emodb")
+
     def test_fer2013_table_is_identity(self):
         assert all(to_canonical(label, dataset="fer2013") == label for label in EMOTIONS)
         assert "fer2013" in DATASET_LABELS
