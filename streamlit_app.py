@@ -19,7 +19,8 @@ else:
     pages = [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
         *([st.Page("pages/live.py", title="Live webcam", icon="🎥", url_path="live"),
-           st.Page("pages/analyze.py", title="Analyze", icon="🔍", url_path="analyze")] if analyse else []),
+           st.Page("pages/analyze.py", title="Analyze", icon="🔍", url_path="analyze"),
+           st.Page("pages/multimodal.py", title="Multimodal", icon="🧩", url_path="multimodal")] if analyse else []),
         st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
         st.Page("pages/analytics.py", title="Analytics", icon="📈", url_path="analytics"),
         st.Page("pages/alerts.py", title="Alerts", icon="🚨", url_path="alerts"),

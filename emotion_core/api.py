@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from emotion_core.accounts import Accounts
 from emotion_core.analysis import analyze_image
+from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
 from emotion_core.db import Analysis, User
 from emotion_core.errors import (
@@ -32,11 +33,14 @@ from emotion_core.errors import (
     PermissionDenied,
     UnsupportedMediaError,
 )
-from emotion_core.history import save_image, save_video
+from emotion_core.fusion import METHODS, default_weights
+from emotion_core.history import save_audio, save_image, save_multimodal, save_text, save_video
 from emotion_core.jobs import JobRunner
 from emotion_core.modelcard import list_cards
+from emotion_core.multimodal import analyze_multimodal
 from emotion_core.permissions import require
 from emotion_core.store import HistoryStore
+from emotion_core.text_analysis import analyze_text
 from emotion_core.video import analyze_video
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,8 @@ class ApiServices:
 
     settings: Settings
     face: Any  # FacePredictor
+    speech: Any  # SpeechPredictor
+    text: Any  # TextPredictor
     store: HistoryStore
     accounts: Accounts
     jobs: JobRunner
@@ -161,6 +167,55 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         job = services.jobs.submit(work, user_id=user.id, kind="video")
         return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
 
+    @api.post("/analyze/audio")
+    def audio():
+        user: User = g.user
+        require(user, "analyze")
+        data, name, options = _upload("audio")
+        analysis = analyze_audio(data, services.speech, name=name, max_seconds=services.settings.max_audio_seconds)
+        saved = save_audio(services.store, user, analysis, media=data if _flag(options.get("keep_media")) else None,
+                           media_suffix=Path(name).suffix)
+        return jsonify(_saved(analysis.to_dict(), saved))
+
+    @api.post("/analyze/text")
+    def text():
+        user: User = g.user
+        require(user, "analyze")
+        body = request.get_json(silent=True) if request.mimetype == "application/json" else dict(request.form)
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            raise RequestError("send JSON {\"text\": \"...\"} (or a form field text).")
+        analysis = analyze_text(body["text"], services.text, source=str(body.get("source") or "text"),
+                                explain=_flag(body.get("explain", True)))
+        saved = save_text(services.store, user, analysis,
+                          media=analysis.text.encode() if _flag(body.get("keep_media")) else None)
+        return jsonify(_saved(analysis.to_dict(), saved))
+
+    @api.post("/analyze/multimodal")
+    def multimodal():
+        user: User = g.user
+        require(user, "analyze")
+        data, name, options = _upload("video")
+        transcript = request.files.get("transcript")
+        transcript_bytes = transcript.read() if transcript is not None else options.get("text")
+        method = str(options.get("method") or "weighted")
+        window_s = float(options.get("window_s") or 1.0)
+        keep = _flag(options.get("keep_media"))
+        if method not in METHODS or not 0.1 <= window_s <= 60:
+            raise RequestError(f"method must be one of {', '.join(METHODS)} and window_s between 0.1 and 60.")
+        weights = default_weights(list_cards(services.settings.models_dir))
+
+        def work(progress) -> dict[str, Any]:
+            result = analyze_multimodal(
+                data, face=services.face, speech=services.speech, text=services.text, name=name,
+                transcript=transcript_bytes, transcript_name=transcript.filename if transcript else "text.txt",
+                weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
+                max_seconds=services.settings.max_audio_seconds, progress=progress)
+            saved = save_multimodal(services.store, user, result, media=data if keep else None)
+            return _saved(result.to_dict(), saved)
+
+        job = services.jobs.submit(work, user_id=user.id, kind="multimodal")
+        return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+
     @api.get("/jobs/<job_id>")
     def job(job_id: str):
         user: User = g.user
@@ -174,12 +229,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: settings from the environment (and ``config``, e.g. ``{"home": path}`` in tests), models
     and the store loaded once, the blueprint under ``/api/v1``, and JSON for every error."""
     from emotion_core.face import FacePredictor
+    from emotion_core.speech import SpeechPredictor
+    from emotion_core.text import TextPredictor
 
     overrides = {k: Path(v) if k in ("home", "models_dir") else v for k, v in (config or {}).items()}
     settings = replace(Settings.from_env(), **overrides)
     store = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
-    services = ApiServices(settings=settings, face=FacePredictor.from_dir(settings.models_dir), store=store,
-                           accounts=Accounts(store), jobs=JobRunner())
+    services = ApiServices(settings=settings, face=FacePredictor.from_dir(settings.models_dir),
+                           speech=SpeechPredictor.from_dir(settings.models_dir),
+                           text=TextPredictor.from_dir(settings.models_dir), store=store, accounts=Accounts(store),
+                           jobs=JobRunner())
     app = Flask("emotion_core.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.sort_keys = False

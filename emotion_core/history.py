@@ -11,6 +11,7 @@ from emotion_core.analysis import ImageAnalysis
 from emotion_core.audio_analysis import AudioAnalysis
 from emotion_core.db import Analysis, User
 from emotion_core.labels import EMOTIONS
+from emotion_core.multimodal import MultimodalAnalysis
 from emotion_core.store import HistoryStore, result_row
 from emotion_core.text_analysis import TextAnalysis
 from emotion_core.video import VideoAnalysis
@@ -110,4 +111,26 @@ def save_audio(store: HistoryStore, user: User, analysis: AudioAnalysis, *, medi
         summary={"duration_s": round(analysis.audio.seconds, 2), "segments": len(analysis.segments),
                  "overall": analysis.overall.to_dict() if analysis.overall else None, "reason": analysis.reason},
         settings={}, media=media, media_suffix=media_suffix,
+    )
+
+
+def save_multimodal(store: HistoryStore, user: User, analysis: MultimodalAnalysis, *,
+                    media: bytes | None = None) -> Analysis:
+    """Store every modality's observations and the fused windows on one timeline."""
+    rows = frame_rows(analysis.video.rows)
+    if analysis.audio:
+        rows += [result_row(s, track=i + 1) for i, s in enumerate(analysis.audio.segments)]
+    rows += [{**result_row(r, start_s=c.start_s), "end_s": c.end_s, "detail": {"text": c.text[:500]}}
+             for c, r in analysis.cues]
+    for window in analysis.windows:
+        if window.fused is not None:
+            rows.append({**result_row(window.fused), "start_s": window.start_s, "end_s": window.end_s,
+                         "detail": {"contributions": window.contributions, "disagreement": window.disagreement}})
+    fused = [w.fused.label for w in analysis.windows if w.fused is not None]
+    return store.save_analysis(
+        user=user, kind="multimodal", source_name=analysis.source, rows=rows, label=_dominant(fused),
+        summary={"duration_s": round(analysis.duration_s, 2), "missing": analysis.missing, "notes": analysis.notes,
+                 "disagreeing_windows": sum(w.disagreement for w in analysis.windows)},
+        settings={"method": analysis.method, "window_s": analysis.window_s, "weights": analysis.weights},
+        media=media, media_suffix=Path(analysis.source).suffix,
     )

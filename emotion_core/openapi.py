@@ -58,6 +58,49 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
         },
     },
+    "AudioAnalysis": {
+        "type": "object", "required": ["source", "modality", "duration_s", "overall", "segments", "analysis_id",
+                                       "alerts"],
+        "properties": {
+            "source": {"type": "string"}, "modality": {"const": "speech"}, "duration_s": {"type": "number"},
+            "overall": {"oneOf": [{"$ref": "#/components/schemas/EmotionResult"}, {"type": "null"}]},
+            "segments": {"type": "array", "items": {"$ref": "#/components/schemas/EmotionResult"}},
+            "reason": {"type": "string", "description": "present when there is too little voice to judge"},
+            "analysis_id": {"type": "integer"},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        },
+    },
+    "TextAnalysis": {
+        "type": "object", "required": ["source", "modality", "overall", "sentiment", "sentences", "words",
+                                       "analysis_id", "alerts"],
+        "properties": {
+            "source": {"type": "string"}, "modality": {"const": "text"},
+            "overall": {"$ref": "#/components/schemas/EmotionResult"},
+            "sentiment": {"type": "object", "required": ["compound", "positive", "neutral", "negative", "polarity"]},
+            "sentences": {"type": "array", "items": {"type": "object", "required": ["start", "end", "text", "result"]}},
+            "words": {"type": "array", "items": {"type": "object", "required": ["word", "start", "end", "weight"]}},
+            "warning": {"type": "string"},
+            "analysis_id": {"type": "integer"},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        },
+    },
+    "MultimodalAnalysis": {
+        "type": "object", "required": ["source", "modality", "duration_s", "method", "window_s", "weights", "missing",
+                                       "windows", "analysis_id", "alerts"],
+        "properties": {
+            "source": {"type": "string"}, "modality": {"const": "fused"}, "duration_s": {"type": "number"},
+            "method": {"enum": ["weighted", "vote"]}, "window_s": {"type": "number"},
+            "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+            "missing": {"type": "object", "additionalProperties": {"type": "string"}},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "face": {"type": "object"}, "speech": {"oneOf": [{"type": "object"}, {"type": "null"}]},
+            "text": {"type": "array", "items": {"type": "object"}},
+            "windows": {"type": "array", "items": {"type": "object", "required": ["start_s", "end_s", "label",
+                                                                                   "disagreement"]}},
+            "analysis_id": {"type": "integer"},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+        },
+    },
     "Job": {
         "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at"],
         "properties": {
@@ -66,7 +109,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "created_at": {"type": "string"},
             "status_url": {"type": "string"},
-            "result": {"$ref": "#/components/schemas/VideoAnalysis"},
+            "result": {"oneOf": [{"$ref": "#/components/schemas/VideoAnalysis"},
+                                 {"$ref": "#/components/schemas/MultimodalAnalysis"}]},
             "error": {"type": "object", "required": ["type", "message"]},
         },
     },
@@ -106,8 +150,8 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Emotion Lens API", "version": __version__,
-                 "description": "Emotion recognition from faces, on this server only. Results are probabilities, "
-                                "not facts; do not use them to make decisions about people."},
+                 "description": "Emotion recognition from faces, speech and text, on this server only. Results are "
+                                "probabilities, not facts; do not use them to make decisions about people."},
         "servers": [{"url": "/api/v1"}],
         "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": {
@@ -129,6 +173,31 @@ def openapi_document() -> dict[str, Any]:
                 "security": secured, "requestBody": _upload_body("video", "mp4, avi, mov, mkv or webm"),
                 "responses": {"202": {"description": "queued", **_json("Job")},
                               **_errors(400, 401, 403, 413)}}},
+            "/analyze/audio": {"post": {
+                "summary": "Speech emotion per voiced segment and for the whole recording",
+                "security": secured, "requestBody": _upload_body("audio", "wav, flac, ogg, mp3, m4a, aac, or a video"),
+                "responses": {"200": {"description": "segments (none, and a reason, for silence)",
+                                      **_json("AudioAnalysis")},
+                              **_errors(400, 401, 403, 413, 415, 422, 503)}}},
+            "/analyze/text": {"post": {
+                "summary": "Text emotion and VADER sentiment, overall, per sentence, with word attributions",
+                "security": secured,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "source": {"type": "string"},
+                                   "explain": {"type": "boolean"}, "keep_media": {"type": "boolean"}}}}}},
+                "responses": {"200": {"description": "the analysis", **_json("TextAnalysis")},
+                              **_errors(400, 401, 403, 422, 503)}}},
+            "/analyze/multimodal": {"post": {
+                "summary": "Start analysing a video's faces, speech and an optional transcript, fused; poll the job",
+                "security": secured,
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["video"], "properties": {
+                        "video": {"type": "string", "format": "binary"},
+                        "transcript": {"type": "string", "format": "binary", "description": ".srt, .vtt or .txt"},
+                        "text": {"type": "string"}, "method": {"enum": ["weighted", "vote"]},
+                        "window_s": {"type": "number"}, "keep_media": {"type": "boolean"}}}}}},
+                "responses": {"202": {"description": "queued", **_json("Job")}, **_errors(400, 401, 403, 413)}}},
             "/jobs/{job_id}": {"get": {
                 "summary": "A job's status and, when done, its result", "security": secured,
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],

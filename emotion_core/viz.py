@@ -167,3 +167,60 @@ def segment_timeline(table, *, title: str = "") -> Any:
                       yaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
                       legend={"orientation": "h", "y": 1.15}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
+
+
+def multimodal_timeline(face_rows, speech_table, cues, window_table, *, title: str = "") -> Any:
+    """Face, speech, text and fused emotions on one time axis; fused windows where the modalities disagree are
+    marked with a red triangle."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = ["face", "speech", "text", "fused"]
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        subplot_titles=[f"{name} (probability of each emotion)" for name in rows])
+    shown = set()
+
+    def line(x, y, label, row):
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"{EMOJI[label]} {label}", legendgroup=label,
+                                 showlegend=label not in shown, line={"color": colour_hex(label), "width": 2}),
+                      row=row, col=1)
+        shown.add(label)
+
+    faces = face_rows[face_rows["label"] != "no face"].drop_duplicates("time_s") if len(face_rows) else face_rows
+    for label in EMOTIONS:
+        if len(faces):
+            line(faces["time_s"], faces[f"p_{label}"], label, 1)
+        for row, table in ((2, speech_table), (3, cues)):
+            if len(table):
+                xs = [v for r in table.itertuples() for v in (r.start_s, r.end_s, None)]
+                ys = [v for r in table.itertuples() for v in (getattr(r, f"p_{label}"),) * 2 + (None,)]
+                line(xs, ys, label, row)
+        if len(window_table):
+            xs = [v for r in window_table.itertuples() for v in (r.start_s, r.end_s)]
+            ys = [v for r in window_table.itertuples() for v in (getattr(r, f"p_{label}"),) * 2]
+            line(xs, ys, label, 4)
+    if len(window_table):
+        clash = window_table[window_table["disagreement"]]
+        fig.add_trace(go.Scatter(x=(clash["start_s"] + clash["end_s"]) / 2, y=[1.05] * len(clash), mode="markers",
+                                 marker={"symbol": "triangle-down", "color": "#d62728", "size": 10},
+                                 name="modalities disagree", text=clash["modalities"],
+                                 hovertemplate="%{x:.1f} s: modalities disagree<extra></extra>"), row=4, col=1)
+    for row in range(1, 5):
+        fig.update_yaxes(range=[0, 1.1], tickformat=".0%", row=row, col=1)
+    fig.update_xaxes(title="time (s)", row=4, col=1)
+    fig.update_layout(title=title or None, height=760, legend={"orientation": "h", "y": 1.06},
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def contribution_bars(window_table, *, title: str = "") -> Any:
+    """Each modality's share of every fused decision, stacked per window."""
+    import plotly.graph_objects as go
+
+    colours = {"face": "#1f77b4", "speech": "#ff7f0e", "text": "#2ca02c"}
+    fig = go.Figure([go.Bar(x=window_table["start_s"], y=window_table[f"{m}_share"], name=m, marker_color=c)
+                     for m, c in colours.items()])
+    fig.update_layout(barmode="stack", title=title or None, height=260, xaxis_title="window start (s)",
+                      yaxis={"range": [0, 1], "tickformat": ".0%", "title": "share of the decision"},
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    return fig

@@ -1,0 +1,173 @@
+"""Late fusion of face, speech and text over shared time windows (seed 001: weighted average or majority vote).
+
+For each window, each modality present contributes the mean of its probabilities over the window; the fused
+probabilities are ``sum(w_m * p_m) / sum(w_m)`` over the modalities present (weighted average), or the share of
+the modalities' votes (majority vote, ties broken by the weighted average). A modality with nothing in a window
+is absent there, never filled in. There is no labelled multimodal data here, so the fusion's accuracy is not
+measured; its arithmetic and alignment are tested exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from emotion_core.labels import EMOTIONS
+from emotion_core.result import EmotionResult
+
+MODALITIES = ("face", "speech", "text")
+METHODS = ("weighted", "vote")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A result on the shared time axis: a face in a frame, a speech segment, a text cue."""
+
+    modality: str
+    start_s: float
+    end_s: float
+    probabilities: np.ndarray  # over EMOTIONS
+
+
+@dataclass(frozen=True)
+class FusedWindow:
+    start_s: float
+    end_s: float
+    per_modality: dict[str, np.ndarray]  # mean probabilities of the modalities present
+    fused: EmotionResult | None  # None when no modality says anything in this window
+    contributions: dict[str, float]  # each modality's share of the fused decision (sums to 1)
+
+    @property
+    def disagreement(self) -> bool:
+        """True when the modalities present name different top emotions."""
+        return len({EMOTIONS[int(p.argmax())] for p in self.per_modality.values()}) > 1
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"start_s": self.start_s, "end_s": self.end_s,
+                               "modalities": "+".join(self.per_modality) or "none",
+                               "disagreement": self.disagreement}
+        for modality in MODALITIES:
+            probs = self.per_modality.get(modality)
+            row[f"{modality}_label"] = EMOTIONS[int(probs.argmax())] if probs is not None else None
+            row[f"{modality}_share"] = round(self.contributions.get(modality, 0.0), 4)
+        row["label"] = self.fused.label if self.fused else "none"
+        row["confidence"] = self.fused.confidence if self.fused else None
+        row.update({f"p_{e}": (self.fused.scores[e] if self.fused else None) for e in EMOTIONS})
+        return row
+
+
+def weighted_average(probabilities: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """``sum(w_m * p_m) / sum(w_m)`` over the modalities given.
+
+    Examples
+    --------
+    >>> p = weighted_average({"face": np.eye(7)[3], "speech": np.eye(7)[0]}, {"face": 3, "speech": 1})
+    >>> p[3], p[0]
+    (np.float64(0.75), np.float64(0.25))
+    """
+    total = sum(weights[m] for m in probabilities)
+    if total <= 0:
+        raise ValueError("the weights of the modalities present must add up to more than 0")
+    return sum(weights[m] * np.asarray(p, dtype=float) for m, p in probabilities.items()) / total
+
+
+def majority_vote(probabilities: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """Each modality votes for its top emotion; the result is the share of votes per emotion, with a tie broken
+    by the weighted average (a tiny fraction of it is added, so the order follows it)."""
+    votes = np.zeros(len(EMOTIONS))
+    for p in probabilities.values():
+        votes[int(np.argmax(p))] += 1
+    votes /= votes.sum()
+    tie_break = weighted_average(probabilities, weights)
+    return (votes + 1e-6 * tie_break) / (1 + 1e-6)
+
+
+def fuse(probabilities: Mapping[str, np.ndarray], *, weights: Mapping[str, float], method: str = "weighted",
+         model_id: str = "fusion") -> tuple[EmotionResult, dict[str, float]]:
+    """Fuse one set of per-modality probabilities; returns the fused result and each modality's contribution.
+
+    A contribution is the modality's weighted probability for the fused label, over the sum of those
+    (how much of the decision it carried).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    combined = (weighted_average if method == "weighted" else majority_vote)(probabilities, weights)
+    result = EmotionResult.from_probabilities(combined / combined.sum(), modality="fused", model_id=model_id,
+                                              extra={"method": method})
+    top = EMOTIONS.index(result.label)
+    support = {m: weights[m] * float(p[top]) for m, p in probabilities.items()}
+    total = sum(support.values()) or 1.0
+    return result, {m: s / total for m, s in support.items()}
+
+
+def fuse_timeline(observations: Sequence[Observation], *, duration_s: float, window_s: float = 1.0,
+                  weights: Mapping[str, float], method: str = "weighted") -> list[FusedWindow]:
+    """Fuse every ``window_s`` window of ``[0, duration_s)``.
+
+    Within a window, a modality's probabilities are the mean of its observations there: intervals weighted by
+    the seconds they overlap the window, video frames one each. A modality without observations in a window is
+    absent from it.
+    """
+    if window_s <= 0:
+        raise ValueError("window_s must be positive")
+    windows = []
+    for index in range(max(1, int(np.ceil(duration_s / window_s)))):
+        start, end = index * window_s, min(duration_s, (index + 1) * window_s) if duration_s else window_s
+        sums: dict[str, np.ndarray] = {}
+        mass: dict[str, float] = {}
+        for o in observations:
+            if o.end_s > o.start_s:  # an interval (a speech segment, a text cue): seconds of overlap
+                weight = min(end, o.end_s) - max(start, o.start_s)
+            else:  # an instant (a video frame): counts once in its window
+                weight = 1.0 if start <= o.start_s < end else 0.0
+            if weight <= 0:
+                continue
+            sums[o.modality] = sums.get(o.modality, np.zeros(len(EMOTIONS))) + weight * o.probabilities
+            mass[o.modality] = mass.get(o.modality, 0.0) + weight
+        present = {m: sums[m] / mass[m] for m in MODALITIES if m in sums and weights.get(m, 0) > 0}
+        if present:
+            fused, contributions = fuse(present, weights=weights, method=method)
+        else:
+            fused, contributions = None, {}
+        windows.append(FusedWindow(start, end, present, fused, contributions))
+    return windows
+
+
+def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence[EmotionResult] = (),
+                      text: Sequence[tuple[float, float, EmotionResult]] = ()) -> list[Observation]:
+    """Put every modality on the time axis: video frame rows (the first face of a frame), speech segments,
+    and text cues with their times."""
+    out = []
+    for row in face_rows:
+        if row.get("label") in EMOTIONS:
+            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[f"p_{e}"] for e in EMOTIONS])))
+    for result in speech:
+        out.append(Observation("speech", result.span[0], result.span[1],
+                               np.array([result.scores[e] for e in EMOTIONS])))
+    for start, end, result in text:
+        out.append(Observation("text", start, end, np.array([result.scores[e] for e in EMOTIONS])))
+    return out
+
+
+def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Each modality's weight: its model's measured validation reliability, from the model cards.
+
+    Face: accuracy on FER-2013 PublicTest (the selection split); speech: mean validation UAR over the two
+    corpora; text: the validation selection score. A modality without a measured figure weighs 1/7 (chance).
+    """
+    weights = dict.fromkeys(MODALITIES, 1 / len(EMOTIONS))
+    for card in cards:
+        modality = card.get("modality")
+        if card.get("task") == "face detection" or modality not in MODALITIES:
+            continue
+        figure = {"face": lambda c: c["metrics"]["PublicTest"]["accuracy"],
+                  "speech": lambda c: c["training"]["best_validation_mean_uar"],
+                  "text": lambda c: c["comparison"]["arms"]["bilstm"]["selection_score"]}[modality]
+        try:
+            weights[modality] = round(float(figure(card)), 4)
+        except (KeyError, TypeError):
+            continue
+    return weights
