@@ -209,3 +209,76 @@ def test_the_api_and_the_pages_call_the_same_core_function():
 
     assert api.analyze_image is image_tab.analyze_image is analysis.analyze_image
     assert api.analyze_video is video_tab.analyze_video is video.analyze_video
+
+
+def poll(client, token, job_id, *, tries=150):
+    for _ in range(tries):
+        job = check(client.get(f"/api/v1/jobs/{job_id}", headers=auth(token)).get_json(), "Job")
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+class TestAudioTextMultimodal:
+    def test_audio_upload_and_base64(self, api):
+        import numpy as np
+
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        client, tokens, _ = api
+        clip = wav_bytes(np.concatenate([syllables(1.5), np.zeros(8000, np.float32), syllables(1.5)]))
+        uploaded = client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]),
+                               data={"audio": (io.BytesIO(clip), "voice.wav")}, content_type="multipart/form-data")
+        assert uploaded.status_code == 200
+        payload = check(uploaded.get_json(), "AudioAnalysis")
+        assert len(payload["segments"]) == 2 and payload["overall"]["modality"] == "speech"
+        as_json = client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]), json={
+            "audio_base64": base64.b64encode(clip).decode(), "filename": "voice.wav"}).get_json()
+        assert [s["scores"] for s in as_json["segments"]] == [s["scores"] for s in payload["segments"]]
+
+    def test_silence_is_a_200_with_a_reason_and_text_is_415(self, api):
+        import numpy as np
+
+        from tests.integration.test_speech import wav_bytes
+
+        client, tokens, _ = api
+        silent = client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]),
+                             data={"audio": (io.BytesIO(wav_bytes(np.zeros(32000, np.float32))), "q.wav")},
+                             content_type="multipart/form-data")
+        payload = check(silent.get_json(), "AudioAnalysis")
+        assert silent.status_code == 200 and payload["overall"] is None and "silence" in payload["reason"]
+        wrong = client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]),
+                            data={"audio": (io.BytesIO(b"hello there " * 40), "q.mp3")},
+                            content_type="multipart/form-data")
+        assert wrong.status_code == 415
+
+    def test_text(self, api):
+        client, tokens, _ = api
+        response = client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]),
+                               json={"text": "I love it. But the ending made me cry."})
+        payload = check(response.get_json(), "TextAnalysis")
+        assert response.status_code == 200 and len(payload["sentences"]) == 2 and payload["words"]
+        assert client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]), json={"txt": "x"}).status_code == 400
+        empty = client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]), json={"text": "  "})
+        assert empty.status_code == 422 and "nothing to analyse" in empty.get_json()["error"]["message"]
+
+    def test_multimodal_job(self, api, astronaut_bgr):
+        from tests.integration.test_multimodal import SRT, talking_face
+
+        client, tokens, _ = api
+        response = client.post("/api/v1/analyze/multimodal", headers=auth(tokens["bob"]), data={
+            "video": (io.BytesIO(talking_face(astronaut_bgr)), "talk.mp4"),
+            "transcript": (io.BytesIO(SRT.encode()), "talk.srt"), "method": "vote", "window_s": "2"},
+            content_type="multipart/form-data")
+        assert response.status_code == 202
+        job = poll(client, tokens["bob"], response.get_json()["job_id"])
+        assert job["status"] == "done", job
+        result = check(job["result"], "MultimodalAnalysis")
+        assert result["method"] == "vote" and len(result["windows"]) == 2 and result["missing"] == {}
+
+    def test_multimodal_bad_options(self, api, astronaut_bgr):
+        client, tokens, _ = api
+        response = client.post("/api/v1/analyze/multimodal", headers=auth(tokens["bob"]), data={
+            "video": (io.BytesIO(b"x" * 100), "talk.mp4"), "method": "median"}, content_type="multipart/form-data")
+        assert response.status_code == 400

@@ -254,3 +254,17 @@ class TestAudioTab:
         at = analyze_upload(app, "notes.mp3", b"plain text, not sound" * 30, "audio/mpeg",
                             key="analyze_audio_upload")
         assert not at.exception and "not an audio" in at.error[0].value
+
+
+def test_multimodal_page(app, astronaut_bgr):
+    from tests.integration.test_multimodal import SRT, talking_face
+
+    app.switch_page("pages/multimodal.py").run()
+    app.file_uploader(key="multimodal_video").upload("talk.mp4", talking_face(astronaut_bgr), "video/mp4")
+    app.file_uploader(key="multimodal_transcript").upload("talk.srt", SRT.encode(), "text/plain")
+    at = app.run()
+    at = at.button(key="multimodal_start").click().run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 2
+    assert any("disagree" in m.value for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == ["Windows (CSV)", "Everything (JSON)"]
