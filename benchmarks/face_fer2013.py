@@ -9,13 +9,12 @@ Both go through emotion_core.evaluation.evaluate_face with --detect never (the i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import emotion_core  # noqa: F401  (sets the Keras backend first)
+from benchmarks.common import machine_info, save_results
 from benchmarks.fer_baseline import FerPipeline
-from benchmarks.machine import machine_info
 from emotion_core.config import Settings
 from emotion_core.evaluation import evaluate_face
 from emotion_core.face import FacePredictor
@@ -36,9 +35,7 @@ def main() -> int:
         results["models"][name] = report
         print(f"{name}: accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
               f"UAR {report['uar']:.4f}  {report['ms_per_item']:.2f} ms/item  n={report['n']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    save_results(results, args.out)
     return 0
 
 

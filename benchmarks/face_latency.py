@@ -11,42 +11,17 @@ classification, as the live page and the Analyze page run it. Median and 95th pe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import emotion_core  # noqa: F401  (sets the Keras backend first)
+from benchmarks.common import machine_info, sample_frame, save_results, timed
 from benchmarks.fer_baseline import FerPipeline
-from benchmarks.machine import machine_info
 from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FacePredictor
-
-
-def timed(function, repeats: int) -> dict[str, float]:
-    for _ in range(10):
-        function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": round(float(np.median(samples)), 3), "p95_ms": round(float(np.percentile(samples, 95)), 3),
-            "repeats": repeats}
-
-
-def sample_frame() -> np.ndarray:
-    """640x480 frame: the astronaut photo scaled to 480 px high, centred on a grey background."""
-    import cv2
-    from skimage import data
-
-    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (480, 480), interpolation=cv2.INTER_AREA)
-    frame = np.full((480, 640, 3), 96, np.uint8)
-    frame[:, 80:560] = face
-    return frame
 
 
 def main() -> int:
@@ -82,9 +57,7 @@ def main() -> int:
     for section in ("per_face", "per_frame"):
         for name, figures in results[section].items():
             print(f"{section:9} {name:45} median {figures['median_ms']:8.2f} ms   p95 {figures['p95_ms']:8.2f} ms")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    save_results(results, args.out)
     return 0
 
 

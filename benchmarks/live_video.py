@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,9 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import emotion_core  # noqa: F401  (sets the Keras backend first)
-from benchmarks.face_latency import sample_frame, timed
+from benchmarks.common import machine_info, sample_frame, save_results, timed
 from benchmarks.fer_baseline import FerPipeline
-from benchmarks.machine import machine_info
 from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FacePredictor
@@ -95,9 +93,7 @@ def main() -> int:
     for name, figures in results["video"].items():
         print(f"video {name:60} {figures['frames_per_second']:7.1f} frames/s ({figures['frames_with_face']} "
               f"of {figures['frames']} with a face)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    save_results(results, args.out)
     return 0
 
 

@@ -35,7 +35,7 @@ from emotion_core.errors import (
 )
 from emotion_core.fusion import METHODS, default_weights
 from emotion_core.history import save_audio, save_image, save_multimodal, save_text, save_video
-from emotion_core.jobs import JobRunner
+from emotion_core.jobs import Job, JobRunner
 from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal
 from emotion_core.permissions import require
@@ -105,6 +105,11 @@ def _saved(result: dict[str, Any], analysis: Analysis) -> dict[str, Any]:
                        for a in analysis.alerts]}
 
 
+def _queued(job: Job):
+    """202 Accepted with the job and where to poll it."""
+    return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+
+
 def create_api_blueprint(services: ApiServices) -> Blueprint:
     """The ``/api/v1`` endpoints over ``services``."""
     api = Blueprint("api", __name__)
@@ -164,8 +169,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
                                media=data if keep else None)
             return _saved(result.to_dict(), saved)
 
-        job = services.jobs.submit(work, user_id=user.id, kind="video")
-        return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+        return _queued(services.jobs.submit(work, user_id=user.id, kind="video"))
 
     @api.post("/analyze/audio")
     def audio():
@@ -213,8 +217,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
             saved = save_multimodal(services.store, user, result, media=data if keep else None)
             return _saved(result.to_dict(), saved)
 
-        job = services.jobs.submit(work, user_id=user.id, kind="multimodal")
-        return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+        return _queued(services.jobs.submit(work, user_id=user.id, kind="multimodal"))
 
     @api.get("/jobs/<job_id>")
     def job(job_id: str):
