@@ -10,6 +10,9 @@ import os
 # Keras 3 picks its backend once, at its first import. Torch trained our CNNs fastest on a laptop CPU and is the
 # backend that exports ONNX, so it is the default; a user's own KERAS_BACKEND still wins.
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# librosa compiles its kernels with numba on first use (seconds to a minute); a user-writable cache keeps that to
+# the first run, also where site-packages is read-only.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "emotion_lens", "numba"))
 
 __version__ = "0.1.0"
 
