@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from emotion_core.timing import median_and_p95, sample_frame  # noqa: F401  (shared by the benchmarks)
 
 
 def machine_info() -> dict[str, object]:
@@ -28,26 +27,7 @@ def machine_info() -> dict[str, object]:
 
 def timed(function, repeats: int) -> dict[str, float]:
     """Median and 95th percentile of ``repeats`` calls, in milliseconds, after 10 warm-up calls."""
-    for _ in range(10):
-        function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": round(float(np.median(samples)), 3), "p95_ms": round(float(np.percentile(samples, 95)), 3),
-            "repeats": repeats}
-
-
-def sample_frame() -> np.ndarray:
-    """640x480 frame: the astronaut photo scaled to 480 px high, centred on a grey background."""
-    import cv2
-    from skimage import data
-
-    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (480, 480), interpolation=cv2.INTER_AREA)
-    frame = np.full((480, 640, 3), 96, np.uint8)
-    frame[:, 80:560] = face
-    return frame
+    return median_and_p95(function, repeats=repeats)
 
 
 def save_results(results: dict[str, Any], path: Path) -> None:

@@ -39,10 +39,10 @@ def _print_report(report: dict[str, Any]) -> None:
 
 def _face_predictor(args: argparse.Namespace, settings: Settings):
     from emotion_core.detection import load_detector
-    from emotion_core.face import FacePredictor
+    from emotion_core.predictors import load_face_predictor
 
     detector = load_detector(args.detector or settings.face_detector, models_dir=settings.models_dir)
-    return FacePredictor.from_dir(args.model_dir or settings.models_dir, detector=detector)
+    return load_face_predictor(args.model_dir or settings.models_dir, model=args.face_model, detector=detector)
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
@@ -215,7 +215,7 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
         _write_json(report, args.json)
     if args.write_card:
         _record_in_card(args.model_dir or settings.models_dir, args.prefix or Path(args.data).name, report,
-                        "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv))
+                        "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv), args.face_model)
     return 0
 
 
@@ -266,6 +266,52 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from emotion_core.detection import load_detector
+    from emotion_core.evaluation import evaluate_face
+    from emotion_core.hybrid import HYBRID_MODEL, HybridFacePredictor
+    from emotion_core.labels import EMOTIONS
+    from emotion_core.modelcard import write_card
+    from emotion_core.timing import sample_frame
+    from emotion_core.training.seed002 import LBP_GRID, MOBILENET_SIZE, run_seed002
+
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    started = datetime.now(timezone.utc)
+    results = run_seed002(args.data, out_dir=args.out, models_dir=settings.models_dir, cache_dir=args.cache,
+                          frame=sample_frame(), finetune_epochs=args.finetune_epochs)
+    seven = results["class_sets"]["seven"]["arms"]["mobilenet_lbp_rf"]
+    card = {
+        "model_id": f"seed002-mobilenetv2-lbp-rf-fer2013-{started:%Y%m%d}",
+        "task": "facial expression recognition", "modality": "face", "labels": list(EMOTIONS),
+        "architecture": f"ImageNet MobileNetV2 features (1280, frozen) + uniform LBP histograms (P=8, R=1, "
+                        f"{LBP_GRID}x{LBP_GRID} grid, 360) -> Random Forest (300 trees, depth {seven['max_depth']})",
+        "input": {"shape": [48, 48], "preprocessing": "the same face pipeline as face_expression; MobileNetV2 sees "
+                                                      f"{MOBILENET_SIZE}x{MOBILENET_SIZE} grey as RGB"},
+        "inference": {"kind": "hybrid", "runtime": "onnxruntime", "lbp_grid": LBP_GRID, "input_size": MOBILENET_SIZE,
+                      "files": {"backbone": "seed002_mobilenet.onnx", "forest": "seed002_forest.onnx"}},
+        "dataset": {"name": "FER-2013", "terms": "research use only",
+                    "split": {"train": "Training_*", "selection": "PublicTest_*", "test": "PrivateTest_*"}},
+        "training": {"command": command, "date": started.isoformat(timespec="seconds"),
+                     "reproduces": "seed 002 (MobileNetV2 + LBP + Random Forest)"},
+        "metrics": {},
+    }
+    write_card(args.out, HYBRID_MODEL, card)
+    detector = load_detector("blazeface", models_dir=settings.models_dir)
+    hybrid = HybridFacePredictor.from_dir(args.out, detector=detector)
+    report = evaluate_face(args.data, hybrid, prefix="PrivateTest", detect="never", progress=True)
+    report.pop("data")
+    _record_in_card(args.out, "PrivateTest", report, "python -m emotion_core evaluate face --data "
+                    f"{args.data} --prefix PrivateTest --detect never --face-model {HYBRID_MODEL} --model-dir "
+                    f"{args.out} --write-card", HYBRID_MODEL)
+    results["shipped_hybrid_privatetest"] = {k: report[k] for k in ("n", "accuracy", "macro_f1", "uar",
+                                                                    "ms_per_item")}
+    _write_json(results, str(args.out / "seed002.json"))
+    print(f"comparison, hybrid model and card written to {args.out}")
+    return 0
+
+
 def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.evaluation import evaluate_text
     from emotion_core.labels import UnknownLabelError, to_canonical
@@ -302,14 +348,14 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], command: str) -> None:
-    """Store an evaluation report in the face model's card under ``metrics[split]``."""
-    from emotion_core.face import FACE_MODEL
+def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], command: str,
+                    model: str = "face_expression") -> None:
+    """Store an evaluation report in a face model's card under ``metrics[split]``."""
     from emotion_core.modelcard import load_card, write_card
 
-    card = load_card(models_dir, FACE_MODEL)
+    card = load_card(models_dir, model)
     card.setdefault("metrics", {})[split] = {**report, "command": command}
-    path = write_card(models_dir, FACE_MODEL, card)
+    path = write_card(models_dir, model, card)
     print(f"recorded under metrics[{split!r}] in {path}", file=sys.stderr)
 
 
@@ -407,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model-dir", type=Path, help="folder with the models and cards (default: models/)")
+        p.add_argument("--face-model", default="face_expression",
+                       help="face_expression (our CNN, default) or seed002_hybrid (MobileNetV2 + LBP + Random Forest)")
         p.add_argument("--detector", choices=("blazeface", "blazeface-short", "haar"),
                        help="face detector (default: blazeface)")
 
@@ -500,6 +548,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr_speech.add_argument("--epochs", type=int, default=SpeechCnnConfig.epochs)
     tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
     tr_speech.set_defaults(handler=cmd_train_speech)
+
+    tr_seed = train_sub.add_parser("seed002", help="reproduce seed 002: MobileNetV2 + LBP + Random Forest against "
+                                                   "a softmax head, on FER-2013")
+    tr_seed.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
+    tr_seed.add_argument("--out", type=Path, default=Path("runs/seed002"))
+    tr_seed.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of prepared faces")
+    tr_seed.add_argument("--finetune-epochs", type=int, default=4,
+                         help="epochs of the fine-tuned MobileNetV2 arm (about 8 minutes each on 2 CPU cores)")
+    tr_seed.set_defaults(handler=cmd_train_seed002)
 
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
                                                 "export the BiLSTM")

