@@ -6,7 +6,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_support.resources import settings, speech_predictor, store
-from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from app_support.saving import save_once, show_alerts
+from app_support.widgets import keep_media_checkbox
 from emotion_core.audio import AUDIO_TYPES
 from emotion_core.audio_analysis import analyze_audio, waveform_envelope
 from emotion_core.db import User

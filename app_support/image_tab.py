@@ -5,7 +5,8 @@ import json
 import streamlit as st
 
 from app_support.resources import face_predictor, settings, store
-from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from app_support.saving import save_once, show_alerts
+from app_support.widgets import face_model_choice, keep_media_checkbox
 from emotion_core.analysis import analyze_image
 from emotion_core.db import User
 from emotion_core.detection import available_detectors
@@ -27,18 +28,20 @@ def render(user: User) -> None:
         help="blazeface: fast and accurate, finds faces up to a few metres away. blazeface-short: tuned for "
              "faces close to a webcam. haar: OpenCV's classic cascade, as the seed papers used.",
     )
+    model = face_model_choice("analyze_image_model")
     keep = keep_media_checkbox("analyze_image_keep")
 
     if upload is None:
         return
     try:
-        analysis = analyze_image(upload.getvalue(), face_predictor(detector), source=upload.name,
+        analysis = analyze_image(upload.getvalue(), face_predictor(detector, model), source=upload.name,
                                  max_pixels=settings().max_image_pixels)
     except EmotionLensError as exc:
         st.error(str(exc))
         return
-    saved = save_once("analyze_image_saved", (upload.file_id, detector), lambda: save_image(
-        store(), user, analysis, settings={"detector": detector}, media=upload.getvalue() if keep else None))
+    saved = save_once("analyze_image_saved", (upload.file_id, detector, model), lambda: save_image(
+        store(), user, analysis, settings={"detector": detector, "face_model": model},
+        media=upload.getvalue() if keep else None))
     show_alerts(saved)
     faces = analysis.faces
     picture, details = st.columns([3, 2])

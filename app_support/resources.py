@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
 from emotion_core.accounts import Accounts
 from emotion_core.config import Settings
 from emotion_core.detection import load_detector
-from emotion_core.face import FacePredictor
+from emotion_core.face import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards
+from emotion_core.predictors import face_models, load_face_predictor
 from emotion_core.speech import SpeechPredictor
 from emotion_core.store import HistoryStore
 from emotion_core.text import TextPredictor
@@ -20,10 +23,16 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Loading the face model…")
-def face_predictor(detector: str) -> FacePredictor:
-    """The shipped face model with the named detector (ONNX Runtime sessions are safe to share)."""
+def face_predictor(detector: str, model: str = FACE_MODEL) -> FacePredictor:
+    """A shipped face model with the named detector (ONNX Runtime sessions are safe to share)."""
     models_dir = settings().models_dir
-    return FacePredictor.from_dir(models_dir, detector=load_detector(detector, models_dir=models_dir))
+    return load_face_predictor(models_dir, model=model, detector=load_detector(detector, models_dir=models_dir))
+
+
+@st.cache_data
+def face_model_names() -> dict[str, str]:
+    """Face models in models/, file stem -> model id (ours first)."""
+    return face_models(settings().models_dir)
 
 
 @st.cache_data
@@ -31,14 +40,14 @@ def model_cards() -> list[dict]:
     return list_cards(settings().models_dir)
 
 
-def live_predictor(detector: str) -> FacePredictor:
+def live_predictor(detector: str, model: str = FACE_MODEL) -> FacePredictor:
     """A predictor for one webcam stream: the shared classifier with a detector of its own.
 
     OpenCV's Haar cascade is not safe to call from two threads, so every stream gets its own detector.
     """
-    shared = face_predictor(detector)
-    return FacePredictor(session=shared.session, detector=load_detector(detector, models_dir=settings().models_dir),
-                         model_id=shared.model_id, flip_average=shared.flip_average)
+    own = copy.copy(face_predictor(detector, model))
+    own.detector = load_detector(detector, models_dir=settings().models_dir)
+    return own
 
 
 @st.cache_resource(show_spinner="Opening the history database…")
@@ -59,3 +68,4 @@ def text_predictor() -> TextPredictor:
 @st.cache_resource(show_spinner="Loading the speech model…")
 def speech_predictor() -> SpeechPredictor:
     return SpeechPredictor.from_dir(settings().models_dir)
+

@@ -8,12 +8,6 @@ from emotion_core.db import Analysis
 from emotion_core.errors import EmotionLensError
 
 
-def keep_media_checkbox(key: str) -> bool:
-    return st.checkbox("Keep the uploaded file with the analysis", value=False, key=key,
-                       help="Off by default: only the results are stored. When on, the file is saved under a "
-                            "generated name in EMOTION_LENS_HOME/media, and deleted with the analysis.")
-
-
 def save_once(key: str, signature: Hashable, save: Callable[[], Analysis]) -> Analysis | None:
     """Store an analysis the first time its input (``signature``) is seen; page reruns do not store it again."""
     saved = st.session_state.get(key)

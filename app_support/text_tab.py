@@ -8,7 +8,8 @@ import plotly.express as px
 import streamlit as st
 
 from app_support.resources import store, text_predictor
-from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from app_support.saving import save_once, show_alerts
+from app_support.widgets import keep_media_checkbox
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_text, save_text_batch

@@ -6,7 +6,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_support.resources import face_predictor, settings, store
-from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from app_support.saving import save_once, show_alerts
+from app_support.widgets import face_model_choice, keep_media_checkbox
 from emotion_core.db import User
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
@@ -24,6 +25,7 @@ def render(user: User) -> None:
         smoothing = st.slider("Smoothing", 0.0, 0.9, 0.6, 0.1, key="analyze_video_smoothing",
                               help="Weight of the past in each face's moving average of probabilities.")
         video_detector = st.selectbox("Face detector", available_detectors(), key="analyze_video_detector")
+        model = face_model_choice("analyze_video_model")
     keep = keep_media_checkbox("analyze_video_keep")
     if video is not None and st.button("Analyse video", type="primary", key="analyze_video_start"):
         st.session_state.pop("analyze_video_result", None)
@@ -33,16 +35,16 @@ def render(user: User) -> None:
         st.button("Cancel", key="analyze_video_cancel")
         try:
             result = analyze_video(
-                video.getvalue(), face_predictor(video_detector), name=video.name, stride=int(stride),
+                video.getvalue(), face_predictor(video_detector, model), name=video.name, stride=int(stride),
                 smoothing=smoothing, max_bytes=settings().max_upload_bytes,
                 progress=lambda done: bar.progress(done, text=f"Analysing… {done:.0%}"),
             )
             st.session_state["analyze_video_result"] = result
             st.session_state["analyze_video_saved"] = save_once(
-                "analyze_video_saved_once", (video.file_id, video_detector, int(stride), smoothing),
+                "analyze_video_saved_once", (video.file_id, video_detector, model, int(stride), smoothing),
                 lambda: save_video(store(), user, result, media=video.getvalue() if keep else None,
-                                   settings={"detector": video_detector, "stride": int(stride),
-                                             "smoothing": smoothing}))
+                                   settings={"detector": video_detector, "face_model": model,
+                                             "stride": int(stride), "smoothing": smoothing}))
         except EmotionLensError as exc:
             st.error(str(exc))
         st.session_state.pop("analyze_video_running", None)  # not reached when a rerun interrupts

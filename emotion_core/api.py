@@ -57,8 +57,15 @@ class RequestError(EmotionLensError):
 class ApiServices:
     """What the endpoints work with, built once in :func:`create_app`."""
 
+    def face(self, name: str | None = None):
+        """The named face model (default: our CNN); an unknown name is a bad request."""
+        name = name or next(iter(self.faces))
+        if name not in self.faces:
+            raise RequestError(f"face_model must be one of {', '.join(self.faces)}, got {name!r}.")
+        return self.faces[name]
+
     settings: Settings
-    face: Any  # FacePredictor
+    faces: dict[str, Any]  # face model name -> FacePredictor (our CNN first)
     speech: Any  # SpeechPredictor
     text: Any  # TextPredictor
     store: HistoryStore
@@ -149,8 +156,10 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options = _upload("image")
-        analysis = analyze_image(data, services.face, source=name, max_pixels=services.settings.max_image_pixels)
-        saved = save_image(services.store, user, analysis, settings={"detector": services.face.detector.name},
+        face = services.face(options.get("face_model"))
+        analysis = analyze_image(data, face, source=name, max_pixels=services.settings.max_image_pixels)
+        saved = save_image(services.store, user, analysis, settings={"detector": face.detector.name,
+                                                                     "face_model": face.model_id},
                            media=data if _flag(options.get("keep_media")) else None)
         return jsonify(_saved(analysis.to_dict(), saved))
 
@@ -161,9 +170,10 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         data, name, options = _upload("video")
         stride = int(options.get("stride") or 1)
         keep = _flag(options.get("keep_media"))
+        face = services.face(options.get("face_model"))
 
         def work(progress) -> dict[str, Any]:
-            result = analyze_video(data, services.face, name=name, stride=stride, annotate=False,
+            result = analyze_video(data, face, name=name, stride=stride, annotate=False,
                                    max_bytes=services.settings.max_upload_bytes, progress=progress)
             saved = save_video(services.store, user, result, settings={"stride": stride},
                                media=data if keep else None)
@@ -210,7 +220,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
 
         def work(progress) -> dict[str, Any]:
             result = analyze_multimodal(
-                data, face=services.face, speech=services.speech, text=services.text, name=name,
+                data, face=services.face(), speech=services.speech, text=services.text, name=name,
                 transcript=transcript_bytes, transcript_name=transcript.filename if transcript else "text.txt",
                 weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
                 max_seconds=services.settings.max_audio_seconds, progress=progress)
@@ -231,14 +241,16 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: settings from the environment (and ``config``, e.g. ``{"home": path}`` in tests), models
     and the store loaded once, the blueprint under ``/api/v1``, and JSON for every error."""
-    from emotion_core.face import FacePredictor
+    from emotion_core.predictors import face_models, load_face_predictor
     from emotion_core.speech import SpeechPredictor
     from emotion_core.text import TextPredictor
 
     overrides = {k: Path(v) if k in ("home", "models_dir") else v for k, v in (config or {}).items()}
     settings = replace(Settings.from_env(), **overrides)
     store = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
-    services = ApiServices(settings=settings, face=FacePredictor.from_dir(settings.models_dir),
+    services = ApiServices(settings=settings,
+                           faces={name: load_face_predictor(settings.models_dir, model=name)
+                                  for name in face_models(settings.models_dir)},
                            speech=SpeechPredictor.from_dir(settings.models_dir),
                            text=TextPredictor.from_dir(settings.models_dir), store=store, accounts=Accounts(store),
                            jobs=JobRunner())

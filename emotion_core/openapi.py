@@ -137,7 +137,9 @@ def _upload_body(field: str, types: str) -> dict[str, Any]:
     return {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": [field], "properties": {
             field: {"type": "string", "format": "binary", "description": types},
-            "keep_media": {"type": "boolean", "description": "store the file with the analysis (default no)"}}}},
+            "keep_media": {"type": "boolean", "description": "store the file with the analysis (default no)"},
+            "face_model": {"type": "string", "description": "images and videos: face_expression (default) or "
+                                                            "seed002_hybrid"}}}},
         "application/json": {"schema": {"type": "object", "required": [f"{field}_base64"], "properties": {
             f"{field}_base64": {"type": "string", "contentEncoding": "base64"},
             "filename": {"type": "string"}, "keep_media": {"type": "boolean"}}}},

@@ -11,6 +11,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from app_support import auth
 from app_support.resources import live_predictor, settings, store
 from app_support.saving import save_once, show_alerts
+from app_support.widgets import face_model_choice
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_live
@@ -34,12 +35,13 @@ with st.expander("Settings", expanded=False):
     smoothing = st.slider("Smoothing", 0.0, 0.9, 0.6, 0.1, key="live_smoothing",
                           help="Weight of the past in each face's moving average of probabilities; 0 shows every "
                                "frame as it is.")
+    model = face_model_choice("live_model")
 
-options = (detector, detect_every, smoothing)
+options = (detector, detect_every, smoothing, model)
 if st.session_state.get("live_options") != options:
     st.session_state["live_options"] = options
-    st.session_state["live_analyzer"] = LiveAnalyzer(predictor=live_predictor(detector), detect_every=detect_every,
-                                                     smoothing=smoothing)
+    st.session_state["live_analyzer"] = LiveAnalyzer(predictor=live_predictor(detector, model),
+                                                     detect_every=detect_every, smoothing=smoothing)
 analyzer: LiveAnalyzer = st.session_state["live_analyzer"]
 
 
@@ -114,7 +116,8 @@ else:
                    "shares": shares, "tracks": track_summary(table).round(4).to_dict(orient="records")}
         show_alerts(save_once("live_saved", st.session_state.get("live_session", 0), lambda: save_live(
             store(), user, rows, summary=summary,
-            settings={"detector": detector, "detect_every": detect_every, "smoothing": smoothing})))
+            settings={"detector": detector, "face_model": model, "detect_every": detect_every,
+                      "smoothing": smoothing})))
         csv_button, json_button, clear_button = st.columns(3)
         csv_button.download_button("Download frames (CSV)", table.to_csv(index=False),
                                    file_name="emotion-lens-live.csv", mime="text/csv")

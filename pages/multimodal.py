@@ -8,7 +8,8 @@ import streamlit as st
 
 from app_support import auth
 from app_support.resources import face_predictor, model_cards, settings, speech_predictor, store, text_predictor
-from app_support.saving import keep_media_checkbox, save_once, show_alerts
+from app_support.saving import save_once, show_alerts
+from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
 from emotion_core.fusion import METHODS, MODALITIES, default_weights
 from emotion_core.history import save_multimodal

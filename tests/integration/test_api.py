@@ -282,3 +282,9 @@ class TestAudioTextMultimodal:
         response = client.post("/api/v1/analyze/multimodal", headers=auth(tokens["bob"]), data={
             "video": (io.BytesIO(b"x" * 100), "talk.mp4"), "method": "median"}, content_type="multipart/form-data")
         assert response.status_code == 400
+
+
+def test_an_unknown_face_model_is_a_bad_request(api, astronaut_png):
+    client, tokens, _ = api
+    response = post_image(client, tokens["bob"], astronaut_png, face_model="no-such-model")
+    assert response.status_code == 400 and "face_model must be one of" in response.get_json()["error"]["message"]

@@ -1,0 +1,22 @@
+"""Small widgets several pages use."""
+
+import streamlit as st
+
+from app_support.resources import face_model_names
+from emotion_core.face import FACE_MODEL
+
+
+def keep_media_checkbox(key: str) -> bool:
+    return st.checkbox("Keep the uploaded file with the analysis", value=False, key=key,
+                       help="Off by default: only the results are stored. When on, the file is saved under a "
+                            "generated name in EMOTION_LENS_HOME/media, and deleted with the analysis.")
+
+
+def face_model_choice(key: str) -> str:
+    """A menu of the face models present (only when there is more than one); returns the chosen file stem."""
+    names = face_model_names()
+    if len(names) < 2:
+        return FACE_MODEL
+    return st.selectbox("Face model", list(names), key=key, format_func=lambda n: f"{n} ({names[n]})",
+                        help="face_expression: our CNN. seed002_hybrid: seed 002's MobileNetV2 + LBP + Random "
+                             "Forest, reproduced (see Models for both models' figures).")
