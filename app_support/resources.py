@@ -10,7 +10,7 @@ from emotion_core.accounts import Accounts
 from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FACE_MODEL, FacePredictor
-from emotion_core.modelcard import list_cards
+from emotion_core.modelcard import list_cards, load_benchmark
 from emotion_core.predictors import face_models, load_face_predictor
 from emotion_core.speech import SpeechPredictor
 from emotion_core.store import HistoryStore
@@ -69,3 +69,9 @@ def text_predictor() -> TextPredictor:
 def speech_predictor() -> SpeechPredictor:
     return SpeechPredictor.from_dir(settings().models_dir)
 
+
+
+@st.cache_data
+def benchmark(name: str) -> dict | None:
+    """A committed benchmark result, or None when it has not been run."""
+    return load_benchmark(settings().benchmarks_dir, name)

@@ -33,6 +33,8 @@ class Settings:
     ----------
     models_dir : Path
         Folder with the shipped models and their cards.
+    benchmarks_dir : Path
+        Committed benchmark figures (``benchmarks/results``), shown on the Models page.
     home : Path
         Per-user state (database, opted-in media): ``EMOTION_LENS_HOME``.
     data_dir : Path
@@ -54,6 +56,7 @@ class Settings:
     """
 
     models_dir: Path = PROJECT_ROOT / "models"
+    benchmarks_dir: Path = PROJECT_ROOT / "benchmarks" / "results"
     home: Path = _default_home()
     data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     face_detector: str = "blazeface"

