@@ -39,8 +39,8 @@ def uniform_lbp(gray: np.ndarray) -> np.ndarray:
 
 
 def lbp_histograms(faces: np.ndarray, *, grid: int = 6) -> np.ndarray:
-    """``(N, grid * grid * 10)`` float32: normalised uniform-LBP histograms of each cell of a grid x grid
-    division of each ``(48, 48)`` face.
+    """``(N, grid * grid * 10)`` float32: the share of each uniform-LBP code in each cell of a grid x grid
+    division of each ``(48, 48)`` face (every cell's shares sum to 1).
 
     Examples
     --------
@@ -52,8 +52,7 @@ def lbp_histograms(faces: np.ndarray, *, grid: int = 6) -> np.ndarray:
         codes = uniform_lbp(face)
         rows = np.array_split(np.arange(codes.shape[0]), grid)
         cols = np.array_split(np.arange(codes.shape[1]), grid)
-        cells = [np.bincount(codes[r[0]:r[-1] + 1, c[0]:c[-1] + 1].ravel(), minlength=BINS) for r in rows
-                 for c in cols]
-        histogram = np.concatenate(cells).astype(np.float32)
-        out[i] = histogram / max(1.0, histogram.sum() / (grid * grid))
+        cells = [np.bincount(codes[r[0]:r[-1] + 1, c[0]:c[-1] + 1].ravel(), minlength=BINS) / (len(r) * len(c))
+                 for r in rows for c in cols]
+        out[i] = np.concatenate(cells)
     return out
