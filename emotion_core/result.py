@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from emotion_core.labels import EMOJI, EMOTIONS
+from emotion_core.labels import EMOTIONS
 
 MODALITIES = ("face", "speech", "text", "fused")
 
@@ -72,10 +72,6 @@ class EmotionResult:
     def confidence(self) -> float:
         """Probability of :attr:`label`."""
         return self.scores[self.label]
-
-    @property
-    def emoji(self) -> str:
-        return EMOJI[self.label]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: the fields plus the derived ``label`` and ``confidence``."""

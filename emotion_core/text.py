@@ -26,7 +26,7 @@ TEXT_MODEL = "text_emotion"
 
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-PAD, UNKNOWN = 0, 1
+UNKNOWN = 1  # id 0 pads
 
 
 def tokenize(text: str) -> list[str]:

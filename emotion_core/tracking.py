@@ -100,7 +100,3 @@ class FaceTracker:
     def current(self) -> list[FaceTrack]:
         """Tracks matched in the last detection round, for frames where detection is skipped."""
         return [t for t in self.tracks if t.missed == 0]
-
-    def reset(self) -> None:
-        self.tracks = []
-        self._next_id = 1

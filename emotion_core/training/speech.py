@@ -108,14 +108,6 @@ def uar(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     return classification_report(y_true, y_pred)["uar"]
 
 
-def labelled(clips: Sequence[SpeechClip], features: Sequence[np.ndarray], *, split: str | None = None,
-             corpus: str | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """Features and canonical labels of the clips in one split and/or corpus (clips without a label left out)."""
-    chosen = [(f, c.label) for c, f in zip(clips, features)
-              if c.label is not None and (split is None or c.split == split) and (corpus is None or c.corpus == corpus)]
-    return [f for f, _ in chosen], [label for _, label in chosen]
-
-
 def split_summary(clips: Sequence[SpeechClip]) -> dict[str, Any]:
     """Speakers and clip counts per split and corpus, for the model card."""
     summary: dict[str, Any] = {}
