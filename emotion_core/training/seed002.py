@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from emotion_core import lbp
 from emotion_core.evaluation import classification_report
 from emotion_core.hybrid import imagenet_inputs
 from emotion_core.labels import EMOTIONS
-from emotion_core import lbp
 from emotion_core.lbp import lbp_histograms
 
 SEED_CLASSES = ("angry", "happy", "sad", "surprise", "neutral")
