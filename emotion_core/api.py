@@ -12,7 +12,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +64,29 @@ class ApiServices:
             raise RequestError(f"face_model must be one of {', '.join(self.faces)}, got {name!r}.")
         return self.faces[name]
 
+    def speech(self):
+        """The speech model, loaded on first use: while its files are missing, speech requests get a 503."""
+        from emotion_core.speech import SpeechPredictor
+
+        return self._model("speech", SpeechPredictor.from_dir)
+
+    def text(self):
+        """The text model, loaded on first use (503 while missing)."""
+        from emotion_core.text import TextPredictor
+
+        return self._model("text", TextPredictor.from_dir)
+
+    def _model(self, kind: str, load):
+        if kind not in self.loaded:
+            self.loaded[kind] = load(self.settings.models_dir)
+        return self.loaded[kind]
+
     settings: Settings
     faces: dict[str, Any]  # face model name -> FacePredictor (our CNN first)
-    speech: Any  # SpeechPredictor
-    text: Any  # TextPredictor
     store: HistoryStore
     accounts: Accounts
     jobs: JobRunner
+    loaded: dict[str, Any] = field(default_factory=dict)  # speech and text predictors once loaded
 
 
 def error_response(kind: str, message: str, status: int):
@@ -186,7 +202,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options = _upload("audio")
-        analysis = analyze_audio(data, services.speech, name=name, max_seconds=services.settings.max_audio_seconds)
+        analysis = analyze_audio(data, services.speech(), name=name, max_seconds=services.settings.max_audio_seconds)
         saved = save_audio(services.store, user, analysis, media=data if _flag(options.get("keep_media")) else None,
                            media_suffix=Path(name).suffix)
         return jsonify(_saved(analysis.to_dict(), saved))
@@ -198,7 +214,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         body = request.get_json(silent=True) if request.mimetype == "application/json" else dict(request.form)
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             raise RequestError("send JSON {\"text\": \"...\"} (or a form field text).")
-        analysis = analyze_text(body["text"], services.text, source=str(body.get("source") or "text"),
+        analysis = analyze_text(body["text"], services.text(), source=str(body.get("source") or "text"),
                                 explain=_flag(body.get("explain", True)))
         saved = save_text(services.store, user, analysis,
                           media=analysis.text.encode() if _flag(body.get("keep_media")) else None)
@@ -220,7 +236,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
 
         def work(progress) -> dict[str, Any]:
             result = analyze_multimodal(
-                data, face=services.face(), speech=services.speech, text=services.text, name=name,
+                data, face=services.face(), speech=services.speech(), text=services.text(), name=name,
                 transcript=transcript_bytes, transcript_name=transcript.filename if transcript else "text.txt",
                 weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
                 max_seconds=services.settings.max_audio_seconds, progress=progress)
@@ -242,8 +258,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: settings from the environment (and ``config``, e.g. ``{"home": path}`` in tests), models
     and the store loaded once, the blueprint under ``/api/v1``, and JSON for every error."""
     from emotion_core.predictors import face_models, load_face_predictor
-    from emotion_core.speech import SpeechPredictor
-    from emotion_core.text import TextPredictor
 
     overrides = {k: Path(v) if k in ("home", "models_dir") else v for k, v in (config or {}).items()}
     settings = replace(Settings.from_env(), **overrides)
@@ -251,8 +265,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     services = ApiServices(settings=settings,
                            faces={name: load_face_predictor(settings.models_dir, model=name)
                                   for name in face_models(settings.models_dir)},
-                           speech=SpeechPredictor.from_dir(settings.models_dir),
-                           text=TextPredictor.from_dir(settings.models_dir), store=store, accounts=Accounts(store),
+                           store=store, accounts=Accounts(store),
                            jobs=JobRunner())
     app = Flask("emotion_core.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 
 from emotion_core.accounts import Accounts
 from emotion_core.api import create_app
+from emotion_core.config import Settings
 from emotion_core.openapi import SCHEMAS, openapi_document
 from tests.conftest import encode
 
@@ -288,3 +289,24 @@ def test_an_unknown_face_model_is_a_bad_request(api, astronaut_png):
     client, tokens, _ = api
     response = post_image(client, tokens["bob"], astronaut_png, face_model="no-such-model")
     assert response.status_code == 400 and "face_model must be one of" in response.get_json()["error"]["message"]
+
+
+def test_a_missing_model_is_a_503_and_the_rest_still_serves(tmp_path):
+    shipped = Settings.from_env().models_dir
+    models = tmp_path / "models"
+    models.mkdir()
+    for path in shipped.iterdir():
+        if not path.name.startswith("text_emotion."):
+            (models / path.name).symlink_to(path)
+    app = create_app({"home": tmp_path, "models_dir": models})
+    services = app.extensions["emotion_lens"]
+    accounts = Accounts(services.store)
+    accounts.create_user("ada", PASSWORD, "admin")
+    token = accounts.create_token("ada")
+    client = app.test_client()
+    response = client.post("/api/v1/analyze/text", headers=auth(token), json={"text": "What a lovely day."})
+    assert response.status_code == 503
+    assert "text_emotion" in check(response.get_json(), "Error")["error"]["message"]
+    assert client.get("/api/v1/health").status_code == 200
+    services.jobs.shutdown()
+    services.store.engine.dispose()

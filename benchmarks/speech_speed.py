@@ -1,0 +1,88 @@
+"""How many times faster than real time the speech analysis runs, once the model is loaded.
+
+    python -m benchmarks.speech_speed [--repeats 5] [--out benchmarks/results/speech_speed.json]
+
+The input is a minute of real synthetic speech: espeak-ng reading a paragraph (sentences with pauses between
+them), decoded from WAV bytes like an upload. Each repeat runs the whole analysis (decoding, voice activity
+detection, MFCC features, the CNN per segment, the utterance summary); the figure is audio seconds divided by
+the median wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+import emotion_core  # noqa: F401  (sets the Keras backend first)
+from benchmarks.common import machine_info, save_results
+from emotion_core.audio_analysis import analyze_audio
+from emotion_core.config import Settings
+from emotion_core.speech import SpeechPredictor
+
+PARAGRAPH = (
+    "I can't believe you did that to me. This is outrageous! We waited for hours and nobody came. "
+    "Well, that is wonderful news, thank you so much. I am really happy for both of you. "
+    "Please, don't leave me here alone in the dark. What was that noise? "
+    "It doesn't matter anymore, everything is gone. The meeting is on Tuesday at nine. "
+)
+
+
+def minute_of_speech(seconds: float = 60.0) -> bytes:
+    """espeak-ng reading :data:`PARAGRAPH` over and over until ``seconds``, as 16-bit WAV bytes."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is needed for this benchmark (apt-get install espeak-ng).")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-w", str(path), PARAGRAPH], check=True, capture_output=True)
+        samples, rate = soundfile.read(path, dtype="float32")
+    pause = np.zeros(int(rate * 0.5), np.float32)
+    piece = np.concatenate([samples, pause])
+    repeated = np.tile(piece, int(np.ceil(seconds * rate / len(piece))))[: int(seconds * rate)]
+    buffer = io.BytesIO()
+    soundfile.write(buffer, repeated, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speech_speed.json"))
+    args = parser.parse_args()
+    predictor = SpeechPredictor.from_dir(Settings.from_env().models_dir)
+    wav = minute_of_speech(args.seconds)
+    analysis = analyze_audio(wav, predictor, name="speech.wav")  # warm-up, and proof that voice was found
+    if analysis.overall is None:
+        raise SystemExit(f"no result on the benchmark audio: {analysis.reason}")
+    durations = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        analyze_audio(wav, predictor, name="speech.wav")
+        durations.append(time.perf_counter() - started)
+    median = float(np.median(durations))
+    results = {
+        "machine": machine_info(),
+        "model_id": predictor.model_id,
+        "audio": f"{args.seconds:.0f} s of espeak-ng speech, 16-bit WAV",
+        "segments": len(analysis.segments),
+        "repeats": args.repeats,
+        "median_seconds": round(median, 4),
+        "times_real_time": round(args.seconds / median, 1),
+    }
+    print(f"{results['segments']} segments; {median:.3f} s for {args.seconds:.0f} s of audio: "
+          f"{results['times_real_time']}x real time")
+    save_results(results, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
