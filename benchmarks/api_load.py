@@ -45,7 +45,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="emotion-lens-load-"))
     env = {**os.environ, "EMOTION_LENS_HOME": str(home)}
     run = [sys.executable, "-m", "emotion_core"]
-    subprocess.run([*run, "users", "add", "load", "--role", "analyst"], input="x" * 12 + "\n", text=True, env=env,
+    subprocess.run([*run, "users", "add", "load", "--role", "admin"], input="x" * 12 + "\n", text=True, env=env,
                    check=True, capture_output=True)
     token = subprocess.run([*run, "token", "create", "--user", "load"], env=env, check=True, capture_output=True,
                            text=True).stdout.strip()

