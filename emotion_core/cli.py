@@ -435,7 +435,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from waitress import serve
 
     from emotion_core.api import create_app
+    from emotion_core.runtime import set_inference_threads
 
+    set_inference_threads(args.inference_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     print(f"Emotion Lens API on http://{args.host}:{args.port}/api/v1 (Ctrl+C stops)", file=sys.stderr)
@@ -538,6 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve.add_argument("--inference-threads", type=int, default=1,
+                       help="ONNX Runtime threads per model (default 1: requests run in parallel; 0 = every core)")
     serve.set_defaults(handler=cmd_serve)
 
     tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: a CNN and an SVM "
