@@ -94,8 +94,10 @@ def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title="probability", row=1, col=1)
     fig.update_yaxes(visible=False, row=2, col=1)
     fig.update_xaxes(title="time (s)", row=2, col=1)
-    fig.update_layout(title=title or None, height=380, bargap=0, legend={"orientation": "h", "y": 1.12},
-                      margin={"l": 10, "r": 10, "t": 50 if title else 30, "b": 10})
+    # The legend sits above the plot with room for three rows (a narrow column wraps it), never over the lines.
+    fig.update_layout(title=title or None, height=420, bargap=0,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      margin={"l": 10, "r": 10, "t": 135 if title else 90, "b": 10})
     return fig
 
 
