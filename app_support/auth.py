@@ -6,7 +6,7 @@ account takes effect at once.
 
 import streamlit as st
 
-from app_support.resources import accounts
+from app_support.resources import accounts, settings
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.permissions import allowed
@@ -43,6 +43,30 @@ def sign_in_page() -> None:
             user = accounts().authenticate(name, password)
         except EmotionLensError as exc:
             st.error(f"Cannot sign in: {exc}")
+            return
+        st.session_state[SESSION_KEY] = user.id
+        st.rerun()
+    if settings().open_registration:
+        _registration_form()
+    else:
+        st.caption("No account yet? Ask an admin to create one (Admin page, or `python -m emotion_core users add`).")
+
+
+def _registration_form() -> None:
+    """Self-registration (``EMOTION_LENS_OPEN_REGISTRATION=1``): a viewer account, which an admin may promote."""
+    with st.expander("No account yet? Register"), st.form("auth_register"):
+        name = st.text_input("New name")
+        password = st.text_input("New password (10 characters or more)", type="password")
+        repeated = st.text_input("New password again", type="password")
+        submitted = st.form_submit_button("Create my account")
+    if submitted:
+        if password != repeated:
+            st.error("The two passwords differ.")
+            return
+        try:
+            user = accounts().register(name, password)
+        except EmotionLensError as exc:
+            st.error(f"Cannot register: {exc}")
             return
         st.session_state[SESSION_KEY] = user.id
         st.rerun()

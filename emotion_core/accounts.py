@@ -47,12 +47,21 @@ class Accounts:
 
     def create_user(self, name: str, password: str, role: str, *, by: User | None = None) -> User:
         """Add a user. The very first user needs no ``by`` and must be an admin; later ones need an admin."""
-        name = name.strip()
         if self.count() == 0:
             if role != "admin":
                 raise InvalidInputError("the first user must be an admin.")
         else:
             require(by, "manage_users")
+        return self._add(name, password, role)
+
+    def register(self, name: str, password: str) -> User:
+        """Self-registration: a viewer account (an admin may promote it). The admin must exist first."""
+        if self.count() == 0:
+            raise InvalidInputError("the first user must be an admin.")
+        return self._add(name, password, "viewer")
+
+    def _add(self, name: str, password: str, role: str) -> User:
+        name = name.strip()
         if role not in ROLES:
             raise InvalidInputError(f"role: expected one of {', '.join(ROLES)}, got {role!r}.")
         if not name or len(name) > 80 or not name.isprintable():

@@ -65,6 +65,7 @@ class Settings:
     max_audio_seconds: float = 20 * 60
     database_url: str = ""
     ice_servers: str = "[]"
+    open_registration: bool = False  # anyone who reaches the app may create a viewer account
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,7 +79,10 @@ class Settings:
             if raw is None:
                 continue
             default = getattr(cls, f.name)
-            changes[f.name] = Path(raw).expanduser() if isinstance(default, Path) else type(default)(raw)
+            if isinstance(default, bool):
+                changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                changes[f.name] = Path(raw).expanduser() if isinstance(default, Path) else type(default)(raw)
         return replace(cls(), **changes)
 
     def rtc_configuration(self) -> dict[str, list[dict]]:

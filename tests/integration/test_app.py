@@ -156,6 +156,22 @@ class TestAccess:
         at.button[0].click().run()
         assert not at.exception and "auth_user_id" in at.session_state
 
+    def test_registration_is_off_unless_configured(self, home, monkeypatch):
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+        assert len(at.text_input) == 2 and "Ask an admin" in at.caption[0].value
+        monkeypatch.setenv("EMOTION_LENS_OPEN_REGISTRATION", "1")
+        st.cache_resource.clear()  # the settings are read once per process
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+        at.text_input[2].input("dee")
+        at.text_input[3].input(PASSWORD)
+        at.text_input[4].input("something else entirely")
+        at.button[1].click().run()
+        assert "differ" in at.error[0].value and "auth_user_id" not in at.session_state
+        at.text_input[4].input(PASSWORD)
+        at.button[1].click().run()
+        assert not at.exception
+        assert any("dee" in c.value and "viewer" in c.value for c in at.caption)
+
     @pytest.mark.parametrize("role, page", [("viewer", "analyze"), ("viewer", "live"), ("analyst", "admin")])
     def test_pages_beyond_the_role_are_not_routed(self, home, role, page):
         at = signed_in(home, role)

@@ -113,6 +113,16 @@ class TestRoles:
         with pytest.raises(InvalidInputError, match="password"):
             accounts.create_user("y", "short", "viewer", by=admin)
 
+    def test_registration_makes_viewers_only_after_the_admin(self, store):
+        accounts = Accounts(store)
+        with pytest.raises(InvalidInputError, match="first user"):
+            accounts.register("early", PASSWORD)
+        accounts.create_user("root", PASSWORD, "admin")
+        assert accounts.register("  newcomer ", PASSWORD).role == "viewer"
+        assert accounts.authenticate("newcomer", PASSWORD).role == "viewer"
+        with pytest.raises(InvalidInputError, match="taken"):
+            accounts.register("newcomer", PASSWORD)
+
 
 class TestLogin:
     def test_password_is_hashed_and_checked(self, store, people):

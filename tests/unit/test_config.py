@@ -12,3 +12,9 @@ def test_defaults_and_environment_overrides(tmp_path):
     assert custom.max_image_pixels == 1000
     assert custom.data_dir == Path("/data")
     assert custom.face_detector == "haar"
+
+
+def test_boolean_settings_read_words_not_truthiness():
+    assert Settings.from_env({}).open_registration is False
+    assert Settings.from_env({"EMOTION_LENS_OPEN_REGISTRATION": "1"}).open_registration is True
+    assert Settings.from_env({"EMOTION_LENS_OPEN_REGISTRATION": "false"}).open_registration is False
