@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -43,6 +43,10 @@ from emotion_core.store import HistoryStore
 from emotion_core.text_analysis import analyze_text
 from emotion_core.video import analyze_video
 
+if TYPE_CHECKING:
+    from emotion_core.speech import SpeechPredictor
+    from emotion_core.text import TextPredictor
+
 logger = logging.getLogger(__name__)
 
 _STATUS = [(AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404), (UnsupportedMediaError, 415),
@@ -64,19 +68,19 @@ class ApiServices:
             raise RequestError(f"face_model must be one of {', '.join(self.faces)}, got {name!r}.")
         return self.faces[name]
 
-    def speech(self):
+    def speech(self) -> SpeechPredictor:
         """The speech model, loaded on first use: while its files are missing, speech requests get a 503."""
         from emotion_core.speech import SpeechPredictor
 
         return self._model("speech", SpeechPredictor.from_dir)
 
-    def text(self):
+    def text(self) -> TextPredictor:
         """The text model, loaded on first use (503 while missing)."""
         from emotion_core.text import TextPredictor
 
         return self._model("text", TextPredictor.from_dir)
 
-    def _model(self, kind: str, load):
+    def _model(self, kind: str, load: Callable[[Path], Any]) -> Any:
         if kind not in self.loaded:
             self.loaded[kind] = load(self.settings.models_dir)
         return self.loaded[kind]
