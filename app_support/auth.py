@@ -4,6 +4,8 @@ The session keeps only the user's id; the user is read again on every run, so a 
 account takes effect at once.
 """
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from app_support.resources import accounts, settings
@@ -54,44 +56,38 @@ def sign_in_page() -> None:
 
 def _registration_form() -> None:
     """Self-registration (``EMOTION_LENS_OPEN_REGISTRATION=1``): a viewer account, which an admin may promote."""
-    with st.expander("No account yet? Register"), st.form("auth_register"):
-        name = st.text_input("New name")
-        password = st.text_input("New password (10 characters or more)", type="password")
-        repeated = st.text_input("New password again", type="password")
-        submitted = st.form_submit_button("Create my account")
-    if submitted:
-        if password != repeated:
-            st.error("The two passwords differ.")
-            return
-        try:
-            user = accounts().register(name, password)
-        except EmotionLensError as exc:
-            st.error(f"Cannot register: {exc}")
-            return
-        st.session_state[SESSION_KEY] = user.id
-        st.rerun()
+    with st.expander("No account yet? Register"):
+        _new_account_form("auth_register", prefix="New ", button="Create my account",
+                          create=accounts().register)
 
 
 def first_run_page() -> None:
     st.title("🎭 Welcome to Emotion Lens")
     st.markdown("No account exists yet. Create the **admin** account: it manages users and alert rules. "
                 "Everything is stored on this computer (`EMOTION_LENS_HOME`).")
-    with st.form("auth_first_run"):
-        name = st.text_input("Admin name")
+    _new_account_form("auth_first_run", prefix="Admin ", button="Create the admin account",
+                      create=lambda name, password: accounts().create_user(name, password, "admin"))
+
+
+def _new_account_form(key: str, *, prefix: str, button: str, create: Callable[[str, str], User]) -> None:
+    """Name, password twice; ``create(name, password)`` makes the account, which is then signed in."""
+    with st.form(key):
+        name = st.text_input(f"{prefix}name")
         password = st.text_input("Password (10 characters or more)", type="password")
         repeated = st.text_input("Password again", type="password")
-        submitted = st.form_submit_button("Create the admin account", type="primary")
-    if submitted:
-        if password != repeated:
-            st.error("The two passwords differ.")
-            return
-        try:
-            user = accounts().create_user(name, password, "admin")
-        except EmotionLensError as exc:
-            st.error(str(exc))
-            return
-        st.session_state[SESSION_KEY] = user.id
-        st.rerun()
+        submitted = st.form_submit_button(button, type="primary")
+    if not submitted:
+        return
+    if password != repeated:
+        st.error("The two passwords differ.")
+        return
+    try:
+        user = create(name, password)
+    except EmotionLensError as exc:
+        st.error(f"Cannot create the account: {exc}")
+        return
+    st.session_state[SESSION_KEY] = user.id
+    st.rerun()
 
 
 def sidebar(user: User) -> None:
