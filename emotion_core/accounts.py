@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -18,6 +18,13 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "el_"
+TOKEN_USE_GRANULARITY = timedelta(minutes=1)
+"""A token's ``last_used_at`` is rewritten at most this often, so an API request is not also a database write."""
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A stored time as UTC-aware (SQLite gives back naive datetimes)."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 def hash_password(password: str) -> str:
@@ -119,9 +126,7 @@ class Accounts:
                 bcrypt.checkpw(b"x", _dummy_hash())  # the same work as a real check: no timing hint
                 raise AuthenticationFailed("wrong name or password.")
             now = utcnow()
-            locked_until = user.locked_until
-            if locked_until is not None and locked_until.tzinfo is None:
-                locked_until = locked_until.replace(tzinfo=now.tzinfo)
+            locked_until = _aware(user.locked_until)
             if locked_until is not None and locked_until > now:
                 minutes = max(1, round((locked_until - now).total_seconds() / 60))
                 raise AuthenticationFailed(f"too many failed sign-ins: try again in {minutes} min.")
@@ -152,7 +157,9 @@ class Accounts:
             found = session.scalar(select(ApiToken).where(ApiToken.digest == _token_digest(token)))
             if found is None or found.revoked_at is not None:
                 raise AuthenticationFailed("unknown or revoked API token.")
-            found.last_used_at = utcnow()
+            used = _aware(found.last_used_at)
+            if used is None or utcnow() - used > TOKEN_USE_GRANULARITY:
+                found.last_used_at = utcnow()
             return session.get(User, found.user_id)
 
     def tokens(self, user: User) -> list[ApiToken]:

@@ -360,9 +360,7 @@ def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], comman
 
 
 def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.detection import load_detector
-    from emotion_core.evaluation import evaluate_face
-    from emotion_core.face import FACE_MODEL, FacePredictor
+    from emotion_core.face import FACE_MODEL
     from emotion_core.modelcard import write_card
     from emotion_core.training.face import FaceTrainingConfig, train_face
 
@@ -377,15 +375,50 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_evaluate:
         print(f"model and card written to {args.out}; evaluate it with `evaluate face --write-card`")
         return 0
-    # Measure the exported model with the same code as `evaluate face`: selection split, then the test split.
-    predictor = FacePredictor.from_dir(args.out, detector=load_detector("blazeface", models_dir=settings.models_dir))
+    _evaluate_face_into_card(args.data, args.out, settings)
+    print(f"model and card written to {args.out}")
+    return 0
+
+
+def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings) -> None:
+    """Measure the face model in ``model_dir`` with the same code as `evaluate face`: selection split, then the
+    test split, each recorded in its card."""
+    from emotion_core.detection import load_detector
+    from emotion_core.evaluation import evaluate_face
+    from emotion_core.face import FacePredictor
+
+    predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))
     for split in ("PublicTest", "PrivateTest"):
-        report = evaluate_face(args.data, predictor, prefix=split, detect="never", progress=True)
+        report = evaluate_face(data, predictor, prefix=split, detect="never", progress=True)
         print(f"{split}:")
         _print_report(report)
-        _record_in_card(args.out, split, report, f"python -m emotion_core evaluate face --data {args.data} "
-                        f"--prefix {split} --detect never --model-dir {args.out} --write-card")
-    print(f"model and card written to {args.out}")
+        _record_in_card(model_dir, split, report, f"python -m emotion_core evaluate face --data {data} "
+                        f"--prefix {split} --detect never --model-dir {model_dir} --write-card")
+
+
+def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn a float32 face model (an older run) into the int8 one `train face` now ships, and re-measure it."""
+    from emotion_core.detection import load_detector
+    from emotion_core.errors import InvalidInputError
+    from emotion_core.face import FACE_MODEL
+    from emotion_core.modelcard import load_card, write_card
+    from emotion_core.training.face import preprocess_split, quantize_classifier
+
+    card = load_card(args.model_dir, FACE_MODEL)
+    if card["inference"].get("precision") == "int8":
+        raise InvalidInputError(f"the face model in {args.model_dir} is int8 already.")
+    detector = load_detector("blazeface", models_dir=settings.models_dir)
+    train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache)
+    seed = card["training"]["config"]["seed"]
+    quantization = quantize_classifier(args.model_dir / f"{FACE_MODEL}.onnx", train_faces, seed=seed)
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    card["model_id"] += "-int8"
+    card["inference"]["precision"] = "int8"
+    card["quantization"] = {**quantization, "command": command, "float32_metrics": card.pop("metrics", {})}
+    card["metrics"] = {}
+    write_card(args.model_dir, FACE_MODEL, card)
+    _evaluate_face_into_card(args.data, args.model_dir, settings)
+    print(f"int8 model and card written to {args.model_dir}")
     return 0
 
 
@@ -535,6 +568,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
     tr_face.set_defaults(handler=cmd_train_face)
+
+    quantize = sub.add_parser("quantize", help="int8 version of a float32 model from an earlier run")
+    quantize_sub = quantize.add_subparsers(dest="modality", required=True)
+    qu_face = quantize_sub.add_parser("face", help="calibrate on FER-2013 Training_*, then re-evaluate on "
+                                                   "PublicTest_* and PrivateTest_* into the card")
+    qu_face.add_argument("--model-dir", type=Path, required=True, help="run folder with face_expression.onnx")
+    qu_face.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
+    qu_face.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of prepared faces")
+    qu_face.set_defaults(handler=cmd_quantize_face)
 
     serve = sub.add_parser("serve", help="serve the JSON API (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from emotion_core.accounts import MAX_FAILED_LOGINS, Accounts
+from emotion_core.accounts import MAX_FAILED_LOGINS, TOKEN_USE_GRANULARITY, Accounts
 from emotion_core.alerts import Rule
 from emotion_core.db import Alert, Analysis, ApiToken, TimelineRow, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
@@ -155,6 +155,23 @@ class TestTokens:
         accounts.revoke_token(stored.id, by=analyst)
         with pytest.raises(AuthenticationFailed, match="revoked"):
             accounts.user_for_token(token)
+
+    def test_last_use_is_written_at_most_once_a_minute(self, store, people):
+        accounts = people[0]
+        token = accounts.create_token("bob")
+
+        def last_used():
+            with store.session() as session:
+                return session.scalars(select(ApiToken)).one().last_used_at
+
+        accounts.user_for_token(token)
+        first = last_used()
+        accounts.user_for_token(token)
+        assert first is not None and last_used() == first
+        with store.session() as session:
+            session.scalars(select(ApiToken)).one().last_used_at = utcnow() - TOKEN_USE_GRANULARITY * 2
+        accounts.user_for_token(token)
+        assert last_used().replace(tzinfo=None) > first.replace(tzinfo=None)
 
     def test_tokens_for_others_need_an_admin(self, store, people):
         accounts, _, analyst, _ = people

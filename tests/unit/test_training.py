@@ -74,3 +74,29 @@ def test_exported_onnx_matches_keras(tmp_path):
     onnx_probs = session.run(None, {session.get_inputs()[0].name: x[:5]})[0]
     np.testing.assert_allclose(onnx_probs, model.predict(x[:5], verbose=0), atol=1e-5)
     assert onnx_probs.shape == (5, 7)
+
+
+def test_int8_classifier_keeps_the_float_answers(tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    from emotion_core.training.face import quantize_classifier
+
+    model = build_classifier(TINY)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    faces = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    x = faces.astype("float32")[..., None] / 255
+    model.fit(x, np.eye(7)[np.arange(64) % 7], epochs=1, verbose=0)
+    path = tmp_path / "face_expression.onnx"
+    export_classifier(model, TINY, path)
+    record = quantize_classifier(path, faces, seed=0, samples=32)
+
+    def probabilities(file):
+        session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+    float_path = tmp_path / "face_expression.fp32.onnx"
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert path.stat().st_size < float_path.stat().st_size
+    np.testing.assert_allclose(probabilities(path), probabilities(float_path), atol=0.05)
+    assert "32 Training_* faces" in record["calibration"]
