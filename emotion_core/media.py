@@ -43,6 +43,7 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
     InvalidInputError
         Empty, not an image, an unsupported format, too many pixels, or truncated.
     """
+    import cv2
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not data:
@@ -58,8 +59,8 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
                     "resize the image first."
                 )
             img.load()
-            img = ImageOps.exif_transpose(img)
-            rgb = np.asarray(img.convert("RGB"))
+            ImageOps.exif_transpose(img, in_place=True)
+            rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
     except UnidentifiedImageError:
         raise UnsupportedMediaError(
             f"{name}: expected {_EXPECTED}, got {len(data):,} bytes that are not an image."
@@ -73,7 +74,7 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
         if isinstance(exc, InvalidInputError):
             raise
         raise InvalidInputError(f"{name}: the image file is damaged or truncated ({exc}).") from None
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
 def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
