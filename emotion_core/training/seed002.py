@@ -5,6 +5,7 @@ Arms, each for the seed's five classes (happy, sad, angry, surprise, neutral) an
 - ``mobilenet_softmax_frozen``: ImageNet MobileNetV2 (frozen) with a softmax layer trained on its features;
 - ``mobilenet_softmax_finetuned``: the same, trained end to end;
 - ``mobilenet_lbp_rf``: MobileNetV2 features + uniform LBP histograms -> Random Forest (the seed's hybrid);
+- ``mobilenet_lbp_rf_shipped``: the same with a smaller forest (:data:`SHIPPED_FOREST`), the one the app ships;
 - ``lbp_rf``: the LBP histograms alone -> Random Forest;
 - ``ours``: the project's own face CNN, for reference.
 
@@ -15,6 +16,7 @@ report on ``PrivateTest_*``. Every network runs on ONNX Runtime for the latency 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,21 @@ def onnx_network(model, path: Path) -> Predict:
     return run
 
 
-def fit_forest(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *, seed: int):
-    """A Random Forest whose depth is chosen on the selection split (depth also bounds the model's size)."""
+FOREST = {"trees": 300, "depths": (12, 16, 20)}
+"""The comparison's forests: as large as the seed's setting calls for (up to ~300 MB as ONNX)."""
+SHIPPED_FOREST = {"trees": 150, "depths": (8, 10)}
+"""The forest of the shipped hybrid, bounded so that its ONNX file stays well under 25 MB."""
+
+
+def fit_forest(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *, seed: int,
+               trees: int, depths: Sequence[int]):
+    """A Random Forest whose depth is chosen on the selection split; returns (forest, selection accuracy,
+    depth)."""
     from sklearn.ensemble import RandomForestClassifier
 
     best = None
-    for depth in (12, 16, 20):
-        forest = RandomForestClassifier(n_estimators=300, max_depth=depth, max_features="sqrt", n_jobs=-1,
+    for depth in depths:
+        forest = RandomForestClassifier(n_estimators=trees, max_depth=depth, max_features="sqrt", n_jobs=-1,
                                         class_weight="balanced_subsample", random_state=seed).fit(train_x, train_y)
         score = float((forest.predict(val_x) == val_y).mean())
         if best is None or score > best[1]:
@@ -141,7 +151,7 @@ def _forest_predict(forest, classes: Sequence[str], features: Callable[[np.ndarr
 
 def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[str, np.ndarray], *,
              backbone: Predict, ours, frame: np.ndarray, out_dir: Path, finetune_epochs: int,
-             seed: int) -> tuple[dict[str, Any], Any]:
+             seed: int) -> dict[str, Any]:
     """Every arm on one class set: selection accuracy, PrivateTest report, and latency per face and per frame
     (``frame``: 640x480 BGR with one face, detected and prepared as the app does)."""
     from emotion_core.alignment import prepare_detected_face, to_gray
@@ -149,6 +159,7 @@ def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[
 
     features = {split: backbone(f) for split, f in faces.items()}
     textures = {split: lbp_histograms(f, grid=LBP_GRID) for split, f in faces.items()}
+    _log(f"{len(classes)} classes: MobileNetV2 features and LBP histograms of every split computed")
 
     def both(f: np.ndarray) -> np.ndarray:
         return np.hstack([backbone(f), lbp_histograms(f, grid=LBP_GRID)])
@@ -157,20 +168,25 @@ def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[
     head, selection = fit_softmax(features["Training"], labels["Training"], features["PublicTest"],
                                   labels["PublicTest"], classes, seed=seed)
     arms["mobilenet_softmax_frozen"] = (lambda f: head(backbone(f)), selection, {})
+    _log("frozen softmax head fitted")
     tuned, selection = fit_finetuned(faces["Training"], labels["Training"], faces["PublicTest"], labels["PublicTest"],
                                      classes, epochs=finetune_epochs, seed=seed)
     arms["mobilenet_softmax_finetuned"] = (onnx_network(tuned, out_dir / f"finetuned_{len(classes)}.onnx"),
                                            selection, {"epochs": finetune_epochs})
     train_both = np.hstack([features["Training"], textures["Training"]])
     val_both = np.hstack([features["PublicTest"], textures["PublicTest"]])
-    hybrid, selection, depth = fit_forest(train_both, labels["Training"], val_both, labels["PublicTest"], seed=seed)
-    arms["mobilenet_lbp_rf"] = (_forest_predict(hybrid, classes, both, out_dir / f"hybrid_{len(classes)}.onnx"),
-                                selection, {"max_depth": depth, "trees": 300})
+    for arm, size in (("mobilenet_lbp_rf", FOREST), ("mobilenet_lbp_rf_shipped", SHIPPED_FOREST)):
+        forest, selection, depth = fit_forest(train_both, labels["Training"], val_both, labels["PublicTest"],
+                                              seed=seed, **size)
+        path = out_dir / f"{arm}_{len(classes)}.onnx"
+        arms[arm] = (_forest_predict(forest, classes, both, path), selection,
+                     {"max_depth": depth, "trees": size["trees"], "onnx_mb": round(path.stat().st_size / 1e6, 1)})
+        _log(f"{arm} fitted (depth {depth}, {arms[arm][2]['onnx_mb']} MB)")
     texture, selection, depth = fit_forest(textures["Training"], labels["Training"], textures["PublicTest"],
-                                           labels["PublicTest"], seed=seed)
+                                           labels["PublicTest"], seed=seed, **FOREST)
     texture_only = _forest_predict(texture, classes, lambda f: lbp_histograms(f, grid=LBP_GRID),
                                    out_dir / f"lbp_{len(classes)}.onnx")
-    arms["lbp_rf"] = (texture_only, selection, {"max_depth": depth, "trees": 300})
+    arms["lbp_rf"] = (texture_only, selection, {"max_depth": depth, "trees": FOREST["trees"]})
     columns = [EMOTIONS.index(c) for c in classes]
     selection = float((ours.classify(faces["PublicTest"])[:, columns].argmax(1)
                        == np.array([classes.index(y) for y in labels["PublicTest"]])).mean())
@@ -192,7 +208,11 @@ def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[
                        "per_frame_ms": median_and_p95(lambda p=predict: whole_frame(p), repeats=100)}
         print(f"{len(classes)} classes, {arm}: PrivateTest accuracy {figures['accuracy']:.4f}, macro-F1 "
               f"{figures['macro_f1']:.4f}, {report[arm]['per_face_ms']['median_ms']:.1f} ms a face", flush=True)
-    return report, hybrid
+    return report
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def export_forest(forest, path: Path) -> None:
@@ -233,9 +253,9 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
         keep = {s: np.isin(t, [EMOTIONS.index(c) for c in classes]) for s, (_, t) in splits.items()}
         labels = {s: np.array([EMOTIONS[i] for i in t[keep[s]]]) for s, (_, t) in splits.items()}
         faces = {s: f[keep[s]] for s, (f, _) in splits.items()}
-        arms, hybrid = _compare(classes, faces, labels, backbone=backbone, ours=ours, frame=frame, out_dir=out_dir,
+        arms = _compare(classes, faces, labels, backbone=backbone, ours=ours, frame=frame, out_dir=out_dir,
                                 finetune_epochs=finetune_epochs, seed=seed)
         results["class_sets"][name] = {"classes": list(classes), "arms": arms}
         if name == "seven":
-            (out_dir / "hybrid_7.onnx").replace(out_dir / "seed002_forest.onnx")
+            (out_dir / "mobilenet_lbp_rf_shipped_7.onnx").replace(out_dir / "seed002_forest.onnx")
     return results
