@@ -292,6 +292,7 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
         "input": {"shape": [48, 48], "preprocessing": "the same face pipeline as face_expression; MobileNetV2 sees "
                                                       f"{MOBILENET_SIZE}x{MOBILENET_SIZE} grey as RGB"},
         "inference": {"kind": "hybrid", "runtime": "onnxruntime", "lbp_grid": LBP_GRID, "input_size": MOBILENET_SIZE,
+                      "forest_classes": seven["forest_classes"],
                       "files": {"backbone": "seed002_mobilenet.onnx", "forest": "seed002_forest.onnx"}},
         "dataset": {"name": "FER-2013", "terms": "research use only",
                     "split": {"train": "Training_*", "selection": "PublicTest_*", "test": "PrivateTest_*"}},

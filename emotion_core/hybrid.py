@@ -59,7 +59,8 @@ class HybridFacePredictor(FacePredictor):
         card = load_card(models_dir, model)
         files = card["inference"]["files"]
         return cls(backbone=load_onnx_session(Path(models_dir) / files["backbone"]),
-                   forest=load_onnx_session(Path(models_dir) / files["forest"]), classes=card["labels"],
+                   forest=load_onnx_session(Path(models_dir) / files["forest"]),
+                   classes=card["inference"]["forest_classes"],
                    detector=load_detector(detector, models_dir=models_dir) if isinstance(detector, str) else detector,
                    model_id=card["model_id"], grid=card["inference"]["lbp_grid"],
                    size=card["inference"]["input_size"])

@@ -180,7 +180,8 @@ def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[
                                               seed=seed, **size)
         path = out_dir / f"{arm}_{len(classes)}.onnx"
         arms[arm] = (_forest_predict(forest, classes, both, path), selection,
-                     {"max_depth": depth, "trees": size["trees"], "onnx_mb": round(path.stat().st_size / 1e6, 1)})
+                     {"max_depth": depth, "trees": size["trees"], "onnx_mb": round(path.stat().st_size / 1e6, 1),
+                      "forest_classes": [str(c) for c in forest.classes_]})  # the order of its output columns
         _log(f"{arm} fitted (depth {depth}, {arms[arm][2]['onnx_mb']} MB)")
     texture, selection, depth = fit_forest(textures["Training"], labels["Training"], textures["PublicTest"],
                                            labels["PublicTest"], seed=seed, **FOREST)

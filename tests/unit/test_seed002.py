@@ -27,7 +27,10 @@ def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
     from sklearn.ensemble import RandomForestClassifier
 
     from emotion_core.detection import load_detector
-    from emotion_core.hybrid import HybridFacePredictor
+    from emotion_core.hybrid import HYBRID_MODEL, HybridFacePredictor, imagenet_inputs
+    from emotion_core.labels import EMOTIONS
+    from emotion_core.lbp import lbp_histograms
+    from emotion_core.modelcard import write_card
     from emotion_core.runtime import load_onnx_session
     from emotion_core.training.export import export_onnx
     from emotion_core.training.seed002 import export_forest
@@ -37,14 +40,23 @@ def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
                                  keras.layers.GlobalAveragePooling2D()])
     export_onnx(backbone, np.zeros((1, 96, 96, 3), np.float32), tmp_path / "b.onnx", input_name="image")
     rng = np.random.default_rng(0)
-    features, labels = rng.normal(size=(60, 4 + 360)), np.array(["happy", "sad", "angry"] * 20)
+    features, labels = rng.normal(size=(60, 4 + 360)), np.array(["surprise", "sad", "angry", "neutral"] * 15)
     forest = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(features, labels)
     export_forest(forest, tmp_path / "f.onnx")
-    hybrid = HybridFacePredictor(backbone=load_onnx_session(tmp_path / "b.onnx"),
-                                 forest=load_onnx_session(tmp_path / "f.onnx"), classes=list(forest.classes_),
-                                 detector=load_detector("blazeface", models_dir=MODELS), model_id="tiny-hybrid")
+    write_card(tmp_path, HYBRID_MODEL, {
+        "model_id": "tiny-hybrid", "labels": list(EMOTIONS),
+        "inference": {"files": {"backbone": "b.onnx", "forest": "f.onnx"}, "lbp_grid": 6, "input_size": 96,
+                      "forest_classes": list(forest.classes_)}})
+    hybrid = HybridFacePredictor.from_dir(tmp_path, detector=load_detector("blazeface", models_dir=MODELS))
     (face,) = hybrid.predict(astronaut_bgr)
     assert face.model_id == "tiny-hybrid" and face.box is not None
     assert face.scores["disgust"] == 0.0 and sum(face.scores.values()) == pytest.approx(1.0)
-    crops = np.zeros((2, 48, 48), np.uint8)
-    np.testing.assert_allclose(hybrid.classify(crops).sum(axis=1), 1.0, rtol=1e-5)
+
+    # Each of the forest's output columns lands on its own label (the forest orders them alphabetically).
+    crops = rng.integers(0, 256, (8, 48, 48), dtype=np.uint8)
+    session = load_onnx_session(tmp_path / "b.onnx")
+    deep = session.run(None, {session.get_inputs()[0].name: imagenet_inputs(crops)})[0]
+    expected = forest.predict_proba(np.hstack([deep, lbp_histograms(crops, grid=6)]))
+    probabilities = hybrid.classify(crops)
+    for column, label in enumerate(forest.classes_):
+        np.testing.assert_allclose(probabilities[:, EMOTIONS.index(label)], expected[:, column], atol=1e-4)
