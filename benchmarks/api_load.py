@@ -39,6 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--server-threads", type=int, help="waitress threads (default: serve's own default)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/api_load.json"))
     args = parser.parse_args()
 
@@ -52,8 +53,9 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([*run, "serve", "--host", "127.0.0.1", "--port", str(port), "--threads",
-                               str(args.clients)], env=env, stderr=subprocess.DEVNULL)
+    threads = ["--threads", str(args.server_threads)] if args.server_threads else []
+    server = subprocess.Popen([*run, "serve", "--host", "127.0.0.1", "--port", str(port), *threads], env=env,
+                              stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:
@@ -102,7 +104,9 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     results = {
-        "machine": machine_info(), "clients": args.clients, "requests": len(latencies), "errors": len(errors),
+        "machine": machine_info(), "clients": args.clients,
+        "server_threads": args.server_threads or f"serve's default, one per core ({os.cpu_count()})",
+        "requests": len(latencies), "errors": len(errors),
         "error_examples": errors[:5], "seconds": round(seconds, 2),
         "requests_per_second": round(len(latencies) / seconds, 1),
         "latency_ms": {"median": round(float(np.median(latencies)), 1), "p95": round(float(np.percentile(latencies,

@@ -584,7 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the JSON API (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                       help="request threads (default: one per CPU core; requests are compute-bound, and waitress "
+                            "reads uploads and writes answers outside these threads, so more only queue inside)")
     serve.add_argument("--inference-threads", type=int, default=1,
                        help="ONNX Runtime threads per model (default 1: requests run in parallel; 0 = every core)")
     serve.set_defaults(handler=cmd_serve)
