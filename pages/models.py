@@ -85,8 +85,8 @@ for card in [c for c in model_cards() if c.get("task") != "face detection"]:
 seed002 = benchmark("seed002")
 if seed002:
     st.header("Seed 002 reproduced: MobileNetV2 + LBP + Random Forest against a softmax head")
-    st.caption(f"{seed002['protocol']}; {seed002['preprocessing']}; {seed002['runtime']}. "
-               "See docs/seed002-reproduction.md.")
+    setup = f"{seed002['protocol']}; {seed002['preprocessing']}; {seed002['runtime']}."
+    st.caption(setup.replace("*", r"\*") + " See docs/seed002-reproduction.md.")  # file patterns, not emphasis
     for tab, (name, results) in zip(st.tabs([f"{len(r['classes'])} classes" for r in
                                              seed002["class_sets"].values()]), seed002["class_sets"].items()):
         with tab:
