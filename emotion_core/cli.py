@@ -220,10 +220,16 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.training.text import LstmConfig, ship_text_model
+    from emotion_core.training.text import LstmConfig, ship_text_model, train_text
 
+    arms = args.arms.split(",")
+    if "bilstm" not in arms:  # compare other arms only: nothing to ship
+        comparison = train_text(args.data, out_dir=args.out, arms=arms, limit=args.limit)
+        _write_json(comparison, str(args.out / "comparison.json"))
+        print("no model written: the shipped text model is the BiLSTM (include bilstm in --arms)")
+        return 0
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
-    card = ship_text_model(args.data, out_dir=args.out, arms=args.arms.split(","), command=command,
+    card = ship_text_model(args.data, out_dir=args.out, arms=arms, command=command,
                            lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
     print(f"model, card and comparison written to {args.out} ({card['model_id']})")
     return 0
