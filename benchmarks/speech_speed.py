@@ -4,8 +4,8 @@
 
 The input is a minute of real synthetic speech: espeak-ng reading a paragraph (sentences with pauses between
 them), decoded from WAV bytes like an upload. Each repeat runs the whole analysis (decoding, voice activity
-detection, MFCC features, the CNN per segment, the utterance summary); the figure is audio seconds divided by
-the median wall-clock seconds.
+detection, the shipped model's features and classifier per segment, segments in parallel over the cores, the
+utterance summary); the figure is audio seconds divided by the median wall-clock seconds.
 """
 
 from __future__ import annotations

@@ -241,6 +241,7 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
                         command=command, cache_dir=args.cache)
+    print(f"shipped arm: {card['training']['shipped_arm']}")
     for name in ("ravdess_test", "emodb_test"):
         print(f"{name}: UAR {card['metrics'][name]['uar']:.4f}, accuracy {card['metrics'][name]['accuracy']:.4f}")
     print(f"model and card written to {args.out}")
@@ -597,11 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ONNX Runtime threads per model (default 1: requests run in parallel; 0 = every core)")
     serve.set_defaults(handler=cmd_serve)
 
-    tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: a CNN and an SVM "
-                                                    "baseline")
+    tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: the seed's MFCC CNN "
+                                                    "against ComParE functionals + logistic regression")
     tr_speech.add_argument("--data", type=Path, required=True, help="the speech data folder (../shared/data/speech)")
     tr_speech.add_argument("--out", type=Path, default=Path("runs/speech"))
-    tr_speech.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of MFCC features")
+    tr_speech.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of extracted features")
     tr_speech.add_argument("--epochs", type=int, default=SpeechCnnConfig.epochs)
     tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
     tr_speech.set_defaults(handler=cmd_train_speech)

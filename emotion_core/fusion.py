@@ -155,8 +155,9 @@ def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence
 def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """Each modality's weight: its model's measured validation reliability, from the model cards.
 
-    Face: accuracy on FER-2013 PublicTest (the selection split); speech: mean validation UAR over the two
-    corpora; text: the validation selection score. A modality without a measured figure weighs 1/7 (chance).
+    Face: accuracy on FER-2013 PublicTest (the selection split); speech: mean UAR over the two corpora on
+    speakers held out of its fit (validation speakers or cross-validation folds, as the card says); text: the
+    validation selection score. A modality without a measured figure weighs 1/7 (chance).
     """
     weights = dict.fromkeys(MODALITIES, 1 / len(EMOTIONS))
     for card in cards:
@@ -164,7 +165,7 @@ def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         if card.get("task") == "face detection" or modality not in MODALITIES:
             continue
         figure = {"face": lambda c: c["metrics"]["PublicTest"]["accuracy"],
-                  "speech": lambda c: c["training"]["best_validation_mean_uar"],
+                  "speech": lambda c: c["training"]["held_out_mean_uar"],
                   "text": lambda c: c["comparison"]["arms"]["bilstm"]["selection_score"]}[modality]
         try:
             weights[modality] = round(float(figure(card)), 4)

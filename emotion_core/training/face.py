@@ -232,14 +232,17 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
+    resumed = _resume_point(out_dir)
     batches = AugmentedFaces(train_x, train_y, class_weights=class_weights(train_y), batch_size=config.batch_size,
-                             seed=config.seed, num_classes=len(EMOTIONS))
+                             seed=config.seed, num_classes=len(EMOTIONS), first_epoch=resumed["epoch"])
     best_weights = out_dir / "best.weights.h5"
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
+        # Kept until the schedule is complete, so a run stopped by --max-minutes or a restart resumes.
+        keras.callbacks.BackupAndRestore(str(out_dir / "backup"), delete_checkpoint=False),
         keras.callbacks.SwapEMAWeights(swap_on_epoch=True),
         keras.callbacks.ModelCheckpoint(str(best_weights), monitor="val_accuracy", mode="max",
-                                        save_best_only=True, save_weights_only=True),
+                                        save_best_only=True, save_weights_only=True,
+                                        initial_value_threshold=resumed["best_val_accuracy"]),
         keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
     ]
     if config.max_minutes:
@@ -268,7 +271,11 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         "optimizer": "SGD with Nesterov momentum, cosine decay with warm-up, EMA of weights (0.999)",
     }
     (out_dir / "training.json").write_text(json.dumps(training, indent=2))
-    shutil.rmtree(out_dir / "backup", ignore_errors=True)
+    if training["epochs_run"] >= config.epochs:
+        shutil.rmtree(out_dir / "backup", ignore_errors=True)
+    else:
+        print(f"stopped after {training['epochs_run']} of {config.epochs} epochs: the same command resumes",
+              flush=True)
     return {
         "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%d}-int8",
         "task": "facial expression recognition",
@@ -305,6 +312,16 @@ def quantize_classifier(model_path: Path, train_faces: np.ndarray, *, seed: int,
     return {"method": "ONNX Runtime static quantisation, QDQ, int8 weights per channel, uint8 activations",
             "calibration": f"{len(chosen)} Training_* faces (seed {seed}) and their mirror images",
             "float32_file": f"{float_path.name} (kept in the run folder, not shipped)"}
+
+
+def _resume_point(out_dir: Path) -> dict[str, Any]:
+    """Where an interrupted run in ``out_dir`` stands: epochs done and the best PublicTest accuracy so far."""
+    metadata = out_dir / "backup" / "training_metadata.json"
+    if not metadata.is_file():
+        return {"epoch": 0, "best_val_accuracy": None}
+    summary = _selection_summary(out_dir / "history.csv")
+    return {"epoch": json.loads(metadata.read_text())["epoch"],
+            "best_val_accuracy": summary["best_epoch_val_accuracy_keras"]}
 
 
 def _selection_summary(history_csv: Path) -> dict[str, Any]:

@@ -99,6 +99,6 @@ class TestTimeline:
 def test_default_weights_come_from_validation_figures_in_the_cards():
     cards = [{"modality": "face", "task": "facial expression recognition",
               "metrics": {"PublicTest": {"accuracy": 0.69}}},
-             {"modality": "speech", "training": {"best_validation_mean_uar": 0.61}},
+             {"modality": "speech", "training": {"held_out_mean_uar": 0.61}},
              {"modality": "face", "task": "face detection"}]
     assert default_weights(cards) == pytest.approx({"face": 0.69, "speech": 0.61, "text": 1 / 7})

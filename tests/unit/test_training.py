@@ -100,3 +100,25 @@ def test_int8_classifier_keeps_the_float_answers(tmp_path):
     assert path.stat().st_size < float_path.stat().st_size
     np.testing.assert_allclose(probabilities(path), probabilities(float_path), atol=0.05)
     assert "32 Training_* faces" in record["calibration"]
+
+
+def test_a_resumed_run_continues_the_augmentation_where_it_stopped():
+    faces = np.random.default_rng(0).integers(0, 256, (10, 48, 48), dtype=np.uint8)
+    targets = np.array([0, 1, 2, 3, 4, 5, 6, 3, 3, 3])
+    settings = dict(class_weights=class_weights(targets), batch_size=4, seed=1, num_classes=7)
+    uninterrupted = AugmentedFaces(faces, targets, **settings)
+    for _ in range(3):
+        uninterrupted.on_epoch_end()
+    resumed = AugmentedFaces(faces, targets, first_epoch=3, **settings)
+    assert np.array_equal(resumed[0][0], uninterrupted[0][0])
+    assert not np.array_equal(resumed[0][0], AugmentedFaces(faces, targets, **settings)[0][0])
+
+
+def test_resume_point_reads_the_backup_and_the_best_epoch_so_far(tmp_path):
+    from emotion_core.training.face import _resume_point
+
+    assert _resume_point(tmp_path) == {"epoch": 0, "best_val_accuracy": None}
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    (tmp_path / "history.csv").write_text("epoch,accuracy,val_accuracy\n0,0.3,0.41\n1,0.4,0.52\n2,0.5,0.47\n")
+    assert _resume_point(tmp_path) == {"epoch": 2, "best_val_accuracy": 0.52}
