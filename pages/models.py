@@ -46,11 +46,14 @@ def comparisons(card: dict) -> None:
         arms = card["comparison"]["arms"]
         st.markdown(f"**Arms compared on the same test speakers** (shipped: {card['training']['shipped_arm']}, "
                     "chosen on the validation speakers)")
-        st.dataframe(pd.DataFrame([{"arm": a, "model": r["model"], "fitted on": r["fitted_on"],
-                                    "validation mean UAR": r["validation_mean_uar"],
-                                    "RAVDESS test UAR": r["ravdess_test"]["uar"],
-                                    "EmoDB test UAR": r["emodb_test"]["uar"]} for a, r in arms.items()]),
-                     hide_index=True, width="stretch")
+        rows = []
+        for name, arm in arms.items():
+            fits = {"train speakers": arm, "train + validation speakers": arm.get("refitted_on_train_and_validation")}
+            rows += [{"arm": name, "fitted on": fitted_on, "validation mean UAR": arm["validation_mean_uar"]
+                      if fitted_on == "train speakers" else None, "RAVDESS test UAR": fit["ravdess_test"]["uar"],
+                      "EmoDB test UAR": fit["emodb_test"]["uar"]} for fitted_on, fit in fits.items() if fit]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption(" · ".join(f"{name}: {arm['model']}" for name, arm in arms.items()))
     if card["modality"] == "text" and "comparison" in card:
         arms = card["comparison"]["arms"]
         st.markdown("**Arms compared on the same test sets** (the shipped one is the BiLSTM)")
