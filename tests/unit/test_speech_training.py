@@ -95,3 +95,12 @@ def test_features_computed_in_parallel_threads_equal_those_computed_one_at_a_tim
     for a, b in zip(one_at_a_time, in_parallel):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(one_at_a_time[0], one_at_a_time[1])
+
+
+def test_a_classifier_missing_a_label_is_not_exported(tmp_path):
+    data = synthetic_data(label_follows_speaker=False)
+    without_surprise = np.array([i for i in data.rows("train") if data.clips[i].label != "surprise"])
+    model = data.fit(without_surprise, c=0.1, factors=())
+    with pytest.raises(ValueError, match="all 7 canonical labels"):
+        export_functionals_classifier(model, tmp_path / "speech.onnx")
+    assert not (tmp_path / "speech.onnx").exists()
