@@ -277,7 +277,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         print(f"stopped after {training['epochs_run']} of {config.epochs} epochs: the same command resumes",
               flush=True)
     return {
-        "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%d}-int8",
+        # to the minute: two runs finished on one day are two models, and history rows name the model they used
+        "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%dT%H%M}-int8",
         "task": "facial expression recognition",
         "modality": "face",
         "file": model_path.name,
