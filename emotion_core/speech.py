@@ -6,7 +6,7 @@ one the shipped model reads (``input.kind``):
 - ``compare_functionals``: openSMILE's ComParE 2016 set, 6,373 statistics (means, percentiles, slopes, ...)
   of 65 frame-level descriptors: loudness, MFCCs, spectral shape, voicing, pitch, jitter and shimmer. Pitch,
   voice quality and their movement carry arousal and valence; summarising them over the whole segment gives a
-  fixed-length vector that linear models and a small MLP learn well from the corpora's 1,500 training clips.
+  fixed-length vector that a linear model learns well from the corpora's 1,500 training clips.
 - ``mfcc_frames``: 40 MFCCs with their first and second differences, 25 ms frames every 10 ms (librosa), read
   frame by frame by the seed paper's (001) 1-D CNN.
 

@@ -56,7 +56,7 @@ def test_regularisation_is_chosen_on_held_out_speakers():
 
 def test_exported_classifier_gives_the_same_canonical_probabilities(tmp_path):
     data = synthetic_data(label_follows_speaker=False)
-    model = data.fit(data.rows("train"), c=0.1, config=FunctionalsConfig())
+    model = data.fit(data.rows("train"), c=0.1, factors=FunctionalsConfig().speed_factors)
     export_functionals_classifier(model, tmp_path / "speech.onnx")
     from emotion_core.runtime import load_onnx_session
 
@@ -100,7 +100,7 @@ def test_features_computed_in_parallel_threads_equal_those_computed_one_at_a_tim
 def test_a_classifier_missing_a_label_is_not_exported(tmp_path):
     data = synthetic_data(label_follows_speaker=False)
     without_surprise = np.array([i for i in data.rows("train") if data.clips[i].label != "surprise"])
-    model = data.fit(without_surprise, c=0.1, config=FunctionalsConfig(), factors=())
+    model = data.fit(without_surprise, c=0.1, factors=())
     with pytest.raises(ValueError, match="all 7 canonical labels"):
         export_functionals_classifier(model, tmp_path / "speech.onnx")
     assert not (tmp_path / "speech.onnx").exists()
