@@ -5,15 +5,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support.resources import settings, speech_predictor, store
+from app_support.resources import calibrated_speech_predictor, settings, speech_predictor, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
-from emotion_core.audio import AUDIO_TYPES
+from emotion_core.audio import AUDIO_TYPES, decode_audio
 from emotion_core.audio_analysis import analyze_audio, waveform_envelope
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_audio
 from emotion_core.labels import EMOJI
+from emotion_core.speech import SpeechPredictor, speaker_profile
 from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import probability_bars, segment_timeline, spectrogram, waveform
 
@@ -27,16 +28,24 @@ def render(user: User) -> None:
     else:
         upload = st.audio_input("Record", key="analyze_audio_record")
     keep = keep_media_checkbox("analyze_audio_keep")
+    with st.expander("Calibrate to the speaker (optional)"):
+        st.caption("Other recordings of the same person, in any emotion: no labels are needed. The calibrated "
+                   "model reads how each moment departs from this speaker's own average voice, which helps most "
+                   "with 20 or more recordings (the Models page shows its test figures by number of recordings). "
+                   "Calibration recordings are used for this analysis only and never stored.")
+        calibration = st.file_uploader("Recordings of the same speaker", type=[*AUDIO_TYPES, *VIDEO_TYPES],
+                                       accept_multiple_files=True, key="analyze_audio_calibration")
     if upload is None:
         return
     name = getattr(upload, "name", None) or "recording.wav"
     try:
-        analysis = analyze_audio(upload.getvalue(), speech_predictor(), name=name,
-                                 max_seconds=settings().max_audio_seconds)
+        predictor = _speaker_predictor(calibration) if calibration else speech_predictor()
+        analysis = analyze_audio(upload.getvalue(), predictor, name=name, max_seconds=settings().max_audio_seconds)
     except EmotionLensError as exc:
         st.error(str(exc))
         return
-    saved = save_once("analyze_audio_saved", upload.file_id, lambda: save_audio(
+    signature = (upload.file_id, *(f.file_id for f in calibration or ()))
+    saved = save_once("analyze_audio_saved", signature, lambda: save_audio(
         store(), user, analysis, media=upload.getvalue() if keep else None, media_suffix=Path(name).suffix))
     show_alerts(saved)
     times, low, high = waveform_envelope(analysis.audio)
@@ -49,8 +58,10 @@ def render(user: User) -> None:
     overall, bars = st.columns([1, 2])
     overall.metric("Whole recording", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
                    f"{analysis.overall.confidence:.0%} confident", delta_color="off")
+    calibrated = (f" Calibrated to the speaker on {analysis.calibration_segments} segments."
+                  if analysis.calibration_segments else "")
     overall.caption(f"{len(analysis.segments)} voiced segment(s); the segments' probabilities averaged by "
-                    "duration.")
+                    f"duration.{calibrated}")
     bars.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_audio_bars")
     table = analysis.segment_table()
     st.plotly_chart(segment_timeline(table, title="Each segment"), key="analyze_audio_segments")
@@ -63,3 +74,16 @@ def render(user: User) -> None:
                             mime="text/csv")
     json_col.download_button("Result (JSON)", json.dumps(analysis.to_dict(), indent=2),
                              file_name=f"{stem}-speech.json", mime="application/json")
+
+
+def _speaker_predictor(recordings) -> SpeechPredictor:
+    """The calibrated model with this speaker's profile, built once per set of uploads (kept in this browser
+    session only: a profile describes a person's voice)."""
+    signature = tuple(f.file_id for f in recordings)
+    cached = st.session_state.get("analyze_audio_profile")
+    if cached is None or cached[0] != signature:
+        with st.spinner(f"Calibrating on {len(recordings)} recording(s)…"):
+            profile = speaker_profile([decode_audio(f.getvalue(), name=f.name,
+                                                    max_seconds=settings().max_audio_seconds) for f in recordings])
+        cached = st.session_state["analyze_audio_profile"] = (signature, profile)
+    return calibrated_speech_predictor().for_speaker(cached[1])

@@ -12,7 +12,7 @@ from emotion_core.detection import load_detector
 from emotion_core.face import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards, load_benchmark
 from emotion_core.predictors import face_models, load_face_predictor
-from emotion_core.speech import SpeechPredictor
+from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor
 from emotion_core.store import HistoryStore
 from emotion_core.text import TextPredictor
 
@@ -69,6 +69,11 @@ def text_predictor() -> TextPredictor:
 def speech_predictor() -> SpeechPredictor:
     return SpeechPredictor.from_dir(settings().models_dir)
 
+
+@st.cache_resource(show_spinner="Loading the speaker-calibrated speech model…")
+def calibrated_speech_predictor() -> SpeechPredictor:
+    """The calibrated model without a profile: ``for_speaker`` gives each speaker their own copy."""
+    return SpeechPredictor.from_dir(settings().models_dir, model=CALIBRATED_SPEECH_MODEL)
 
 
 @st.cache_data

@@ -74,6 +74,17 @@ class ApiServices:
 
         return self._model("speech", SpeechPredictor.from_dir)
 
+    def speech_for_speaker(self, recordings: list[tuple[bytes, str]]) -> SpeechPredictor:
+        """The speaker-calibrated model with the profile of these (data, name) recordings of the speaker."""
+        from emotion_core.audio import decode_audio
+        from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, speaker_profile
+
+        model = self._model("speech_calibrated",
+                            lambda models_dir: SpeechPredictor.from_dir(models_dir, model=CALIBRATED_SPEECH_MODEL))
+        return model.for_speaker(speaker_profile([decode_audio(data, name=name,
+                                                               max_seconds=self.settings.max_audio_seconds)
+                                                  for data, name in recordings]))
+
     def text(self) -> TextPredictor:
         """The text model, loaded on first use (503 while missing)."""
         from emotion_core.text import TextPredictor
@@ -206,7 +217,9 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options = _upload("audio")
-        analysis = analyze_audio(data, services.speech(), name=name, max_seconds=services.settings.max_audio_seconds)
+        calibration = [(f.read(), f.filename or "calibration") for f in request.files.getlist("calibration")]
+        predictor = services.speech_for_speaker(calibration) if calibration else services.speech()
+        analysis = analyze_audio(data, predictor, name=name, max_seconds=services.settings.max_audio_seconds)
         saved = save_audio(services.store, user, analysis, media=data if _flag(options.get("keep_media")) else None,
                            media_suffix=Path(name).suffix)
         return jsonify(_saved(analysis.to_dict(), saved))

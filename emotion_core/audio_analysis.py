@@ -23,6 +23,7 @@ class AudioAnalysis:
     segments: list[EmotionResult]
     overall: EmotionResult | None
     reason: str | None = None
+    calibration_segments: int | None = None  # the speaker profile's size, when calibrated to the speaker
 
     def segment_table(self):
         import pandas as pd
@@ -38,6 +39,8 @@ class AudioAnalysis:
                                 "segments": [r.to_dict() for r in self.segments]}
         if self.reason:
             data["reason"] = self.reason
+        if self.calibration_segments:
+            data["calibration"] = {"profile_segments": self.calibration_segments}
         return data
 
 
@@ -50,14 +53,17 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
     """
     audio = source if isinstance(source, Audio) else decode_audio(source, name=name, max_seconds=max_seconds)
     segments = predictor.predict(audio)
+    profile = getattr(predictor, "profile", None)
     voiced = sum(r.span[1] - r.span[0] for r in segments)
     if not segments or voiced < MIN_VOICE_SECONDS:
         level = float(np.sqrt(np.mean(audio.samples ** 2))) if len(audio.samples) else 0.0
         why = "silence" if level < 1e-3 else f"only {voiced:.1f} s of voice" if segments else "no voice found"
         return AudioAnalysis(audio=audio, segments=[], overall=None,
-                             reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge")
+                             reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge",
+                             calibration_segments=profile and profile.segments)
     return AudioAnalysis(audio=audio, segments=segments,
-                         overall=utterance_result(segments, model_id=predictor.model_id))
+                         overall=utterance_result(segments, model_id=predictor.model_id),
+                         calibration_segments=profile and profile.segments)
 
 
 def waveform_envelope(audio: Audio, *, points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

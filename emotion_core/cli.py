@@ -58,6 +58,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     kind = args.path.suffix.lower().lstrip(".")
     if kind in AUDIO_TYPES or (kind in VIDEO_TYPES and args.audio):
         return _analyze_audio(args, settings)
+    if args.calibrate:
+        raise InvalidInputError("--calibrate applies to speech: an audio file, or a video with --audio.")
     if kind == "txt":
         return _analyze_text(args, settings, _read(args.path), str(args.path))
     if kind in ("csv", "tsv"):
@@ -72,11 +74,17 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.audio import decode_audio
     from emotion_core.audio_analysis import analyze_audio
-    from emotion_core.speech import SpeechPredictor
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, speaker_profile
 
-    analysis = analyze_audio(args.path, SpeechPredictor.from_dir(settings.models_dir), name=str(args.path),
-                             max_seconds=settings.max_audio_seconds)
+    if args.calibrate:
+        profile = speaker_profile([decode_audio(path, name=str(path), max_seconds=settings.max_audio_seconds)
+                                   for path in args.calibrate])
+        predictor = SpeechPredictor.from_dir(settings.models_dir, model=CALIBRATED_SPEECH_MODEL).for_speaker(profile)
+    else:
+        predictor = SpeechPredictor.from_dir(settings.models_dir)
+    analysis = analyze_audio(args.path, predictor, name=str(args.path), max_seconds=settings.max_audio_seconds)
     if args.json:
         _write_json(analysis.to_dict(), "-")
     elif args.csv:
@@ -84,8 +92,9 @@ def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
     elif analysis.overall is None:
         print(f"{args.path}: {analysis.audio.seconds:.1f} s, no emotion given ({analysis.reason})")
     else:
+        calibrated = f", calibrated on {predictor.profile.segments} segments" if predictor.profile else ""
         print(f"{args.path}: {analysis.audio.seconds:.1f} s, {analysis.overall.label} "
-              f"({analysis.overall.confidence:.0%}) over {len(analysis.segments)} voiced segment(s)")
+              f"({analysis.overall.confidence:.0%}) over {len(analysis.segments)} voiced segment(s){calibrated}")
         for segment in analysis.segments:
             print(f"  {segment.span[0]:6.2f}-{segment.span[1]:6.2f} s  {segment.label} ({segment.confidence:.0%})")
     return 0
@@ -236,25 +245,40 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.modelcard import load_card
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL
     from emotion_core.training.speech import SpeechCnnConfig, train_speech
 
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
                         command=command, cache_dir=args.cache)
+    calibrated = load_card(args.out, CALIBRATED_SPEECH_MODEL)
     print(f"shipped arm: {card['training']['shipped_arm']}")
-    for name in ("ravdess_test", "emodb_test"):
-        print(f"{name}: UAR {card['metrics'][name]['uar']:.4f}, accuracy {card['metrics'][name]['accuracy']:.4f}")
-    print(f"model and card written to {args.out}")
+    for title, figures in (("", card["metrics"]), ("calibrated model, ", calibrated["metrics"])):
+        for name in ("ravdess_test", "emodb_test"):
+            print(f"{title}{name}: UAR {figures[name]['uar']:.4f}, accuracy {figures[name]['accuracy']:.4f}")
+    print(f"models and cards written to {args.out}")
     return 0
+
+
+def _calibration_recordings(value: str) -> str:
+    if value == "all" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"expected 'all' or a number of recordings (1 or more), got {value!r}")
 
 
 def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.audio import AUDIO_TYPES
     from emotion_core.datasets import find_labelled_files
+    from emotion_core.errors import InvalidInputError
     from emotion_core.evaluation import evaluate_speech
-    from emotion_core.speech import SpeechPredictor
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor
 
-    predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir)
+    if args.calibrate and not args.corpus:
+        raise InvalidInputError("--calibrate needs --corpus: the speakers are read from the corpus' file names.")
+    model = CALIBRATED_SPEECH_MODEL if args.calibrate else SPEECH_MODEL
+    predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir, model=model)
+    speakers = None
     if args.corpus:
         from emotion_core.training.speech import corpus_clips
 
@@ -263,10 +287,12 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
         paths, labels = [c.path for c in clips if c.label], [c.label for c in clips if c.label]
         skipped = [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
                    for c in clips if c.label is None]
+        speakers = [c.speaker for c in clips if c.label] if args.calibrate else None
     else:
         found = find_labelled_files(args.data, suffixes=[f".{t}" for t in AUDIO_TYPES])
         paths, labels, skipped = found.paths, found.labels, found.skipped
-    report = evaluate_speech(paths, labels, predictor, skipped=skipped, progress=True)
+    report = evaluate_speech(paths, labels, predictor, skipped=skipped, progress=True, speakers=speakers,
+                             calibration_recordings=None if args.calibrate in (None, "all") else int(args.calibrate))
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
@@ -509,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
                               ".csv/.tsv table of texts")
     analyze.add_argument("--text", help="analyse this text instead of a file")
     analyze.add_argument("--audio", action="store_true", help="video: analyse the speech in its sound track")
+    analyze.add_argument("--calibrate", type=Path, nargs="+", metavar="RECORDING",
+                         help="speech: other recordings of the same speaker, in any emotion, to calibrate on "
+                              "(the speaker-calibrated model; more recordings are better)")
     analyze.add_argument("--column", default="text", help="csv/tsv: the column with the texts (default: text)")
     output = analyze.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -542,6 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_speech.add_argument("--corpus", choices=("ravdess", "emodb"), help="read a built-in corpus from --data")
     ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
                            help="with --corpus: the held-out test speakers (default) or every speaker")
+    ev_speech.add_argument("--calibrate", type=_calibration_recordings, metavar="RECORDINGS",
+                           help="with --corpus: the speaker-calibrated model, each file's speaker profile from 'all' "
+                                "that speaker's other files in the set, or from this many of them (random, seeded)")
     ev_speech.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_speech.add_argument("--model-dir", type=Path, help="folder with the speech model (default: models/)")
     ev_speech.set_defaults(handler=cmd_evaluate_speech)

@@ -161,20 +161,62 @@ def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, nam
 
 
 def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, progress: bool = False,
-                    skipped: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+                    skipped: Sequence[dict[str, str]] = (), speakers: Sequence[str] | None = None,
+                    calibration_recordings: int | None = None, seed: int = 0) -> dict[str, Any]:
     """Evaluate a :class:`~emotion_core.speech.SpeechPredictor` on labelled recordings, whole files.
 
     Each file is decoded, split into voiced segments and classified as the Audio tab does; the file's label
     is that of the duration-weighted mean of its segments. Files without voice are skipped with that reason.
+
+    With ``speakers`` (a speaker id per file) the predictor must be the calibrated one: each file is judged
+    with a profile of the same speaker's other files in the set, all of them or ``calibration_recordings``
+    drawn at random (seeded). A file never calibrates its own judgement, and no label is read for it.
     """
     from emotion_core.audio import decode_audio
     from emotion_core.speech import utterance_result
 
-    def predict(path: Path) -> EmotionResult | None:
-        segments = predictor.predict(decode_audio(path, name=Path(path).name))
+    paths = list(paths)
+    profile_for = None if speakers is None else _calibration_profiles(
+        paths, list(speakers), recordings=calibration_recordings, seed=seed, progress=progress)
+
+    def predict(index: int) -> EmotionResult | None:
+        judge = predictor if profile_for is None else predictor.for_speaker(profile_for(index))
+        segments = judge.predict(decode_audio(paths[index], name=Path(paths[index]).name))
         return utterance_result(segments, model_id=predictor.model_id)
 
-    report = evaluate_items(list(paths), list(labels), predict, progress=progress, none_reason="no speech found")
+    report = evaluate_items(range(len(paths)), list(labels), predict, describe=lambda i: str(paths[i]),
+                            progress=progress, none_reason="no speech found")
     report["skipped"] = [*skipped, *report["skipped"]]
     report["model_id"] = predictor.model_id
+    if speakers is not None:
+        report["calibration"] = {"profile_from": "the same speaker's other files in the set",
+                                 "recordings": calibration_recordings or "all others", "seed": seed}
     return report
+
+
+def _calibration_profiles(paths: list[Path], speakers: list[str], *, recordings: int | None, seed: int,
+                          progress: bool) -> Callable[[int], Any]:
+    """For each file, the profile of its speaker from other files (their voiced segments, read once)."""
+    from emotion_core.audio import decode_audio
+    from emotion_core.speech import COMPARE_FEATURES, SpeakerProfile, segment_functionals
+
+    def functionals(path: Path):
+        try:
+            return segment_functionals(decode_audio(path, name=Path(path).name))
+        except EmotionLensError:
+            return np.zeros((0, COMPARE_FEATURES), np.float32)  # the file itself is skipped with its reason when judged
+
+    rows = [functionals(p) for p in (show_progress(paths, desc="speaker profiles") if progress else paths)]
+    rng = np.random.default_rng(seed)
+    others = []
+    for i, speaker in enumerate(speakers):
+        same = [j for j, s in enumerate(speakers) if s == speaker and j != i]
+        if recordings is not None:
+            same = sorted(rng.choice(same, size=min(recordings, len(same)), replace=False).tolist())
+        others.append(same)
+
+    def profile_for(index: int):
+        return SpeakerProfile.from_functionals(np.concatenate([rows[j] for j in others[index]] or
+                                                              [np.zeros((0, COMPARE_FEATURES), np.float32)]))
+
+    return profile_for

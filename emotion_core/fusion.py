@@ -15,8 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from emotion_core.face import FACE_MODEL
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
+from emotion_core.speech import SPEECH_MODEL
+from emotion_core.text import TEXT_MODEL
+
+FUSED_MODELS = {"face": FACE_MODEL, "speech": SPEECH_MODEL, "text": TEXT_MODEL}  # the models a fusion reads
 
 MODALITIES = ("face", "speech", "text")
 METHODS = ("weighted", "vote")
@@ -157,12 +162,15 @@ def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 
     Face: accuracy on FER-2013 PublicTest (the selection split); speech: mean UAR over the two corpora on
     speakers held out of its fit (validation speakers or cross-validation folds, as the card says); text: the
-    validation selection score. A modality without a measured figure weighs 1/7 (chance).
+    validation selection score. A modality without a measured figure weighs 1/7 (chance). Cards named after
+    other models (the seed 002 hybrid, the speaker-calibrated speech model) are not what fusion reads.
     """
     weights = dict.fromkeys(MODALITIES, 1 / len(EMOTIONS))
     for card in cards:
         modality = card.get("modality")
         if card.get("task") == "face detection" or modality not in MODALITIES:
+            continue
+        if card.get("name", FUSED_MODELS[modality]) != FUSED_MODELS[modality]:
             continue
         figure = {"face": lambda c: c["metrics"]["PublicTest"]["accuracy"],
                   "speech": lambda c: c["training"]["held_out_mean_uar"],

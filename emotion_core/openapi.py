@@ -66,6 +66,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "overall": {"oneOf": [{"$ref": "#/components/schemas/EmotionResult"}, {"type": "null"}]},
             "segments": {"type": "array", "items": {"$ref": "#/components/schemas/EmotionResult"}},
             "reason": {"type": "string", "description": "present when there is too little voice to judge"},
+            "calibration": {"type": "object", "required": ["profile_segments"],
+                            "properties": {"profile_segments": {"type": "integer", "minimum": 1}},
+                            "description": "present when the speaker-calibrated model judged the audio"},
             "analysis_id": {"type": "integer"},
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
         },
@@ -133,10 +136,10 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
 
 
-def _upload_body(field: str, types: str) -> dict[str, Any]:
+def _upload_body(field: str, types: str, **form_fields: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": [field], "properties": {
-            field: {"type": "string", "format": "binary", "description": types},
+            field: {"type": "string", "format": "binary", "description": types}, **form_fields,
             "keep_media": {"type": "boolean", "description": "store the file with the analysis (default no)"},
             "face_model": {"type": "string", "description": "images and videos: face_expression (default) or "
                                                             "seed002_hybrid"}}}},
@@ -177,7 +180,12 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(400, 401, 403, 413)}}},
             "/analyze/audio": {"post": {
                 "summary": "Speech emotion per voiced segment and for the whole recording",
-                "security": secured, "requestBody": _upload_body("audio", "wav, flac, ogg, mp3, m4a, aac, or a video"),
+                "security": secured, "requestBody": _upload_body(
+                    "audio", "wav, flac, ogg, mp3, m4a, aac, or a video", calibration={
+                        "type": "array", "items": {"type": "string", "format": "binary"},
+                        "description": "other recordings of the same speaker, any emotion (repeat the field): the "
+                                       "speaker-calibrated model judges the audio against this speaker's average "
+                                       "voice; at least 5 voiced segments in all; never stored"}),
                 "responses": {"200": {"description": "segments (none, and a reason, for silence)",
                                       **_json("AudioAnalysis")},
                               **_errors(400, 401, 403, 413, 415, 422, 503)}}},

@@ -11,14 +11,21 @@ one the shipped model reads (``input.kind``):
   frame by frame by the seed paper's (001) 1-D CNN.
 
 The shipped model is the arm that did better on held-out speakers (the card's ``training.shipped_arm``).
+
+Speaker calibration: voices differ more from each other than one voice differs between emotions, so a model
+reading absolute values mistakes a deep calm voice for a sad one. Given a few other recordings of the same
+speaker (any emotions; their labels are never needed), :func:`speaker_profile` takes the mean functionals of
+their voiced segments, and the calibrated model (``speech_emotion_calibrated``, trained on features centred on
+each training speaker's own mean) reads how far a segment departs from that speaker's average.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from emotion_core.audio import SAMPLE_RATE, Audio
-from emotion_core.errors import ModelUnavailableError
+from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
 
 SPEECH_MODEL = "speech_emotion"
+CALIBRATED_SPEECH_MODEL = "speech_emotion_calibrated"
+MIN_CALIBRATION_SEGMENTS = 5
+COMPARE_FEATURES = 6373  # openSMILE's ComParE 2016 functionals
 HOP = 160  # 10 ms at 16 kHz
 N_FFT = 400  # 25 ms
 N_MFCC = 40
@@ -118,6 +128,47 @@ def _compare_extractor():
                            feature_level=opensmile.FeatureLevel.Functionals)
 
 
+def segment_samples(audio: Audio, segment: Segment) -> np.ndarray:
+    return audio.samples[int(segment.start_s * SAMPLE_RATE):int(segment.end_s * SAMPLE_RATE)]
+
+
+def _in_parallel(function: Callable, items: Sequence) -> list:
+    """``function`` over ``items``, one thread a core: feature extraction runs in native code that releases
+    the GIL, and it is most of the time."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
+        return list(pool.map(function, items))
+
+
+@dataclass(frozen=True)
+class SpeakerProfile:
+    """How one speaker sounds on average: the mean ComParE functionals ``(6373,)`` of their voiced segments."""
+
+    mean: np.ndarray
+    segments: int
+
+    @classmethod
+    def from_functionals(cls, rows: np.ndarray) -> SpeakerProfile:
+        """The profile of a speaker's segments' functionals ``(segments, 6373)``."""
+        if len(rows) < MIN_CALIBRATION_SEGMENTS:
+            raise InvalidInputError(f"speaker calibration: {len(rows)} voiced segment(s) found, at least "
+                                    f"{MIN_CALIBRATION_SEGMENTS} are needed (more recordings of the speaker, or "
+                                    "longer ones).")
+        return cls(mean=np.asarray(rows, np.float32).mean(0), segments=len(rows))
+
+
+def segment_functionals(audio: Audio) -> np.ndarray:
+    """ComParE functionals ``(segments, 6373)`` of each voiced segment of a recording."""
+    segments = voiced_segments(audio.samples)
+    rows = _in_parallel(lambda segment: compare_functionals(segment_samples(audio, segment)), segments)
+    return np.stack(rows) if rows else np.zeros((0, COMPARE_FEATURES), np.float32)
+
+
+def speaker_profile(recordings: Sequence[Audio]) -> SpeakerProfile:
+    """The profile of one speaker from some of their recordings, in any emotion (more is better; see the
+    calibrated model's card for UAR by number of recordings)."""
+    return SpeakerProfile.from_functionals(np.concatenate([segment_functionals(a) for a in recordings]))
+
+
 def mfcc_model_input(mean: np.ndarray, std: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The CNN's input for a stretch of speech: normalised MFCC frames, padded to at least :data:`MIN_FRAMES`
     (the CNN pools twice) with the training mean (zeros after normalisation)."""
@@ -145,15 +196,21 @@ class SpeechPredictor:
     model_id : str
     model_input : callable
         Samples of one segment to the model's input (see :func:`model_input_from_card`).
+    speaker_centred : bool
+        The model reads features minus the speaker's :class:`SpeakerProfile` (the calibrated model); such a
+        predictor classifies only once :meth:`for_speaker` has given it a profile.
     """
 
     modality = "speech"
     labels = EMOTIONS
 
-    def __init__(self, *, session, model_id: str, model_input: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, *, session, model_id: str, model_input: Callable[[np.ndarray], np.ndarray],
+                 speaker_centred: bool = False, profile: SpeakerProfile | None = None):
         self.session = session
         self.model_id = model_id
         self.model_input = model_input
+        self.speaker_centred = speaker_centred
+        self.profile = profile
         self._output = session.get_outputs()[-1].name  # scikit-learn graphs put the label first
 
     @classmethod
@@ -162,32 +219,40 @@ class SpeechPredictor:
 
         card = load_card(models_dir, model)
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"), model_id=card["model_id"],
-                   model_input=model_input_from_card(card))
+                   model_input=model_input_from_card(card),
+                   speaker_centred=bool(card["input"].get("speaker_centred", False)))
+
+    def for_speaker(self, profile: SpeakerProfile) -> SpeechPredictor:
+        """This (calibrated) predictor for one speaker; the session is shared, not copied."""
+        if not self.speaker_centred:
+            raise InvalidInputError(f"{self.model_id} does not use speaker calibration.")
+        calibrated = copy.copy(self)
+        calibrated.profile = profile
+        return calibrated
 
     def classify(self, samples: np.ndarray) -> np.ndarray:
         """Probabilities ``(7,)`` for one stretch of speech."""
-        (probs,) = self.session.run([self._output], {self.session.get_inputs()[0].name: self.model_input(samples)})
+        features = self.model_input(samples)
+        if self.speaker_centred:
+            if self.profile is None:
+                raise InvalidInputError(f"{self.model_id} needs a speaker profile: give recordings of the speaker "
+                                        "to calibrate on.")
+            features = features - self.profile.mean
+        (probs,) = self.session.run([self._output], {self.session.get_inputs()[0].name: features})
         return probs[0] / probs[0].sum()
 
     def predict(self, audio: Audio) -> list[EmotionResult]:
-        """One result per voiced segment, with its time span; an empty list when there is no voice.
-
-        Segments are classified in parallel, one thread a core: feature extraction runs in native code that
-        releases the GIL, and it is most of the time.
-        """
+        """One result per voiced segment, with its time span; an empty list when there is no voice."""
         segments = voiced_segments(audio.samples)
-        if not segments:
-            return []
 
         def classify_segment(segment: Segment) -> EmotionResult:
             start = time.perf_counter()
-            probs = self.classify(audio.samples[int(segment.start_s * SAMPLE_RATE):int(segment.end_s * SAMPLE_RATE)])
+            probs = self.classify(segment_samples(audio, segment))
             return EmotionResult.from_probabilities(
                 probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
                 latency_ms=(time.perf_counter() - start) * 1000)
 
-        with ThreadPoolExecutor(max_workers=min(len(segments), os.cpu_count() or 1)) as pool:
-            return list(pool.map(classify_segment, segments))
+        return _in_parallel(classify_segment, segments)
 
 
 def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:

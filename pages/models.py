@@ -54,6 +54,15 @@ def comparisons(card: dict) -> None:
                       "EmoDB test UAR": fit["emodb_test"]["uar"]} for fitted_on, fit in fits.items() if fit]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.caption(" · ".join(f"{name}: {arm['model']}" for name, arm in arms.items()))
+    if "calibration_curve" in card:
+        figures = {"none (uncalibrated model)": card["uncalibrated_model"],
+                   **card["calibration_curve"]["recordings"], "all others": card["metrics"]}
+        st.markdown("**Calibration recordings against test UAR** (each test file's profile from other files of "
+                    "its speaker; 'none' is the uncalibrated model)")
+        st.dataframe(pd.DataFrame([{"recordings of the speaker": n, "RAVDESS test UAR": r["ravdess_test"]["uar"],
+                                    "EmoDB test UAR": r["emodb_test"]["uar"]} for n, r in figures.items()]),
+                     hide_index=True, width="stretch")
+        st.caption(card["calibration_curve"]["protocol"])
     if card["modality"] == "text" and "comparison" in card:
         arms = card["comparison"]["arms"]
         st.markdown("**Arms compared on the same test sets** (the shipped one is the BiLSTM)")

@@ -18,6 +18,7 @@ into the model card, measured through :class:`~emotion_core.speech.SpeechPredict
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Sequence
@@ -355,39 +356,63 @@ class FunctionalsData:
     def labels(self, rows: np.ndarray) -> list[str]:
         return [self.clips[i].label for i in rows]
 
-    def fit(self, rows: np.ndarray, *, c: float, factors: Sequence[float]):
-        """Logistic regression on ``rows`` and their speed-perturbed copies; classes are label indices."""
+    def speakers(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([f"{self.clips[i].corpus}-{self.clips[i].speaker}" for i in rows])
+
+    def features(self, rows: np.ndarray, factor: float = 1.0, *, centred: str | None = None) -> np.ndarray:
+        """Functionals of ``rows`` at one speed. ``centred="together"``: minus the mean of the same speaker's
+        rows (training, where each speed of a speaker is a speaker of its own); ``"others"``: minus the mean of
+        the same speaker's other rows, as a calibrated prediction sees it (never its own clip)."""
+        features = self.by_speed[factor][rows]
+        if centred is None:
+            return features
+        out = np.empty_like(features)
+        speakers = self.speakers(rows)
+        for speaker in np.unique(speakers):
+            members = np.flatnonzero(speakers == speaker)
+            total = features[members].sum(0)
+            if centred == "together":
+                out[members] = features[members] - total / len(members)
+            else:
+                out[members] = features[members] - (total - features[members]) / max(1, len(members) - 1)
+        return out
+
+    def fit(self, rows: np.ndarray, *, c: float, factors: Sequence[float], centred: bool = False):
+        """Logistic regression on ``rows`` and their speed-perturbed copies; classes are label indices.
+
+        ``centred``: each speaker's features minus that speaker's mean (the calibrated model)."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         copies = (1.0, *factors)
-        features = np.concatenate([self.by_speed[f][rows] for f in copies])
+        features = np.concatenate([self.features(rows, f, centred="together" if centred else None) for f in copies])
         labels = self.labels(rows) * len(copies)
         weights = balanced_weights(labels, [self.clips[i].corpus for i in rows] * len(copies))
         model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
         return model.fit(features, [LABEL_INDEX[label] for label in labels], logisticregression__sample_weight=weights)
 
-    def predict(self, model, rows: np.ndarray) -> list[str]:
-        return [EMOTIONS[i] for i in model.predict(self.by_speed[1.0][rows])]
+    def predict(self, model, rows: np.ndarray, *, centred: bool = False) -> list[str]:
+        return [EMOTIONS[i] for i in model.predict(self.features(rows, centred="others" if centred else None))]
 
 
-def choose_regularisation(data: FunctionalsData, config: FunctionalsConfig) -> tuple[float, dict[str, Any]]:
+def choose_regularisation(data: FunctionalsData, config: FunctionalsConfig, *,
+                          centred: bool = False) -> tuple[float, dict[str, Any]]:
     """The C with the best mean UAR over the corpora, out of fold, with folds grouped by speaker over the train
-    and validation speakers (two validation speakers a corpus are too few to choose on)."""
+    and validation speakers (two validation speakers a corpus are too few to choose on). ``centred``: the
+    calibrated model, each held-out clip centred on its speaker's other clips."""
     from sklearn.model_selection import GroupKFold
 
     from emotion_core.progress import progress
 
     rows = data.rows(("train", "validation"))
-    speakers = [f"{data.clips[i].corpus}-{data.clips[i].speaker}" for i in rows]
-    folds = list(GroupKFold(n_splits=config.folds).split(rows, groups=speakers))
+    folds = list(GroupKFold(n_splits=config.folds).split(rows, groups=data.speakers(rows)))
     scores = {}
     for c in progress(config.c_grid, desc="cross-validating C", unit="C"):
         predicted = np.empty(len(rows), dtype=object)
         for fit_part, held_out in folds:
-            model = data.fit(rows[fit_part], c=c, factors=config.speed_factors)
-            predicted[held_out] = data.predict(model, rows[held_out])
+            model = data.fit(rows[fit_part], c=c, factors=config.speed_factors, centred=centred)
+            predicted[held_out] = data.predict(model, rows[held_out], centred=centred)
         truth = np.array(data.labels(rows))
         corpora = np.array([data.clips[i].corpus for i in rows])
         scores[c] = {corpus: uar(truth[corpora == corpus], predicted[corpora == corpus])
@@ -443,11 +468,7 @@ def train_speech(data_dir: str | Path, *, out_dir: str | Path, config: SpeechCnn
         "input": shipped["input"],
         "inference": {"runtime": "onnxruntime", "segments": "energy voice-activity detection, segments of at most "
                       "6 s, each classified", "utterance": "duration-weighted mean of the segments"},
-        "dataset": {"sets": SPEECH_TERMS,
-                    "label_mapping": "RAVDESS calm -> neutral (7 canonical classes); EmoDB boredom has no canonical "
-                                     "counterpart and is left out (counted under skipped)",
-                    "split": split_summary(clips)},
-        "test_speakers": {corpus: list(SPLIT["test"][corpus]) for corpus in ("ravdess", "emodb")},
+        **_data_sections(clips),
         "training": {"command": command, "date": started.isoformat(timespec="seconds"),
                      "minutes": round((datetime.now(timezone.utc) - started).total_seconds() / 60, 1),
                      "shipped_arm": shipped_name,
@@ -461,25 +482,114 @@ def train_speech(data_dir: str | Path, *, out_dir: str | Path, config: SpeechCnn
                                           "--data ../shared/data/speech --json OUT"},
     }
     write_card(out_dir, SPEECH_MODEL, card)
+    _calibrated_model(clips, functionals["data"], functionals_config, out_dir, tests, started=started,
+                      command=command, uncalibrated=card)
     return card
 
 
-def _test_files(clips: Sequence[SpeechClip], corpus: str) -> tuple[list[Path], list[str], list[dict[str, str]]]:
+def _data_sections(clips: Sequence[SpeechClip]) -> dict[str, Any]:
+    return {
+        "dataset": {"sets": SPEECH_TERMS,
+                    "label_mapping": "RAVDESS calm -> neutral (7 canonical classes); EmoDB boredom has no canonical "
+                                     "counterpart and is left out (counted under skipped)",
+                    "split": split_summary(clips)},
+        "test_speakers": {corpus: list(SPLIT["test"][corpus]) for corpus in ("ravdess", "emodb")},
+    }
+
+
+CALIBRATION_CURVE = (5, 10, 20)  # recordings a test profile is built from, for the card's curve
+
+
+def _calibrated_model(clips, data: FunctionalsData, config: FunctionalsConfig, out_dir: Path,
+                      tests: dict[str, TestFiles], *, started, command: str, uncalibrated: dict[str, Any]) -> None:
+    """The ComParE recipe on speaker-centred features (each training speaker, at each speed, minus their own
+    mean), written with its own card: the model the app uses when given recordings to calibrate on.
+
+    Its C is chosen by the same grouped cross-validation, each held-out clip centred on its speaker's other
+    clips. Test figures: profiles from each test speaker's other test files (all, then 5, 10 and 20 of them)."""
+    from datetime import datetime, timezone
+
+    from emotion_core.modelcard import write_card
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, MIN_CALIBRATION_SEGMENTS, functionals_model_input
+
+    c, cross_validation = choose_regularisation(data, config, centred=True)
+    model = data.fit(data.rows(("train", "validation")), c=c, factors=config.speed_factors, centred=True)
+    model_path = out_dir / f"{CALIBRATED_SPEECH_MODEL}.onnx"
+    export_functionals_classifier(model, model_path)
+    model_id = f"speech-compare-lr-calibrated-ravdess-emodb-{started:%Y%m%d}"
+    measure = functools.partial(_test_reports, model_path, model_id, functionals_model_input, tests,
+                                speaker_centred=True)
+    metrics = measure()
+    curve = {str(n): {name: _summary(r) for name, r in measure(calibration_recordings=n).items()}
+             for n in CALIBRATION_CURVE}
+    card = {
+        "model_id": model_id,
+        "task": "speech emotion",
+        "modality": "speech",
+        "file": f"{CALIBRATED_SPEECH_MODEL}.onnx",
+        "labels": list(EMOTIONS),
+        "architecture": "openSMILE ComParE 2016 functionals (6,373) minus the speaker's mean, standardised, "
+                        f"multinomial logistic regression (L2, C={c:g})",
+        "input": {**uncalibrated["input"], "speaker_centred": True,
+                  "profile": "mean functionals of the voiced segments of other recordings of the same speaker, any "
+                             f"emotion, at least {MIN_CALIBRATION_SEGMENTS} segments "
+                             "(emotion_core.speech.speaker_profile); labels are never needed"},
+        "inference": uncalibrated["inference"],
+        **_data_sections(clips),
+        "training": {"command": command, "date": started.isoformat(timespec="seconds"),
+                     "minutes": round((datetime.now(timezone.utc) - started).total_seconds() / 60, 1),
+                     "config": asdict(config), "fitted_on": "train and validation speakers",
+                     "centring": "each training speaker's functionals, at each speed, minus that speaker's mean at "
+                                 "that speed (a sped-up voice is a voice of its own)",
+                     "held_out_mean_uar": cross_validation["mean_uar_of_chosen"],
+                     "held_out_protocol": f"mean UAR over the corpora, out of fold, {config.folds} folds grouped by "
+                                          "speaker, each held-out clip centred on its speaker's other clips",
+                     "cross_validation": cross_validation,
+                     "sample_weights": "each corpus half the weight; classes by inverse frequency"},
+        "calibration_curve": {"protocol": "test UAR when each test file's profile comes from this many other test "
+                                          "files of its speaker, drawn at random (seed 0)",
+                              "recordings": curve},
+        "uncalibrated_model": {"model_id": uncalibrated["model_id"],
+                               **{name: _summary(uncalibrated["metrics"][name]) for name in metrics}},
+        "metrics": {**metrics,
+                    "evaluation_command": "python -m emotion_core evaluate speech --corpus emodb --calibrate all "
+                                          "--data ../shared/data/speech --json OUT"},
+    }
+    write_card(out_dir, CALIBRATED_SPEECH_MODEL, card)
+
+
+@dataclass(frozen=True)
+class TestFiles:
+    """One corpus' test files as ``evaluate speech --corpus`` reads them."""
+
+    paths: list[Path]
+    labels: list[str]
+    speakers: list[str]
+    skipped: list[dict[str, str]]
+
+
+def _test_files(clips: Sequence[SpeechClip], corpus: str) -> TestFiles:
     chosen = [c for c in clips if c.split == "test" and c.corpus == corpus]
-    return ([c.path for c in chosen if c.label], [c.label for c in chosen if c.label],
-            [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
-             for c in chosen if c.label is None])
+    scored = [c for c in chosen if c.label]
+    return TestFiles([c.path for c in scored], [c.label for c in scored], [c.speaker for c in scored],
+                     [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
+                      for c in chosen if c.label is None])
 
 
-def _test_reports(model_path: Path, model_id: str, model_input, tests: dict[str, tuple]) -> dict[str, Any]:
-    """The model file measured on each corpus' test speakers, as `evaluate speech --corpus` measures it."""
+def _test_reports(model_path: Path, model_id: str, model_input, tests: dict[str, TestFiles], *,
+                  calibration_recordings: int | None = None, speaker_centred: bool = False) -> dict[str, Any]:
+    """The model file measured on each corpus' test speakers, as `evaluate speech --corpus` measures it (the
+    calibrated model with profiles from each speaker's other test files, all or ``calibration_recordings``)."""
     from emotion_core.evaluation import evaluate_speech
     from emotion_core.runtime import load_onnx_session
     from emotion_core.speech import SpeechPredictor
 
-    predictor = SpeechPredictor(session=load_onnx_session(model_path), model_id=model_id, model_input=model_input)
-    return {f"{corpus}_test": evaluate_speech(paths, labels, predictor, skipped=skipped, progress=True)
-            for corpus, (paths, labels, skipped) in tests.items()}
+    predictor = SpeechPredictor(session=load_onnx_session(model_path), model_id=model_id, model_input=model_input,
+                                speaker_centred=speaker_centred)
+    return {f"{corpus}_test": evaluate_speech(files.paths, files.labels, predictor, skipped=files.skipped,
+                                              speakers=files.speakers if speaker_centred else None,
+                                              calibration_recordings=calibration_recordings, progress=True)
+            for corpus, files in tests.items()}
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:

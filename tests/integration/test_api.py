@@ -238,6 +238,27 @@ class TestAudioTextMultimodal:
             "audio_base64": base64.b64encode(clip).decode(), "filename": "voice.wav"}).get_json()
         assert [s["scores"] for s in as_json["segments"]] == [s["scores"] for s in payload["segments"]]
 
+    def test_audio_calibrated_to_the_speaker(self, api):
+        import numpy as np
+
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        client, tokens, _ = api
+        two_segments = wav_bytes(np.concatenate([syllables(1.2), np.zeros(8000, np.float32), syllables(1.0)]))
+
+        def post(recordings: int):
+            return client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]), content_type="multipart/form-data",
+                               data={"audio": (io.BytesIO(wav_bytes(syllables(2.0))), "voice.wav"),
+                                     "calibration": [(io.BytesIO(two_segments), f"same-{k}.wav")
+                                                     for k in range(recordings)]})
+
+        calibrated = post(3)
+        payload = check(calibrated.get_json(), "AudioAnalysis")
+        assert calibrated.status_code == 200 and payload["calibration"] == {"profile_segments": 6}
+        assert "calibrated" in payload["overall"]["model_id"]
+        too_few = post(1)
+        assert too_few.status_code == 422 and "at least 5" in too_few.get_json()["error"]["message"]
+
     def test_silence_is_a_200_with_a_reason_and_text_is_415(self, api):
         import numpy as np
 

@@ -257,6 +257,25 @@ class TestAudioTab:
         assert at.metric[0].label == "Whole recording"
         assert [b.label for b in at.get("download_button")][-2:] == ["Segments (CSV)", "Result (JSON)"]
 
+    def test_calibrated_to_the_speaker(self, app):
+        import numpy as np
+
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        two_segments = wav_bytes(np.concatenate([syllables(1.2), np.zeros(8000, np.float32), syllables(1.0)]))
+        app.switch_page("pages/analyze.py").run()
+        app.file_uploader(key="analyze_audio_calibration").set_value(
+            [(f"same-speaker-{k}.wav", two_segments, "audio/wav") for k in range(3)])
+        app.file_uploader(key="analyze_audio_upload").upload("voice.wav", wav_bytes(syllables(2.0)), "audio/wav")
+        at = app.run()
+        assert not at.exception and not at.error
+        assert at.metric[0].label == "Whole recording"
+        assert any("Calibrated to the speaker on 6 segments" in c.value for c in at.caption)
+
+        app.file_uploader(key="analyze_audio_calibration").set_value([("one.wav", two_segments, "audio/wav")])
+        at = app.run()
+        assert not at.exception and "2 voiced segment(s) found, at least 5" in at.error[0].value
+
     def test_silence_says_so(self, app):
         import numpy as np
 

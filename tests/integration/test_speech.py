@@ -181,3 +181,63 @@ class TestModel:
         report = json.loads(out.read_text())
         assert report["n"] == 2
         assert sorted(s["reason"] for s in report["skipped"]) == ["no speech found", "unknown label 'contempt'"]
+
+
+class TestSpeakerCalibration:
+    """The calibrated model through the CLI: a profile from other recordings of the speaker, never labels."""
+
+    @staticmethod
+    def mini_ravdess(root, actors=("21", "22"), codes=("01", "02", "03", "04", "05", "06", "07")):
+        """RAVDESS-named files (made here: voice-like sounds, one voiced segment each), 7 per actor."""
+        for a, actor in enumerate(actors):
+            folder = root / "ravdess" / f"Actor_{actor}"
+            folder.mkdir(parents=True)
+            for k, code in enumerate(codes):
+                samples = syllables(1.0 + 0.15 * k) * (0.5 + 0.4 * a)
+                (folder / f"03-01-{code}-01-01-01-{actor}.wav").write_bytes(wav_bytes(samples))
+        return root
+
+    def test_analyze_with_recordings_to_calibrate_on(self, tmp_path, capsys):
+        recordings = []
+        for k in range(3):
+            path = tmp_path / f"same-speaker-{k}.wav"
+            path.write_bytes(wav_bytes(np.concatenate([syllables(1.2), np.zeros(8000, np.float32), syllables(1.0)])))
+            recordings.append(str(path))
+        target = tmp_path / "target.wav"
+        target.write_bytes(wav_bytes(syllables(2.0)))
+        assert main(["analyze", str(target), "--json", "--calibrate", *recordings]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["calibration"] == {"profile_segments": 6}
+        assert "calibrated" in data["overall"]["model_id"] and data["overall"]["label"]
+
+    def test_too_little_to_calibrate_on_and_calibrating_a_photo_are_clear_errors(self, tmp_path, capsys):
+        short = tmp_path / "short.wav"
+        short.write_bytes(wav_bytes(syllables(1.0)))
+        assert main(["analyze", str(short), "--calibrate", str(short)]) == 2
+        assert "1 voiced segment(s) found, at least 5" in capsys.readouterr().err
+        photo = tmp_path / "photo.png"
+        photo.write_bytes(b"\x89PNG")
+        assert main(["analyze", str(photo), "--calibrate", str(short)]) == 2
+        assert "--calibrate applies to speech" in capsys.readouterr().err
+
+    def test_evaluate_a_corpus_calibrated_on_each_speakers_other_files(self, tmp_path, capsys):
+        data = self.mini_ravdess(tmp_path / "speech")
+        out = tmp_path / "report.json"
+        assert main(["evaluate", "speech", "--corpus", "ravdess", "--speakers", "all", "--data", str(data),
+                     "--calibrate", "5", "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["n"] == 14 and not report["skipped"] and "calibrated" in report["model_id"]
+        assert report["calibration"]["recordings"] == 5
+        assert sum(map(sum, report["confusion"]["matrix"])) == 14
+
+        # Three other files make three segments: too few for a profile, so every file is skipped, saying why.
+        assert main(["evaluate", "speech", "--corpus", "ravdess", "--speakers", "all", "--data", str(data),
+                     "--calibrate", "3", "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["n"] == 0 and len(report["skipped"]) == 14
+        assert "at least 5 are needed" in report["skipped"][0]["reason"]
+
+    def test_calibrating_needs_speakers(self, tmp_path, capsys):
+        (tmp_path / "angry").mkdir()
+        assert main(["evaluate", "speech", "--data", str(tmp_path), "--calibrate", "all"]) == 2
+        assert "--calibrate needs --corpus" in capsys.readouterr().err

@@ -100,5 +100,6 @@ def test_default_weights_come_from_validation_figures_in_the_cards():
     cards = [{"modality": "face", "task": "facial expression recognition",
               "metrics": {"PublicTest": {"accuracy": 0.69}}},
              {"modality": "speech", "training": {"held_out_mean_uar": 0.61}},
+             {"modality": "speech", "name": "speech_emotion_calibrated", "training": {"held_out_mean_uar": 0.75}},
              {"modality": "face", "task": "face detection"}]
     assert default_weights(cards) == pytest.approx({"face": 0.69, "speech": 0.61, "text": 1 / 7})

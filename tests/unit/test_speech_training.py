@@ -104,3 +104,64 @@ def test_a_classifier_missing_a_label_is_not_exported(tmp_path):
     with pytest.raises(ValueError, match="all 7 canonical labels"):
         export_functionals_classifier(model, tmp_path / "speech.onnx")
     assert not (tmp_path / "speech.onnx").exists()
+
+
+def voices_differ_more_than_emotions(seed: int = 0) -> FunctionalsData:
+    """Like :func:`synthetic_data`, but each speaker's voice adds a large offset of their own to every clip."""
+    data = synthetic_data(label_follows_speaker=False, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    speakers = data.speakers(np.arange(len(data.clips)))
+    offsets = {s: rng.normal(0, 4, 12).astype(np.float32) for s in np.unique(speakers)}
+    shift = np.stack([offsets[s] for s in speakers])
+    return FunctionalsData(data.clips, {factor: rows + shift for factor, rows in data.by_speed.items()})
+
+
+def test_centring_on_a_speaker_uses_their_own_clips_and_never_the_judged_one():
+    data = synthetic_data(label_follows_speaker=False)
+    rows = data.rows(("train", "validation"))
+    speakers = data.speakers(rows)
+    together = data.features(rows, centred="together")
+    others = data.features(rows, centred="others")
+    raw = data.by_speed[1.0][rows]
+    for speaker in np.unique(speakers)[:3]:
+        members = np.flatnonzero(speakers == speaker)
+        np.testing.assert_allclose(together[members].mean(0), 0, atol=1e-5)
+        first, rest = members[0], members[1:]
+        np.testing.assert_allclose(others[first], raw[first] - raw[rest].mean(0), atol=1e-5)
+
+
+def test_calibration_removes_what_differs_between_voices():
+    data = voices_differ_more_than_emotions()
+    _, absolute = choose_regularisation(data, FunctionalsConfig())
+    _, centred = choose_regularisation(data, FunctionalsConfig(), centred=True)
+    assert centred["mean_uar_of_chosen"] > 0.9 > absolute["mean_uar_of_chosen"] + 0.1
+
+
+def test_the_calibrated_predictor_subtracts_the_speaker_profile(tmp_path):
+    from emotion_core.errors import InvalidInputError
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.speech import MIN_CALIBRATION_SEGMENTS, SpeakerProfile
+
+    data = voices_differ_more_than_emotions()
+    model = data.fit(data.rows("train"), c=0.1, factors=FunctionalsConfig().speed_factors, centred=True)
+    export_functionals_classifier(model, tmp_path / "calibrated.onnx")
+    session = load_onnx_session(tmp_path / "calibrated.onnx")
+    predictor = SpeechPredictor(session=session, model_id="test", model_input=lambda samples: samples[None],
+                                speaker_centred=True)
+    speaker_rows = data.rows("validation")[:14]  # one speaker's 14 clips
+    features = data.by_speed[1.0][speaker_rows]
+    with pytest.raises(InvalidInputError, match="needs a speaker profile"):
+        predictor.classify(features[0])
+    with pytest.raises(InvalidInputError, match="at least"):
+        SpeakerProfile.from_functionals(features[:MIN_CALIBRATION_SEGMENTS - 1])
+    profile = SpeakerProfile.from_functionals(features)
+    assert profile.segments == 14
+    calibrated = predictor.for_speaker(profile)
+    assert predictor.profile is None and calibrated.session is session
+    probs = np.stack([calibrated.classify(row) for row in features])
+    np.testing.assert_allclose(probs, model.predict_proba(features - features.mean(0)), atol=1e-4)
+    assert np.mean([EMOTIONS[i] for i in probs.argmax(1)] == np.array(data.labels(speaker_rows))) > 0.9
+
+    plain = SpeechPredictor(session=session, model_id="plain", model_input=lambda samples: samples[None])
+    with pytest.raises(InvalidInputError, match="does not use speaker calibration"):
+        plain.for_speaker(profile)
