@@ -29,7 +29,8 @@ class AudioAnalysis:
         import pandas as pd
 
         return pd.DataFrame([{"segment": i + 1, "start_s": r.span[0], "end_s": r.span[1], "label": r.label,
-                              "confidence": r.confidence, **{f"p_{e}": r.scores[e] for e in EMOTIONS}}
+                              "confidence": round(r.confidence, 4),
+                              **{f"p_{e}": round(r.scores[e], 4) for e in EMOTIONS}}
                              for i, r in enumerate(self.segments)])
 
     def to_dict(self) -> dict[str, Any]:

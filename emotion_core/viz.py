@@ -8,6 +8,8 @@ from typing import Any
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
 
+LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}  # never over the lines
+
 
 def probability_bars(scores: Mapping[str, float], *, title: str = "") -> Any:
     """Horizontal bars of the seven probabilities, most likely on top."""
@@ -95,8 +97,7 @@ def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -
     fig.update_yaxes(visible=False, row=2, col=1)
     fig.update_xaxes(title="time (s)", row=2, col=1)
     # The legend sits above the plot with room for three rows (a narrow column wraps it), never over the lines.
-    fig.update_layout(title=title or None, height=420, bargap=0,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    fig.update_layout(title=title or None, height=420, bargap=0, legend=LEGEND_ABOVE,
                       margin={"l": 10, "r": 10, "t": 135 if title else 90, "b": 10})
     return fig
 
@@ -165,9 +166,10 @@ def segment_timeline(table, *, title: str = "") -> Any:
             ys += [getattr(row, f"p_{label}")] * 2 + [None]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{EMOJI[label]} {label}",
                                  line={"color": colour_hex(label), "width": 3}))
-    fig.update_layout(title=title or None, height=300, xaxis_title="time (s)",
-                      yaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
-                      legend={"orientation": "h", "y": 1.15}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    # A little headroom above 100% so a certain segment's line is not cut by the frame; legend above the plot.
+    fig.update_layout(title=title or None, height=360, xaxis_title="time (s)",
+                      yaxis={"range": [0, 1.03], "tickformat": ".0%", "title": "probability"},
+                      legend=LEGEND_ABOVE, margin={"l": 10, "r": 10, "t": 110 if title else 70, "b": 10})
     return fig
 
 
