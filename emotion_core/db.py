@@ -26,7 +26,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # sign-in back-off
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # set by an admin: no sign-in, no token
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
     analyses: Mapped[list[Analysis]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -129,3 +130,20 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(80))
 
     analysis: Mapped[Analysis] = relationship(back_populates="alerts")
+
+
+class Job(Base):
+    """A background analysis (a video, a multimodal run) queued through the API; it outlives a restart."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued, running, done, failed, interrupted
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the JSON the job answers with once done
+    analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
