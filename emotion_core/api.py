@@ -21,6 +21,14 @@ from werkzeug.exceptions import HTTPException
 
 from emotion_core.accounts import Accounts
 from emotion_core.analysis import analyze_image
+from emotion_core.api_fields import (
+    FILENAME,
+    BodyTooLarge,
+    RequestError,
+    UnsupportedContentType,
+    parse_fields,
+    parse_json,
+)
 from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
 from emotion_core.db import Analysis, User
@@ -33,15 +41,16 @@ from emotion_core.errors import (
     PermissionDenied,
     UnsupportedMediaError,
 )
-from emotion_core.fusion import METHODS, default_weights
+from emotion_core.fusion import default_weights
 from emotion_core.history import save_audio, save_image, save_multimodal, save_text, save_video
 from emotion_core.jobs import Job, JobRunner
+from emotion_core.media import MAX_TEXT_CHARS
 from emotion_core.modelcard import list_cards
-from emotion_core.multimodal import analyze_multimodal
+from emotion_core.multimodal import analyze_multimodal, check_transcript
 from emotion_core.permissions import require
 from emotion_core.store import HistoryStore
 from emotion_core.text_analysis import analyze_text
-from emotion_core.video import analyze_video
+from emotion_core.video import VideoProbe, analyze_video, probe_video
 
 if TYPE_CHECKING:
     from emotion_core.speech import SpeechPredictor
@@ -49,12 +58,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_STATUS = [(AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404), (UnsupportedMediaError, 415),
-           (InvalidInputError, 422), (ModelUnavailableError, 503)]
+MAX_TEXT_BODY_BYTES = 16 * MAX_TEXT_CHARS
+"""The largest text request: room for the longest text with every character escaped as JSON ``\\uXXXX``."""
 
-
-class RequestError(EmotionLensError):
-    """The request itself is malformed: bad JSON, a missing field, invalid base64 (400)."""
+_STATUS = [(AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404), (BodyTooLarge, 413),
+           (UnsupportedContentType, 415), (UnsupportedMediaError, 415), (InvalidInputError, 422),
+           (ModelUnavailableError, 503)]
 
 
 @dataclass
@@ -112,29 +121,47 @@ def _status_for(exc: EmotionLensError) -> int:
     return next((status for cls, status in _STATUS if isinstance(exc, cls)), 400)
 
 
-def _flag(value: Any) -> bool:
-    return str(value).lower() in ("1", "true", "yes", "on")
+def _json_body(max_bytes: int) -> dict[str, Any]:
+    """The JSON object of the request, refused before parsing when too large or too deeply nested."""
+    if (request.content_length or 0) > max_bytes:
+        raise BodyTooLarge(f"the body is {request.content_length:,} bytes, more than the {max_bytes:,} accepted "
+                           "here.")
+    return parse_json(request.get_data(cache=False), max_bytes=max_bytes)
 
 
-def _upload(field: str) -> tuple[bytes, str, dict[str, Any]]:
-    """The file from a multipart form (``field``) or from JSON (``{field}_base64``), its name and the options."""
+def _form_fields(kind: str, files: tuple[str, ...]) -> dict[str, Any]:
+    """The checked fields of a multipart form; a file field other than ``files`` is refused by name."""
+    unknown = sorted(set(request.files) - set(files))
+    if unknown:
+        raise RequestError(f"unknown file field {unknown[0][:40]!r}; this endpoint takes {', '.join(files)}.")
+    return parse_fields(kind, request.form.to_dict(), from_form=True)
+
+
+def _upload(kind: str, files: tuple[str, ...], max_bytes: int) -> tuple[bytes, str, dict[str, Any]]:
+    """The file of endpoint ``kind`` (``files[0]``) from a multipart form, or base64 from JSON
+    (``{files[0]}_base64``), its name and the other fields, all checked before any work starts."""
+    field = files[0]
     if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise RequestError("the body is not a JSON object.")
+        body = _json_body(max_bytes)
         encoded = body.get(f"{field}_base64")
         if not isinstance(encoded, str):
             raise RequestError(f"missing field {field}_base64 (the file, base64-encoded).")
+        options = parse_fields(kind, body, from_form=False, ignore=(f"{field}_base64",))
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise RequestError(f"{field}_base64 is not valid base64.") from None
-        return data, str(body.get("filename") or field), body
+        return data, options["filename"] or field, options
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedContentType(f"send multipart/form-data with a file field {field!r}, or application/json "
+                                     f"with {field}_base64; got {request.mimetype or 'no content type'}.")
+    options = _form_fields(kind, files)
     upload = request.files.get(field)
     if upload is None:
         raise RequestError(f"missing file field {field!r} (multipart/form-data) or a JSON body with "
                            f"{field}_base64.")
-    return upload.read(), upload.filename or field, dict(request.form)
+    name = FILENAME.parse(upload.filename or field, from_form=True) or field
+    return upload.read(), name, options
 
 
 def _saved(result: dict[str, Any], analysis: Analysis) -> dict[str, Any]:
@@ -186,22 +213,28 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
     def image():
         user: User = g.user
         require(user, "analyze")
-        data, name, options = _upload("image")
-        face = services.face(options.get("face_model"))
+        data, name, options = _upload("image", ("image",), services.settings.max_upload_bytes)
+        face = services.face(options["face_model"])
         analysis = analyze_image(data, face, source=name, max_pixels=services.settings.max_image_pixels)
         saved = save_image(services.store, user, analysis, settings={"detector": face.detector.name,
                                                                      "face_model": face.model_id},
-                           media=data if _flag(options.get("keep_media")) else None)
+                           media=data if options["keep_media"] else None)
         return jsonify(_saved(analysis.to_dict(), saved))
+
+    def probed_video(kind: str, files: tuple[str, ...]) -> tuple[bytes, str, dict[str, Any], VideoProbe]:
+        """A video upload that opens and yields a frame, within the limits: only then is a job queued."""
+        data, name, options = _upload(kind, files, services.settings.max_upload_bytes)
+        probe = probe_video(data, name=name, max_bytes=services.settings.max_upload_bytes,
+                            max_seconds=services.settings.max_video_seconds)
+        return data, name, options, probe
 
     @api.post("/analyze/video")
     def video():
         user: User = g.user
         require(user, "analyze")
-        data, name, options = _upload("video")
-        stride = int(options.get("stride") or 1)
-        keep = _flag(options.get("keep_media"))
-        face = services.face(options.get("face_model"))
+        data, name, options, _ = probed_video("video", ("video",))
+        stride, keep = options["stride"], options["keep_media"]
+        face = services.face(options["face_model"])
 
         def work(progress) -> dict[str, Any]:
             result = analyze_video(data, face, name=name, stride=stride, annotate=False,
@@ -216,11 +249,12 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
     def audio():
         user: User = g.user
         require(user, "analyze")
-        data, name, options = _upload("audio")
-        calibration = [(f.read(), f.filename or "calibration") for f in request.files.getlist("calibration")]
+        data, name, options = _upload("audio", ("audio", "calibration"), services.settings.max_upload_bytes)
+        calibration = [(f.read(), FILENAME.parse(f.filename, from_form=True) or "calibration")
+                       for f in request.files.getlist("calibration")]
         predictor = services.speech_for_speaker(calibration) if calibration else services.speech()
         analysis = analyze_audio(data, predictor, name=name, max_seconds=services.settings.max_audio_seconds)
-        saved = save_audio(services.store, user, analysis, media=data if _flag(options.get("keep_media")) else None,
+        saved = save_audio(services.store, user, analysis, media=data if options["keep_media"] else None,
                            media_suffix=Path(name).suffix)
         return jsonify(_saved(analysis.to_dict(), saved))
 
@@ -228,33 +262,41 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
     def text():
         user: User = g.user
         require(user, "analyze")
-        body = request.get_json(silent=True) if request.mimetype == "application/json" else dict(request.form)
-        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-            raise RequestError("send JSON {\"text\": \"...\"} (or a form field text).")
-        analysis = analyze_text(body["text"], services.text(), source=str(body.get("source") or "text"),
-                                explain=_flag(body.get("explain", True)))
+        if request.mimetype == "application/json":
+            options = parse_fields("text", _json_body(MAX_TEXT_BODY_BYTES), from_form=False)
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if (request.content_length or 0) > MAX_TEXT_BODY_BYTES:
+                raise BodyTooLarge(f"the body is more than the {MAX_TEXT_BODY_BYTES:,} bytes accepted here.")
+            options = _form_fields("text", ())
+        else:
+            raise UnsupportedContentType('send JSON {"text": "..."} (or a form field text), got '
+                                         f"{request.mimetype or 'no content type'}.")
+        if options["text"] is None:
+            raise RequestError('missing field text: send JSON {"text": "..."} (or a form field text).')
+        analysis = analyze_text(options["text"], services.text(), source=options["source"] or "text",
+                                explain=options["explain"])
         saved = save_text(services.store, user, analysis,
-                          media=analysis.text.encode() if _flag(body.get("keep_media")) else None)
+                          media=analysis.text.encode() if options["keep_media"] else None)
         return jsonify(_saved(analysis.to_dict(), saved))
 
     @api.post("/analyze/multimodal")
     def multimodal():
         user: User = g.user
         require(user, "analyze")
-        data, name, options = _upload("video")
-        transcript = request.files.get("transcript")
-        transcript_bytes = transcript.read() if transcript is not None else options.get("text")
-        method = str(options.get("method") or "weighted")
-        window_s = float(options.get("window_s") or 1.0)
-        keep = _flag(options.get("keep_media"))
-        if method not in METHODS or not 0.1 <= window_s <= 60:
-            raise RequestError(f"method must be one of {', '.join(METHODS)} and window_s between 0.1 and 60.")
+        data, name, options, _ = probed_video("multimodal", ("video", "transcript"))
+        upload = request.files.get("transcript")
+        if upload is not None:
+            transcript_name = FILENAME.parse(upload.filename, from_form=True) or "transcript.txt"
+            transcript = check_transcript(upload.read(), name=transcript_name)
+        else:
+            transcript_name, transcript = "text.txt", check_transcript(options["text"], name="text")
+        method, window_s, keep = options["method"], options["window_s"], options["keep_media"]
         weights = default_weights(list_cards(services.settings.models_dir))
 
         def work(progress) -> dict[str, Any]:
             result = analyze_multimodal(
                 data, face=services.face(), speech=services.speech(), text=services.text(), name=name,
-                transcript=transcript_bytes, transcript_name=transcript.filename if transcript else "text.txt",
+                transcript=transcript, transcript_name=transcript_name,
                 weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
                 max_seconds=services.settings.max_audio_seconds, progress=progress)
             saved = save_multimodal(services.store, user, result, media=data if keep else None)

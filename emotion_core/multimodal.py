@@ -53,12 +53,27 @@ class MultimodalAnalysis:
         }
 
 
+def _timed(text: str, name: str) -> bool:
+    return name.lower().endswith((".srt", ".vtt")) or "-->" in text
+
+
+def check_transcript(transcript: str | bytes | None, *, name: str) -> str | None:
+    """The transcript as text (``None`` when there is none), refused now if it is not UTF-8 text or its timed
+    cues do not parse, so that a bad transcript fails before a long analysis starts."""
+    if transcript is None or not transcript.strip():
+        return None
+    text = check_text(transcript, name=name)
+    if _timed(text, name):
+        parse_cues(text, name=name)
+    return text
+
+
 def _transcript_cues(transcript: str | bytes | None, name: str, duration_s: float,
                      notes: list[str]) -> list[Cue]:
-    if transcript is None or (isinstance(transcript, (str, bytes)) and not transcript.strip()):
+    text = check_transcript(transcript, name=name)
+    if text is None:
         return []
-    text = check_text(transcript, name=name)
-    if name.lower().endswith((".srt", ".vtt")) or "-->" in text:
+    if _timed(text, name):
         return parse_cues(text, name=name)
     notes.append("The transcript has no times, so its emotion counts for the whole clip.")
     return [Cue(0.0, max(duration_s, 1e-3), text)]

@@ -95,6 +95,45 @@ def _open(source: str | Path | bytes | BinaryIO, name: str, max_bytes: int):
     return container, stream
 
 
+@dataclass(frozen=True)
+class VideoProbe:
+    """What a quick look at a video file tells: its first frame's size, frame rate and stated duration."""
+
+    width: int
+    height: int
+    fps: float
+    duration_s: float | None  # None when the container does not state it
+
+
+def probe_video(source: bytes, *, name: str = "video", max_bytes: int = 200 * 2**20,
+                max_seconds: float | None = None) -> VideoProbe:
+    """Open a video and decode its first frame, so a file that cannot be analysed is refused at once.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`analyze_video` would for the same file, and for a stated duration over ``max_seconds``.
+    """
+    import av
+
+    container, stream = _open(source, name, max_bytes)
+    try:
+        frame = next(container.decode(stream), None)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise InvalidInputError(f"{name}: the video cannot be decoded ({exc.__class__.__name__}).") from None
+    finally:
+        container.close()
+    if frame is None:
+        raise InvalidInputError(f"{name}: the video has no frames.")
+    duration = (float(stream.duration * stream.time_base) if stream.duration
+                else container.duration / av.time_base if container.duration else None)
+    if duration is not None and max_seconds is not None and duration > max_seconds:
+        raise InvalidInputError(f"{name}: {duration / 60:,.1f} minutes is longer than the {max_seconds / 60:,.0f} "
+                                "minutes analysed at once; cut it first.")
+    return VideoProbe(width=frame.width, height=frame.height, fps=float(stream.average_rate or 0),
+                      duration_s=duration)
+
+
 class _Mp4Writer:
     """H.264 in MP4, in memory, for the annotated video."""
 
