@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emotion_core import __version__
+from emotion_core.api_fields import FIELDS
 from emotion_core.labels import EMOTIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
@@ -130,22 +131,26 @@ def _json(schema: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    meaning = {400: "malformed request", 401: "missing or unknown token", 403: "role not allowed",
-               404: "not found", 413: "upload too large", 415: "not the expected kind of file",
+    meaning = {400: "malformed request: the message names the field", 401: "missing or unknown token",
+               403: "role not allowed", 404: "not found", 413: "body or upload too large",
+               415: "not the expected kind of file or body",
                422: "a file of the right kind that cannot be analysed", 503: "a model is missing"}
     return {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
 
 
-def _upload_body(field: str, types: str, **form_fields: dict[str, Any]) -> dict[str, Any]:
+def _properties(kind: str) -> dict[str, Any]:
+    return {f.name: f.schema() for f in FIELDS[kind]}
+
+
+def _upload_body(kind: str, field: str, types: str, **file_fields: dict[str, Any]) -> dict[str, Any]:
+    form = {name: schema for name, schema in _properties(kind).items() if name != "filename"}
     return {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": [field], "properties": {
-            field: {"type": "string", "format": "binary", "description": types}, **form_fields,
-            "keep_media": {"type": "boolean", "description": "store the file with the analysis (default no)"},
-            "face_model": {"type": "string", "description": "images and videos: face_expression (default) or "
-                                                            "seed002_hybrid"}}}},
+            field: {"type": "string", "format": "binary", "description": types}, **file_fields, **form},
+            "additionalProperties": False}},
         "application/json": {"schema": {"type": "object", "required": [f"{field}_base64"], "properties": {
-            f"{field}_base64": {"type": "string", "contentEncoding": "base64"},
-            "filename": {"type": "string"}, "keep_media": {"type": "boolean"}}}},
+            f"{field}_base64": {"type": "string", "contentEncoding": "base64"}, **_properties(kind)},
+            "additionalProperties": False}},
     }}
 
 
@@ -169,19 +174,19 @@ def openapi_document() -> dict[str, Any]:
                                               **_errors(401, 403)}}},
             "/analyze/image": {"post": {
                 "summary": "Every face in a photo; stored in the caller's history",
-                "security": secured, "requestBody": _upload_body("image", "JPEG, PNG, WebP or BMP"),
+                "security": secured, "requestBody": _upload_body("image", "image", "JPEG, PNG, WebP or BMP"),
                 "responses": {"200": {"description": "faces (an empty list and a reason when there is none)",
                                       **_json("ImageAnalysis")},
                               **_errors(400, 401, 403, 413, 415, 422, 503)}}},
             "/analyze/video": {"post": {
                 "summary": "Start analysing a video; poll the job",
-                "security": secured, "requestBody": _upload_body("video", "mp4, avi, mov, mkv or webm"),
+                "security": secured, "requestBody": _upload_body("video", "video", "mp4, avi, mov, mkv or webm"),
                 "responses": {"202": {"description": "queued", **_json("Job")},
-                              **_errors(400, 401, 403, 413)}}},
+                              **_errors(400, 401, 403, 413, 415, 422)}}},
             "/analyze/audio": {"post": {
                 "summary": "Speech emotion per voiced segment and for the whole recording",
                 "security": secured, "requestBody": _upload_body(
-                    "audio", "wav, flac, ogg, mp3, m4a, aac, or a video", calibration={
+                    "audio", "audio", "wav, flac, ogg, mp3, m4a, aac, or a video", calibration={
                         "type": "array", "items": {"type": "string", "format": "binary"},
                         "description": "other recordings of the same speaker, any emotion (repeat the field): the "
                                        "speaker-calibrated model judges the audio against this speaker's average "
@@ -193,21 +198,18 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Text emotion and VADER sentiment, overall, per sentence, with word attributions",
                 "security": secured,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string"}, "source": {"type": "string"},
-                                   "explain": {"type": "boolean"}, "keep_media": {"type": "boolean"}}}}}},
+                    "type": "object", "required": ["text"], "properties": _properties("text"),
+                    "additionalProperties": False}}}},
                 "responses": {"200": {"description": "the analysis", **_json("TextAnalysis")},
-                              **_errors(400, 401, 403, 422, 503)}}},
+                              **_errors(400, 401, 403, 413, 415, 422, 503)}}},
             "/analyze/multimodal": {"post": {
                 "summary": "Start analysing a video's faces, speech and an optional transcript, fused; poll the job",
                 "security": secured,
-                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["video"], "properties": {
-                        "video": {"type": "string", "format": "binary"},
-                        "transcript": {"type": "string", "format": "binary", "description": ".srt, .vtt or .txt"},
-                        "text": {"type": "string"}, "method": {"enum": ["weighted", "vote"]},
-                        "window_s": {"type": "number"}, "keep_media": {"type": "boolean"}}}}}},
-                "responses": {"202": {"description": "queued", **_json("Job")}, **_errors(400, 401, 403, 413)}}},
+                "requestBody": _upload_body(
+                    "multimodal", "video", "mp4, avi, mov, mkv or webm",
+                    transcript={"type": "string", "format": "binary", "description": ".srt, .vtt or .txt"}),
+                "responses": {"202": {"description": "queued", **_json("Job")},
+                              **_errors(400, 401, 403, 413, 415, 422)}}},
             "/jobs/{job_id}": {"get": {
                 "summary": "A job's status and, when done, its result", "security": secured,
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
