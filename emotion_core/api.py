@@ -133,7 +133,8 @@ def _form_fields(kind: str, files: tuple[str, ...]) -> dict[str, Any]:
     """The checked fields of a multipart form; a file field other than ``files`` is refused by name."""
     unknown = sorted(set(request.files) - set(files))
     if unknown:
-        raise RequestError(f"unknown file field {unknown[0][:40]!r}; this endpoint takes {', '.join(files)}.")
+        raise RequestError(f"unknown file field {unknown[0][:40]!r}; this endpoint takes "
+                           f"{', '.join(files) or 'no file'}.")
     return parse_fields(kind, request.form.to_dict(), from_form=True)
 
 
