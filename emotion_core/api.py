@@ -31,6 +31,7 @@ from emotion_core.errors import (
     ModelUnavailableError,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     UnsupportedMediaError,
 )
 from emotion_core.fusion import METHODS, default_weights
@@ -160,7 +161,13 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return error_response("AuthenticationFailed", "send Authorization: Bearer <token>.", 401)
-        g.user = services.accounts.user_for_token(header.removeprefix("Bearer ").strip())
+        try:
+            g.user = services.accounts.user_for_token(header.removeprefix("Bearer ").strip(),
+                                                      source=request.remote_addr or "")
+        except TooManyAttempts as exc:
+            response, status = error_response(type(exc).__name__, str(exc), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response, status
         return None
 
     @api.errorhandler(EmotionLensError)
