@@ -1,7 +1,7 @@
 """Sign-in, the first-run page that creates the admin, and the role check every page makes.
 
-The session keeps only the user's id; the user is read again on every run, so a changed role or a deleted
-account takes effect at once.
+The session keeps only the user's id; the user is read again on every run, so a changed role, a disabled or a
+deleted account takes effect at once.
 """
 
 from collections.abc import Callable
@@ -19,9 +19,16 @@ SESSION_KEY = "auth_user_id"
 def signed_in_user() -> User | None:
     user_id = st.session_state.get(SESSION_KEY)
     user = accounts().get(user_id) if user_id is not None else None
-    if user is None:
+    if user is None or user.disabled:
         st.session_state.pop(SESSION_KEY, None)
+        return None
     return user
+
+
+def client_address() -> str:
+    """The browser's address, which the sign-in back-off counts failures by. Streamlit reports it from the
+    connection, and not at all for a browser on this computer, hence ``localhost``."""
+    return st.context.ip_address or "localhost"
 
 
 def require(permission: str) -> User:
@@ -42,7 +49,7 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = accounts().authenticate(name, password)
+            user = accounts().authenticate(name, password, source=client_address())
         except EmotionLensError as exc:
             st.error(f"Cannot sign in: {exc}")
             return

@@ -1,21 +1,30 @@
-"""Users, roles, passwords (bcrypt), login back-off and API tokens (stored as SHA-256 digests only)."""
+"""Users, roles, passwords (bcrypt), sign-in back-off, disabled accounts and API tokens (stored as SHA-256
+digests only)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
 from emotion_core.db import ApiToken, User, utcnow
-from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound
+from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.permissions import ROLES, require
 from emotion_core.store import HistoryStore
+from emotion_core.throttle import Backoff, Throttle, refuse_until
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+SOURCE_BACKOFF = Backoff(free=5, base=timedelta(seconds=1), cap=timedelta(minutes=15),
+                         forget_after=timedelta(hours=1))
+"""Wrong passwords or tokens from one address: 5 free, then 1 s doubling to 15 min, so 15 guesses in the first
+17 minutes and 4 an hour after that."""
+ACCOUNT_BACKOFF = Backoff(free=5, base=timedelta(seconds=1), cap=timedelta(seconds=30),
+                          forget_after=timedelta(hours=1))
+"""Wrong passwords for one account from anywhere: capped at 30 s, so a stranger delays its owner by 30 s at most
+while guesses spread over many addresses stay at two a minute."""
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "el_"
 TOKEN_USE_GRANULARITY = timedelta(minutes=1)
@@ -42,11 +51,19 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()  # any string: no match, no crash
 
 
+def _refuse_disabled(user: User) -> None:
+    if user.disabled:
+        raise PermissionDenied(f"the account {user.name!r} is disabled: an admin can enable it again.")
+
+
 class Accounts:
     """User and token management on top of a :class:`HistoryStore`."""
 
-    def __init__(self, store: HistoryStore):
+    def __init__(self, store: HistoryStore, *, clock: Callable[[], datetime] = utcnow):
         self.store = store
+        self.clock = clock
+        self._sign_in_sources = Throttle(SOURCE_BACKOFF, clock=clock)  # wrong passwords per source address
+        self._token_sources = Throttle(SOURCE_BACKOFF, clock=clock)  # wrong API tokens per source address
 
     def count(self) -> int:
         with self.store.session() as session:
@@ -97,8 +114,8 @@ class Accounts:
             raise InvalidInputError(f"role: expected one of {', '.join(ROLES)}, got {role!r}.")
         with self.store.session() as session:
             user = self._get(session, name)
-            if user.role == "admin" and role != "admin" and self._admins(session) == 1:
-                raise InvalidInputError("the last admin cannot lose the role.")
+            if role != "admin" and self._is_last_admin(session, user):
+                raise InvalidInputError("the last enabled admin cannot lose the role.")
             user.role = role
 
     def delete_user(self, name: str, *, by: User) -> None:
@@ -106,39 +123,48 @@ class Accounts:
         require(by, "manage_users")
         with self.store.session() as session:
             user = self._get(session, name)
-            if user.role == "admin" and self._admins(session) == 1:
-                raise InvalidInputError("the last admin cannot be deleted.")
+            if self._is_last_admin(session, user):
+                raise InvalidInputError("the last enabled admin cannot be deleted.")
         self.store.delete_user_data(user)
         with self.store.session() as session:
             session.delete(session.get(User, user.id))
 
-    def authenticate(self, name: str, password: str) -> User:
-        """The user, if the password matches and the account is not locked.
+    def authenticate(self, name: str, password: str, *, source: str) -> User:
+        """The user, if the password matches and the account is enabled.
 
-        After :data:`MAX_FAILED_LOGINS` wrong passwords in a row the account is locked for :data:`LOCKOUT`,
-        whatever is typed, which makes guessing slow.
+        Wrong passwords slow down the next attempts: strongly from the same ``source`` address (whatever the
+        name), mildly on the named account (so a stranger cannot keep its owner out for long). A success resets
+        the account's back-off and takes its failures off the source's count, so owners are forgiven their own
+        typos while a guesser gains nothing by signing in to an account of their own.
         """
         import bcrypt
 
+        self._sign_in_sources.check(source)
+        now = self.clock()
         with self.store.session() as session:
             user = session.scalar(select(User).where(User.name == name.strip()))
             if user is None:
                 bcrypt.checkpw(b"x", _dummy_hash())  # the same work as a real check: no timing hint
-                raise AuthenticationFailed("wrong name or password.")
-            now = utcnow()
-            locked_until = _aware(user.locked_until)
-            if locked_until is not None and locked_until > now:
-                minutes = max(1, round((locked_until - now).total_seconds() / 60))
-                raise AuthenticationFailed(f"too many failed sign-ins: try again in {minutes} min.")
-            if not bcrypt.checkpw(password.encode(), user.password_hash.encode()):
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
-                message = "wrong name or password."
             else:
-                user.failed_logins, user.locked_until = 0, None
-                return user
-        raise AuthenticationFailed(message)
+                refuse_until(_aware(user.locked_until), now)
+                if bcrypt.checkpw(password.encode(), user.password_hash.encode()):
+                    _refuse_disabled(user)
+                    self._sign_in_sources.forgive(source, user.failed_logins)
+                    user.failed_logins, user.locked_until = 0, None
+                    return user
+                user.failed_logins, user.locked_until = ACCOUNT_BACKOFF.after_failure(
+                    user.failed_logins, _aware(user.locked_until), now)
+            self._sign_in_sources.failure(source)
+        raise AuthenticationFailed("wrong name or password.")
+
+    def set_disabled(self, name: str, disabled: bool, *, by: User) -> None:
+        """Disable an account (no sign-in, no API token, until enabled again) or enable it."""
+        require(by, "manage_users")
+        with self.store.session() as session:
+            user = self._get(session, name)
+            if disabled and self._is_last_admin(session, user):
+                raise InvalidInputError("the last enabled admin cannot be disabled.")
+            user.disabled = disabled
 
     # Tokens ------------------------------------------------------------------------------------------------
 
@@ -152,15 +178,23 @@ class Accounts:
             session.add(ApiToken(user_id=user.id, digest=_token_digest(token), prefix=token[:10], label=label))
         return token
 
-    def user_for_token(self, token: str) -> User:
+    def user_for_token(self, token: str, *, source: str | None = None) -> User:
+        """The token's user. With a ``source`` address, wrong tokens from it make its next attempts wait."""
+        if source is not None:
+            self._token_sources.check(source)
         with self.store.session() as session:
             found = session.scalar(select(ApiToken).where(ApiToken.digest == _token_digest(token)))
             if found is None or found.revoked_at is not None:
+                if source is not None:
+                    self._token_sources.failure(source)
                 raise AuthenticationFailed("unknown or revoked API token.")
+            user = session.get(User, found.user_id)
+            _refuse_disabled(user)
+            now = self.clock()
             used = _aware(found.last_used_at)
-            if used is None or utcnow() - used > TOKEN_USE_GRANULARITY:
-                found.last_used_at = utcnow()
-            return session.get(User, found.user_id)
+            if used is None or now - used > TOKEN_USE_GRANULARITY:
+                found.last_used_at = now
+            return user
 
     def tokens(self, user: User) -> list[ApiToken]:
         with self.store.session() as session:
@@ -171,7 +205,7 @@ class Accounts:
             found = session.get(ApiToken, token_id)
             if found is None or (found.user_id != by.id and by.role != "admin"):
                 raise NotFound(f"token {token_id} does not exist or is not yours.")
-            found.revoked_at = utcnow()
+            found.revoked_at = self.clock()
 
     @staticmethod
     def _get(session, name: str) -> User:
@@ -181,5 +215,9 @@ class Accounts:
         return user
 
     @staticmethod
-    def _admins(session) -> int:
-        return session.scalar(select(func.count(User.id)).where(User.role == "admin")) or 0
+    def _is_last_admin(session, user: User) -> bool:
+        """Whether ``user`` is the only enabled admin, whom the others cannot do without."""
+        if user.role != "admin" or user.disabled:
+            return False
+        enabled_admins = select(func.count(User.id)).where(User.role == "admin", User.disabled.is_(False))
+        return session.scalar(enabled_admins) == 1

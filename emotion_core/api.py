@@ -39,6 +39,7 @@ from emotion_core.errors import (
     ModelUnavailableError,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     UnsupportedMediaError,
 )
 from emotion_core.fusion import default_weights
@@ -61,8 +62,8 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_BODY_BYTES = 16 * MAX_TEXT_CHARS
 """The largest text request: room for the longest text with every character escaped as JSON ``\\uXXXX``."""
 
-_STATUS = [(AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404), (BodyTooLarge, 413),
-           (UnsupportedContentType, 415), (UnsupportedMediaError, 415), (InvalidInputError, 422),
+_STATUS = [(TooManyAttempts, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
+           (BodyTooLarge, 413), (UnsupportedContentType, 415), (UnsupportedMediaError, 415), (InvalidInputError, 422),
            (ModelUnavailableError, 503)]
 
 
@@ -188,12 +189,16 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return error_response("AuthenticationFailed", "send Authorization: Bearer <token>.", 401)
-        g.user = services.accounts.user_for_token(header.removeprefix("Bearer ").strip())
+        g.user = services.accounts.user_for_token(header.removeprefix("Bearer ").strip(),
+                                                  source=request.remote_addr or "")
         return None
 
     @api.errorhandler(EmotionLensError)
     def known_error(exc: EmotionLensError):
-        return error_response(type(exc).__name__, str(exc), _status_for(exc))
+        response, status = error_response(type(exc).__name__, str(exc), _status_for(exc))
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
     @api.get("/health")
     def health():

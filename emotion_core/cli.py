@@ -479,14 +479,26 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    """Create a user from the shell, with the powers of the machine's owner (no sign-in needed)."""
+def _shell_owner():
+    """An admin standing for whoever runs the command: they own the data directory, so need no sign-in."""
     from emotion_core.db import User
 
+    return User(name="(shell)", role="admin")
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a user from the shell, with the powers of the machine's owner."""
     accounts = _accounts(settings)
-    owner = User(name="(shell)", role="admin")  # whoever runs this command owns the data directory
-    user = accounts.create_user(args.name, _read_password(), args.role, by=owner if accounts.count() else None)
+    user = accounts.create_user(args.name, _read_password(), args.role,
+                                by=_shell_owner() if accounts.count() else None)
     print(f"created {user.role} {user.name!r} in {settings.sqlalchemy_url}")
+    return 0
+
+
+def cmd_users_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
+    """``users disable`` and ``users enable``: a disabled user can neither sign in nor use API tokens."""
+    _accounts(settings).set_disabled(args.name, args.action == "disable", by=_shell_owner())
+    print(f"{args.action}d {args.name!r} in {settings.sqlalchemy_url}")
     return 0
 
 
@@ -664,6 +676,11 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("name")
     users_add.add_argument("--role", choices=("admin", "analyst", "viewer"), required=True)
     users_add.set_defaults(handler=cmd_users_add)
+    for action, effect in (("disable", "no sign-in and no API token until enabled again"),
+                           ("enable", "a disabled user may sign in and use their tokens again")):
+        users_state = users_sub.add_parser(action, help=f"{action} a user: {effect}")
+        users_state.add_argument("name")
+        users_state.set_defaults(handler=cmd_users_set_disabled)
 
     token = sub.add_parser("token", help="API tokens for the JSON API")
     token_sub = token.add_subparsers(dest="action", required=True)

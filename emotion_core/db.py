@@ -25,8 +25,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # sign-in back-off
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords since the last sign-in
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # no sign-in attempt before
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # set by an admin: no sign-in, no token
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")

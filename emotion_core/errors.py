@@ -29,4 +29,13 @@ class NotFound(EmotionLensError, LookupError):
 
 
 class AuthenticationFailed(EmotionLensError):
-    """Wrong name or password, a locked account, or an unknown or revoked token."""
+    """Wrong name or password, or an unknown or revoked token."""
+
+
+class TooManyAttempts(AuthenticationFailed):
+    """Too many failed attempts lately: the next one is refused until ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: int):
+        wait = f"{retry_after} s" if retry_after < 120 else f"{-(-retry_after // 60)} min"
+        super().__init__(f"too many failed attempts: try again in {wait}.")
+        self.retry_after = retry_after

@@ -131,11 +131,18 @@ def _json(schema: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    """Error responses; an endpoint that checks the token (401) may also refuse an address that sent too many
+    wrong ones (429)."""
     meaning = {400: "malformed request: the message names the field", 401: "missing or unknown token",
-               403: "role not allowed", 404: "not found", 413: "body or upload too large",
-               415: "not the expected kind of file or body",
+               403: "role not allowed, or the account is disabled", 404: "not found",
+               413: "body or upload too large", 415: "not the expected kind of file or body",
                422: "a file of the right kind that cannot be analysed", 503: "a model is missing"}
-    return {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
+    responses = {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
+    if 401 in codes:
+        responses["429"] = {"description": "too many wrong tokens from this address lately", **_json("Error"),
+                            "headers": {"Retry-After": {"description": "seconds to wait before trying again",
+                                                        "schema": {"type": "integer", "minimum": 1}}}}
+    return responses
 
 
 def _properties(kind: str) -> dict[str, Any]:

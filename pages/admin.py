@@ -1,4 +1,4 @@
-"""Admin: users and roles, and the alert rules."""
+"""Admin: users, their roles and whether they are disabled, and the alert rules."""
 
 import pandas as pd
 import streamlit as st
@@ -14,8 +14,9 @@ user = auth.require("manage_users")
 st.title("🛠️ Admin")
 
 st.subheader("Users")
-st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "created": u.created_at, "locked until": u.locked_until}
-                           for u in accounts().users()]), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "disabled": u.disabled, "created": u.created_at,
+                            "failed sign-ins": u.failed_logins} for u in accounts().users()]),
+             hide_index=True, width="stretch")
 add, change = st.columns(2)
 with add, st.form("admin_add_user", clear_on_submit=True):
     st.markdown("**Add a user**")
@@ -29,14 +30,18 @@ with add, st.form("admin_add_user", clear_on_submit=True):
         except EmotionLensError as exc:
             st.error(str(exc))
 with change, st.form("admin_change_user"):
-    st.markdown("**Change or remove a user**")
+    st.markdown("**Change, disable or remove a user**")
     target = st.selectbox("User", [u.name for u in accounts().users()])
     new_role = st.selectbox("New role", ROLES)
-    set_role, remove = st.columns(2)
+    set_role, disable, enable, remove = st.columns([1, 1, 1, 2])
     try:
         if set_role.form_submit_button("Set role"):
             accounts().set_role(target, new_role, by=user)
             st.rerun()
+        for column, label, disabled in ((disable, "Disable", True), (enable, "Enable", False)):
+            if column.form_submit_button(label, help="a disabled user can neither sign in nor use API tokens"):
+                accounts().set_disabled(target, disabled, by=user)
+                st.rerun()
         if remove.form_submit_button("Delete user and their data"):
             accounts().delete_user(target, by=user)
             st.rerun()

@@ -8,11 +8,12 @@ import time
 import pytest
 from jsonschema import Draft202012Validator
 
-from emotion_core.accounts import Accounts
+from emotion_core.accounts import SOURCE_BACKOFF, Accounts
 from emotion_core.api import create_app
 from emotion_core.config import Settings
 from emotion_core.openapi import SCHEMAS, openapi_document
 from tests.conftest import encode
+from tests.unit.test_throttle import FakeClock
 
 PASSWORD = "a long enough password"
 
@@ -76,6 +77,26 @@ class TestAuth:
         response = client.get("/api/v1/models", headers=headers)
         assert response.status_code == 401
         check(response.get_json(), "Error")
+
+    def test_wrong_tokens_are_throttled_per_address(self, api):
+        client, tokens, services = api
+        services.accounts = Accounts(services.store, clock=FakeClock())  # time stands still: no wait ends
+        guesser, other = {"REMOTE_ADDR": "203.0.113.9"}, {"REMOTE_ADDR": "198.51.100.7"}
+        for _ in range(SOURCE_BACKOFF.free + 1):
+            response = client.get("/api/v1/models", headers=auth("el_guess"), environ_base=guesser)
+            assert response.status_code == 401
+        refused = client.get("/api/v1/models", headers=auth(tokens["cy"]), environ_base=guesser)
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        assert check(refused.get_json(), "Error")["error"]["type"] == "TooManyAttempts"
+        assert "Retry-After" in openapi_document()["paths"]["/models"]["get"]["responses"]["429"]["headers"]
+        assert client.get("/api/v1/models", headers=auth(tokens["cy"]), environ_base=other).status_code == 200
+
+    def test_a_disabled_accounts_tokens_are_refused(self, api):
+        client, tokens, services = api
+        services.accounts.set_disabled("cy", True, by=services.accounts.user_for_token(tokens["ada"]))
+        response = client.get("/api/v1/models", headers=auth(tokens["cy"]))
+        assert response.status_code == 403
+        assert "disabled" in check(response.get_json(), "Error")["error"]["message"]
 
     def test_models(self, api):
         client, tokens, _ = api

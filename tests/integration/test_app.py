@@ -1,10 +1,13 @@
 """The Streamlit pages, driven headlessly with AppTest from the entry point."""
 
+from datetime import timedelta
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from emotion_core.accounts import Accounts
+from emotion_core.db import User, utcnow
 from emotion_core.store import HistoryStore
 from tests.conftest import ROOT, encode
 
@@ -155,6 +158,36 @@ class TestAccess:
         at.text_input[1].input(PASSWORD)
         at.button[0].click().run()
         assert not at.exception and "auth_user_id" in at.session_state
+
+    def test_sign_in_refuses_a_disabled_or_waiting_account(self, home):
+        store, users = home
+        Accounts(store).set_disabled("cy", True, by=users["admin"])
+        with store.session() as session:  # as if strangers had just guessed wrong at bob's password
+            session.get(User, users["analyst"].id).locked_until = utcnow() + timedelta(minutes=10)
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+        for name, message in (("cy", "is disabled"), ("bob", "try again in 10 min")):
+            at.text_input[0].input(name)
+            at.text_input[1].input(PASSWORD)
+            at.button[0].click().run()
+            assert message in at.error[0].value and "auth_user_id" not in at.session_state
+
+    def test_admin_disables_and_enables_a_user(self, home):
+        store, users = home
+        analyst = signed_in(home, "analyst")
+        at = signed_in(home, "admin").switch_page("pages/admin.py").run()
+
+        def submit(name: str, button: str) -> None:
+            next(s for s in at.selectbox if s.label == "User").select(name)
+            next(b for b in at.button if b.label == button).click().run()
+            assert not at.exception
+
+        submit("bob", "Disable")
+        assert Accounts(store).get(users["analyst"].id).disabled
+        assert "auth_user_id" not in analyst.run().session_state  # signed out at its next run
+        submit("bob", "Enable")
+        assert not Accounts(store).get(users["analyst"].id).disabled
+        submit("ada", "Disable")
+        assert "last enabled admin" in at.error[0].value
 
     def test_registration_is_off_unless_configured(self, home, monkeypatch):
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()

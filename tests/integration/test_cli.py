@@ -1,12 +1,17 @@
 """The command line through main(argv), as a user runs it."""
 
+import io
 import json
 
 import cv2
 import pytest
 
+from emotion_core.accounts import Accounts
 from emotion_core.cli import main
+from emotion_core.store import HistoryStore
 from tests.conftest import encode
+
+PASSWORD = "a long enough password"
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -92,3 +97,24 @@ class TestEvaluate:
     def test_missing_folder(self, capsys, tmp_path):
         status, _, err = run(capsys, "evaluate", "face", "--data", str(tmp_path / "none"))
         assert status == 2 and "is not a folder" in err
+
+
+class TestUsers:
+    def test_disable_and_enable(self, capsys, tmp_path, monkeypatch):
+        monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+        for name, role in (("ada", "admin"), ("bob", "analyst")):
+            monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+            assert run(capsys, "users", "add", name, "--role", role)[0] == 0
+        store = HistoryStore.open(f"sqlite:///{tmp_path / 'emotion_lens.db'}", media_dir=tmp_path / "media")
+
+        def disabled() -> dict[str, bool]:
+            return {u.name: u.disabled for u in Accounts(store).users()}
+
+        status, out, _ = run(capsys, "users", "disable", "bob")
+        assert status == 0 and "disabled 'bob'" in out and disabled() == {"ada": False, "bob": True}
+        status, _, err = run(capsys, "users", "disable", "ada")
+        assert status == 2 and "last enabled admin" in err and not disabled()["ada"]
+        status, out, _ = run(capsys, "users", "enable", "bob")
+        assert status == 0 and "enabled 'bob'" in out and disabled() == {"ada": False, "bob": False}
+        assert run(capsys, "users", "disable", "nobody")[0] == 2
+        store.engine.dispose()

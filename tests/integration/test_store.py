@@ -6,13 +6,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from emotion_core.accounts import MAX_FAILED_LOGINS, TOKEN_USE_GRANULARITY, Accounts
+from emotion_core.accounts import ACCOUNT_BACKOFF, SOURCE_BACKOFF, TOKEN_USE_GRANULARITY, Accounts
 from emotion_core.alerts import Rule
 from emotion_core.db import Alert, Analysis, ApiToken, TimelineRow, utcnow
-from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
+from emotion_core.errors import (
+    AuthenticationFailed,
+    InvalidInputError,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
 from emotion_core.store import result_row
+from tests.unit.test_throttle import FakeClock
 
 PASSWORD = "a long enough password"
 
@@ -108,7 +115,7 @@ class TestRoles:
         with pytest.raises(InvalidInputError, match="first user"):
             accounts.create_user("x", PASSWORD, "analyst")
         admin = accounts.create_user("root", PASSWORD, "admin")
-        with pytest.raises(InvalidInputError, match="last admin"):
+        with pytest.raises(InvalidInputError, match="last enabled admin"):
             accounts.set_role("root", "viewer", by=admin)
         with pytest.raises(InvalidInputError, match="password"):
             accounts.create_user("y", "short", "viewer", by=admin)
@@ -119,28 +126,116 @@ class TestRoles:
             accounts.register("early", PASSWORD)
         accounts.create_user("root", PASSWORD, "admin")
         assert accounts.register("  newcomer ", PASSWORD).role == "viewer"
-        assert accounts.authenticate("newcomer", PASSWORD).role == "viewer"
+        assert accounts.authenticate("newcomer", PASSWORD, source=HOME).role == "viewer"
         with pytest.raises(InvalidInputError, match="taken"):
             accounts.register("newcomer", PASSWORD)
 
 
+HOME, ELSEWHERE = "192.0.2.10", "198.51.100.20"
+
+
+def guess(accounts: Accounts, clock: FakeClock, source: str, name: str = "bob") -> None:
+    """One wrong password for ``name`` from ``source``, after waiting as long as it is told to."""
+    while True:
+        try:
+            accounts.authenticate(name, "wrong guess", source=source)
+        except TooManyAttempts as refused:
+            clock.advance(refused.retry_after)
+        except AuthenticationFailed:
+            return
+
+
+def wait_of(accounts: Accounts, source: str, name: str = "bob") -> int:
+    """Seconds a sign-in with the right password from ``source`` is told to wait."""
+    with pytest.raises(TooManyAttempts) as refused:
+        accounts.authenticate(name, PASSWORD, source=source)
+    return refused.value.retry_after
+
+
 class TestLogin:
-    def test_password_is_hashed_and_checked(self, store, people):
-        accounts, *_ = people
-        user = accounts.authenticate("bob", PASSWORD)
+    @pytest.fixture()
+    def clock(self):
+        return FakeClock()
+
+    @pytest.fixture()
+    def accounts(self, store, people, clock):
+        return Accounts(store, clock=clock)
+
+    def test_password_is_hashed_and_checked(self, accounts):
+        user = accounts.authenticate("bob", PASSWORD, source=HOME)
         assert user.name == "bob" and user.password_hash.startswith("$2") and PASSWORD not in user.password_hash
         with pytest.raises(AuthenticationFailed, match="wrong name or password"):
-            accounts.authenticate("bob", "not the password")
+            accounts.authenticate("bob", "not the password", source=HOME)
         with pytest.raises(AuthenticationFailed, match="wrong name or password"):
-            accounts.authenticate("nobody", PASSWORD)
+            accounts.authenticate("nobody", PASSWORD, source=HOME)
 
-    def test_lockout_after_repeated_failures(self, store, people):
-        accounts, *_ = people
-        for _ in range(MAX_FAILED_LOGINS):
-            with pytest.raises(AuthenticationFailed):
-                accounts.authenticate("bob", "wrong guess")
-        with pytest.raises(AuthenticationFailed, match="try again in 15 min"):
-            accounts.authenticate("bob", PASSWORD)  # even the right password waits
+    def test_back_off_grows_per_source_whatever_the_name(self, accounts, clock):
+        waits = []
+        for attempt in range(SOURCE_BACKOFF.free + 4):
+            guess(accounts, clock, HOME, name=f"nobody{attempt}")  # a different name each time
+            if attempt >= SOURCE_BACKOFF.free:
+                waits.append(wait_of(accounts, HOME))
+                clock.advance(waits[-1])
+        assert waits == [1, 2, 4, 8]
+        guess(accounts, clock, HOME, name="nobody")
+        assert accounts.authenticate("bob", PASSWORD, source=ELSEWHERE).name == "bob"  # at once from elsewhere
+        assert wait_of(accounts, HOME) == 16
+
+    def test_a_stranger_keeps_the_owner_out_for_the_account_cap_at_most(self, accounts, clock):
+        for _ in range(SOURCE_BACKOFF.free + 8):
+            guess(accounts, clock, ELSEWHERE)
+        owners_wait = wait_of(accounts, HOME)
+        assert owners_wait == ACCOUNT_BACKOFF.cap.total_seconds()
+        clock.advance(owners_wait)
+        assert accounts.authenticate("bob", PASSWORD, source=HOME).name == "bob"
+        assert wait_of(accounts, ELSEWHERE) > 0  # the stranger's own address still waits
+
+    def test_success_resets_the_back_off(self, accounts, clock, people):
+        for _ in range(SOURCE_BACKOFF.free + 2):
+            guess(accounts, clock, HOME)
+        clock.advance(wait_of(accounts, HOME))
+        bob = accounts.authenticate("bob", PASSWORD, source=HOME)
+        assert bob.failed_logins == 0 and accounts.get(bob.id).locked_until is None
+        for _ in range(SOURCE_BACKOFF.free):
+            guess(accounts, clock, HOME)  # the free attempts again, from the same address
+        assert accounts.authenticate("bob", PASSWORD, source=HOME).name == "bob"
+
+    def test_signing_in_to_ones_own_account_forgives_no_guesses_at_others(self, accounts, clock):
+        for _ in range(SOURCE_BACKOFF.free + 1):
+            guess(accounts, clock, HOME, name="ada")
+        clock.advance(wait_of(accounts, HOME, name="cy"))
+        accounts.authenticate("cy", PASSWORD, source=HOME)
+        guess(accounts, clock, HOME, name="ada")
+        assert wait_of(accounts, HOME, name="cy") == 2  # the address's count went on
+
+    def test_disabled_user_can_neither_sign_in_nor_use_a_token(self, accounts, people):
+        _, admin, _, _ = people
+        token = accounts.create_token("bob")
+        accounts.set_disabled("bob", True, by=admin)
+        with pytest.raises(PermissionDenied, match="disabled"):
+            accounts.authenticate("bob", PASSWORD, source=HOME)
+        with pytest.raises(PermissionDenied, match="disabled"):
+            accounts.user_for_token(token, source=HOME)
+        with pytest.raises(AuthenticationFailed, match="wrong name or password"):
+            accounts.authenticate("bob", "wrong guess", source=HOME)  # no hint to a guesser that it is disabled
+        accounts.set_disabled("bob", False, by=admin)
+        assert accounts.authenticate("bob", PASSWORD, source=HOME).name == "bob"
+        assert accounts.user_for_token(token, source=HOME).name == "bob"
+
+    def test_only_admins_disable_and_one_enabled_admin_stays(self, accounts, people):
+        _, admin, analyst, _ = people
+        with pytest.raises(PermissionDenied):
+            accounts.set_disabled("cy", True, by=analyst)
+        with pytest.raises(InvalidInputError, match="last enabled admin"):
+            accounts.set_disabled("ada", True, by=admin)
+        accounts.set_role("bob", "admin", by=admin)
+        accounts.set_disabled("bob", True, by=admin)  # a second admin may be disabled
+        with pytest.raises(InvalidInputError, match="last enabled admin"):
+            accounts.set_role("ada", "viewer", by=admin)  # the disabled admin does not count
+        with pytest.raises(InvalidInputError, match="last enabled admin"):
+            accounts.delete_user("ada", by=admin)
+        accounts.delete_user("bob", by=admin)  # a disabled admin may go
+        assert [(u.name, u.disabled) for u in accounts.users()] == [("ada", False), ("cy", False)]
 
 
 class TestTokens:
