@@ -200,6 +200,19 @@ class TestAlerts:
         with pytest.raises(InvalidInputError, match="unknown labels"):
             store.save_rule(admin, Rule("r", "sustained", labels=("grumpy",)))
 
+    def test_rules_are_updated_and_deleted_and_their_alerts_stay(self, store, people):
+        _, admin, analyst, _ = people
+        saved = store.save_rule(admin, Rule("sad", "sustained", labels=("sad",), threshold=0.5, min_seconds=0))
+        store.save_rule(admin, Rule("very sad", "sustained", labels=("sad",), threshold=0.8, min_seconds=0,
+                                    rule_id=saved.id))
+        assert [(r.id, r.name, r.threshold) for r in store.rules()] == [(saved.id, "very sad", 0.8)]
+        fired = store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=rows_of(face("sad")))
+        store.delete_rule(admin, saved.id)
+        assert store.rules() == []
+        assert [a.rule_name for a in store.analysis(fired.id, analyst).alerts] == ["very sad"]
+        with pytest.raises(NotFound, match=f"rule {saved.id} does not exist"):
+            store.delete_rule(admin, saved.id)
+
 
 class TestAllOrNothing:
     def test_a_write_interrupted_mid_transaction_leaves_nothing(self, store, people):
