@@ -113,6 +113,21 @@ def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
     assert labels == ["CSV", "JSON", "Parquet", "Annotated video"]
 
 
+def test_a_video_that_meets_a_rule_shows_its_alert(home, astronaut_bgr):
+    from tests.integration.test_alerts import happy_clip, happy_for
+
+    store, users = home
+    store.save_rule(users["admin"], happy_for(1))
+    app = signed_in(home, "analyst")
+    at = analyze_upload(app, "smile.mp4", happy_clip(astronaut_bgr), "video/mp4", key="analyze_video_upload")
+    at.button(key="analyze_video_start").click().run()
+    assert not at.exception
+    (alert,) = store.alerts(users["analyst"])
+    assert (alert.rule_name, alert.analysis.source_name) == ("happy for 1 s", "smile.mp4")
+    (banner,) = at.error
+    assert "Alert — happy for 1 s" in banner.value and "from 0.7 s to 2.3 s" in banner.value
+
+
 def test_video_tab_rejects_a_broken_file(app):
     at = analyze_upload(app, "broken.mp4", b"\x00 not a video" * 100, "video/mp4", key="analyze_video_upload")
     at.button(key="analyze_video_start").click().run()
