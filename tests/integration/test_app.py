@@ -318,3 +318,20 @@ def test_multimodal_page(app, astronaut_bgr):
     assert len(at.get("plotly_chart")) == 2
     assert any("disagree" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == ["Windows (CSV)", "Everything (JSON)"]
+
+
+def test_admin_saves_a_rule_and_refuses_a_bad_one(home):
+    store, _ = home
+    at = signed_in(home, "admin")
+    at.switch_page("pages/admin.py").run()
+    name = [w for w in at.text_input if w.label == "Name"][-1]  # the rule form's, after the add-user form's
+    save = next(b for b in at.button if b.label == "Save rule")
+    name.input(" ")
+    save.click().run()
+    assert not at.exception and "rule: the name must have 1 to 120 characters" in at.error[0].value
+    assert store.rules() == []
+    [w for w in at.text_input if w.label == "Name"][-1].input("upset for 5 s")
+    next(b for b in at.button if b.label == "Save rule").click().run()
+    assert not at.exception
+    assert [(r.name, r.labels, r.min_seconds) for r in store.rules()] == [
+        ("upset for 5 s", ["angry", "disgust", "fear", "sad"], 5.0)]
