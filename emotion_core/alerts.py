@@ -45,10 +45,7 @@ and the jitter of container timestamps, well under a frame at 30 frames/s."""
 
 @dataclass(frozen=True)
 class Rule:
-    """An alert rule (the database keeps the same fields, see :class:`emotion_core.db.AlertRule`).
-
-    Raises :class:`InvalidInputError` when a field is out of range, so a rule that exists can be saved and run.
-    """
+    """An alert rule (the database keeps the same fields, see :class:`emotion_core.db.AlertRule`)."""
 
     name: str
     kind: str
@@ -57,7 +54,9 @@ class Rule:
     min_seconds: float = 3.0
     rule_id: int | None = None
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
+        """Raise :class:`InvalidInputError` unless every field is in range: the store checks each rule it saves,
+        whether from the Admin page or the command line (rules already stored are not checked again)."""
         if not self.name.strip() or len(self.name) > 120:
             raise InvalidInputError("rule: the name must have 1 to 120 characters.")
         if self.kind not in RULE_KINDS:
@@ -97,8 +96,8 @@ def _start(row: dict) -> float:
 
 
 def _span(row: dict) -> tuple[float, float]:
-    end = row.get("end_s")
-    return _start(row), _start(row) if end is None else float(end)
+    start, end = _start(row), row.get("end_s")
+    return start, start if end is None else float(end)
 
 
 def _observations(rows: Sequence[dict], labels: Sequence[str]) -> list[Observation]:
@@ -183,5 +182,12 @@ def _multimodal(rule: Rule, rows: Sequence[dict]) -> list[AlertEvent]:
 def evaluate_rules(rules: Sequence[Rule], rows: Sequence[dict]) -> list[AlertEvent]:
     """Every event of every rule on an analysis' rows (dicts with ``modality``, ``start_s``, ``end_s``,
     ``label`` and ``p_*``)."""
-    return [event for rule in rules
-            for event in (_sustained if rule.kind == "sustained" else _multimodal)(rule, rows)]
+    events = []
+    for rule in rules:
+        if rule.kind == "sustained":
+            events += _sustained(rule, rows)
+        elif rule.kind == "multimodal":
+            events += _multimodal(rule, rows)
+        else:
+            raise ValueError(f"rule kind must be one of {RULE_KINDS}, got {rule.kind!r}")
+    return events

@@ -199,8 +199,9 @@ class HistoryStore:
             return list(session.scalars(select(AlertRule).order_by(AlertRule.id)))
 
     def save_rule(self, user: User, rule: Rule, *, enabled: bool = True) -> AlertRule:
-        """Add a rule, or update the one with ``rule.rule_id`` (a :class:`Rule` is valid once made)."""
+        """Add a rule, or update the one with ``rule.rule_id``, once :meth:`Rule.check` passes."""
         require(user, "manage_rules")
+        rule.check()
         with self.session() as session:
             row = session.get(AlertRule, rule.rule_id) if rule.rule_id else AlertRule()
             if row is None:

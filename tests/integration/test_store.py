@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from emotion_core.accounts import MAX_FAILED_LOGINS, TOKEN_USE_GRANULARITY, Accounts
 from emotion_core.alerts import Rule
-from emotion_core.db import Alert, Analysis, ApiToken, TimelineRow, utcnow
+from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, TimelineRow, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
@@ -199,6 +199,13 @@ class TestAlerts:
             store.save_rule(admin, Rule("r", "sustained", threshold=1.5))
         with pytest.raises(InvalidInputError, match="unknown labels"):
             store.save_rule(admin, Rule("r", "sustained", labels=("grumpy",)))
+
+    def test_a_rule_stored_before_the_checks_still_runs(self, store, people):
+        _, _, analyst, _ = people
+        with store.session() as session:  # a blank name, which the Admin page once accepted
+            session.add(AlertRule(name=" ", kind="sustained", labels=["sad"], threshold=0.5, min_seconds=0))
+        saved = store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=rows_of(face("sad")))
+        assert [a.rule_name for a in store.analysis(saved.id, analyst).alerts] == [" "]
 
     def test_rules_are_updated_and_deleted_and_their_alerts_stay(self, store, people):
         _, admin, analyst, _ = people

@@ -134,6 +134,12 @@ class TestMultimodal:
     ({"threshold": 1.5}, "threshold must be above 0 and at most 1"),
     ({"min_seconds": -1.0}, "duration must be 0 s or more"),
 ])
-def test_an_invalid_rule_cannot_be_made(fields, message):
+def test_an_invalid_rule_fails_its_check(fields, message):
     with pytest.raises(InvalidInputError, match=message):
-        Rule(**{"name": "r", "kind": "sustained", **fields})
+        Rule(**{"name": "r", "kind": "sustained", **fields}).check()
+
+
+def test_the_defaults_pass_and_an_unknown_kind_is_not_run():
+    Rule("upset", "sustained").check()
+    with pytest.raises(ValueError, match="rule kind"):
+        evaluate_rules([Rule("x", "sometimes")], timeline([0.9]))
