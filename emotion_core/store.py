@@ -199,14 +199,9 @@ class HistoryStore:
             return list(session.scalars(select(AlertRule).order_by(AlertRule.id)))
 
     def save_rule(self, user: User, rule: Rule, *, enabled: bool = True) -> AlertRule:
-        """Add a rule, or update the one with ``rule.rule_id``."""
+        """Add a rule, or update the one with ``rule.rule_id``, once :meth:`Rule.check` passes."""
         require(user, "manage_rules")
-        if not 0 < rule.threshold <= 1 or rule.min_seconds < 0 or not rule.labels:
-            raise InvalidInputError("rule: the threshold must be in (0, 1], the duration 0 or more, and at least one "
-                                    "label chosen.")
-        unknown = set(rule.labels) - set(EMOTIONS)
-        if unknown:
-            raise InvalidInputError(f"rule: unknown labels {sorted(unknown)}.")
+        rule.check()
         with self.session() as session:
             row = session.get(AlertRule, rule.rule_id) if rule.rule_id else AlertRule()
             if row is None:
@@ -217,11 +212,13 @@ class HistoryStore:
         return row
 
     def delete_rule(self, user: User, rule_id: int) -> None:
+        """Delete a rule; the alerts it raised stay, under the rule's name."""
         require(user, "manage_rules")
         with self.session() as session:
             row = session.get(AlertRule, rule_id)
-            if row is not None:
-                session.delete(row)
+            if row is None:
+                raise NotFound(f"rule {rule_id} does not exist.")
+            session.delete(row)
 
     # A user's own data ---------------------------------------------------------------------------------------
 

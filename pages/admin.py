@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_support import auth
 from app_support.resources import accounts, store
-from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
+from emotion_core.alerts import MAX_GAP_S, NEGATIVE, RULE_KINDS, Rule
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import ROLES
@@ -50,8 +50,8 @@ with change, st.form("admin_change_user"):
 
 st.subheader("Alert rules")
 st.caption("sustained: the listed emotions together stay above the threshold for at least the duration (live, "
-           "video, audio). multimodal: in some window of that duration, at least two modalities average above "
-           "the threshold.")
+           f"video, audio); a time without a face or voice of up to {MAX_GAP_S:g} s does not break it. multimodal: "
+           "in some window of that duration, at least two modalities average above the threshold.")
 rules = store().rules()
 if rules:
     st.dataframe(pd.DataFrame([{"id": r.id, "name": r.name, "kind": r.kind, "labels": ", ".join(r.labels),

@@ -211,6 +211,22 @@ class TestVideoJobs:
         assert client.get(f"/api/v1/jobs/{job['job_id']}", headers=auth(other)).status_code == 404
         assert client.get(f"/api/v1/jobs/{job['job_id']}", headers=auth(tokens["ada"])).status_code == 200
 
+    def test_a_video_job_lists_the_alerts_it_raised(self, api, astronaut_bgr):
+        from tests.integration.test_alerts import FACE_FROM, FACE_UNTIL, happy_clip, happy_for
+
+        client, tokens, services = api
+        services.store.save_rule(services.accounts.user_for_token(tokens["ada"]), happy_for(1))
+        response = client.post("/api/v1/analyze/video", headers=auth(tokens["bob"]),
+                               data={"video": (io.BytesIO(happy_clip(astronaut_bgr)), "smile.mp4")},
+                               content_type="multipart/form-data")
+        job = poll(client, tokens["bob"], response.get_json()["job_id"])
+        assert job["status"] == "done", job
+        (alert,) = job["result"]["alerts"]
+        assert alert["rule"] == "happy for 1 s" and "1.6 s" in alert["detail"]
+        assert (alert["start_s"], alert["end_s"]) == (pytest.approx(FACE_FROM), pytest.approx(FACE_UNTIL))
+        (stored,) = services.store.alerts(services.accounts.user_for_token(tokens["bob"]))
+        assert stored.analysis_id == job["result"]["analysis_id"]
+
 def test_the_api_and_the_pages_call_the_same_core_function():
     from app_support import image_tab, video_tab
     from emotion_core import analysis, api, video

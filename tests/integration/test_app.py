@@ -116,6 +116,21 @@ def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
     assert labels == ["CSV", "JSON", "Parquet", "Annotated video"]
 
 
+def test_a_video_that_meets_a_rule_shows_its_alert(home, astronaut_bgr):
+    from tests.integration.test_alerts import happy_clip, happy_for
+
+    store, users = home
+    store.save_rule(users["admin"], happy_for(1))
+    app = signed_in(home, "analyst")
+    at = analyze_upload(app, "smile.mp4", happy_clip(astronaut_bgr), "video/mp4", key="analyze_video_upload")
+    at.button(key="analyze_video_start").click().run()
+    assert not at.exception
+    (alert,) = store.alerts(users["analyst"])
+    assert (alert.rule_name, alert.analysis.source_name) == ("happy for 1 s", "smile.mp4")
+    (banner,) = at.error
+    assert "Alert — happy for 1 s" in banner.value and "from 0.7 s to 2.3 s" in banner.value
+
+
 def test_video_tab_rejects_a_broken_file(app):
     at = analyze_upload(app, "broken.mp4", b"\x00 not a video" * 100, "video/mp4", key="analyze_video_upload")
     at.button(key="analyze_video_start").click().run()
@@ -336,3 +351,20 @@ def test_multimodal_page(app, astronaut_bgr):
     assert len(at.get("plotly_chart")) == 2
     assert any("disagree" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == ["Windows (CSV)", "Everything (JSON)"]
+
+
+def test_admin_saves_a_rule_and_refuses_a_bad_one(home):
+    store, _ = home
+    at = signed_in(home, "admin")
+    at.switch_page("pages/admin.py").run()
+    name = [w for w in at.text_input if w.label == "Name"][-1]  # the rule form's, after the add-user form's
+    save = next(b for b in at.button if b.label == "Save rule")
+    name.input(" ")
+    save.click().run()
+    assert not at.exception and "rule: the name must have 1 to 120 characters" in at.error[0].value
+    assert store.rules() == []
+    [w for w in at.text_input if w.label == "Name"][-1].input("upset for 5 s")
+    next(b for b in at.button if b.label == "Save rule").click().run()
+    assert not at.exception
+    assert [(r.name, r.labels, r.min_seconds) for r in store.rules()] == [
+        ("upset for 5 s", ["angry", "disgust", "fear", "sad"], 5.0)]

@@ -118,3 +118,50 @@ class TestUsers:
         assert status == 0 and "enabled 'bob'" in out and disabled() == {"ada": False, "bob": False}
         assert run(capsys, "users", "disable", "nobody")[0] == 2
         store.engine.dispose()
+
+
+class TestRules:
+    @pytest.fixture()
+    def home_store(self, tmp_path, monkeypatch):
+        """The store the commands use (EMOTION_LENS_HOME), as the pages would open it."""
+        from emotion_core.config import Settings
+        from emotion_core.store import HistoryStore
+
+        monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+        settings = Settings.from_env()
+        opened = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
+        yield opened
+        opened.engine.dispose()
+
+    def test_add_list_and_delete(self, capsys, home_store):
+        status, out, _ = run(capsys, "rules", "add", "--name", "happy for 1 s", "--kind", "sustained",
+                             "--labels", "happy", "--threshold", "0.6", "--seconds", "1")
+        assert status == 0 and out == "added rule 1: 'happy for 1 s', sustained, happy above 0.6 for 1 s\n"
+        assert run(capsys, "rules", "add", "--name", "upset")[0] == 0  # the Admin page's defaults
+        status, out, _ = run(capsys, "rules", "list", "--json")
+        assert status == 0 and json.loads(out) == [
+            {"id": 1, "name": "happy for 1 s", "kind": "sustained", "labels": ["happy"], "threshold": 0.6,
+             "min_seconds": 1.0, "enabled": True},
+            {"id": 2, "name": "upset", "kind": "sustained", "labels": ["angry", "disgust", "fear", "sad"],
+             "threshold": 0.6, "min_seconds": 3.0, "enabled": True}]
+        assert [(r.name, r.labels) for r in home_store.rules()] == [("happy for 1 s", ["happy"]),
+                                                               ("upset", ["angry", "disgust", "fear", "sad"])]
+        assert run(capsys, "rules", "delete", "1")[:2] == (0, "deleted rule 1; the alerts it raised stay\n")
+        status, out, _ = run(capsys, "rules", "list")
+        assert status == 0 and out == "rule 2: 'upset', sustained, angry/disgust/fear/sad above 0.6 for 3 s\n"
+
+    def test_no_rules_and_a_missing_one(self, capsys, home_store):
+        assert run(capsys, "rules", "list") == (0, "no alert rules (add one with `rules add`)\n", "")
+        assert run(capsys, "rules", "delete", "7") == (2, "", "error: rule 7 does not exist.\n")
+
+    @pytest.mark.parametrize("option, message", [
+        (["--labels", "happy", "grumpy"], "unknown labels grumpy; the labels are angry, disgust,"),
+        (["--kind", "often"], "the kind must be one of sustained, multimodal, got 'often'"),
+        (["--threshold", "1.5"], "the threshold must be above 0 and at most 1, got 1.5"),
+        (["--seconds", "-1"], "the duration must be 0 s or more, got -1.0"),
+        (["--name", " "], "the name must have 1 to 120 characters"),
+    ])
+    def test_bad_rules_exit_2_with_one_line(self, capsys, home_store, option, message):
+        status, out, err = run(capsys, "rules", "add", "--name", "r", *option)
+        assert (status, out) == (2, "") and err.startswith("error: rule: ") and message in err
+        assert err.count("\n") == 1 and home_store.rules() == []

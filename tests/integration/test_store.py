@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from emotion_core.accounts import ACCOUNT_BACKOFF, SOURCE_BACKOFF, TOKEN_USE_GRANULARITY, Accounts
 from emotion_core.alerts import Rule
-from emotion_core.db import Alert, Analysis, ApiToken, TimelineRow, utcnow
+from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, TimelineRow, utcnow
 from emotion_core.errors import (
     AuthenticationFailed,
     InvalidInputError,
@@ -294,6 +294,26 @@ class TestAlerts:
             store.save_rule(admin, Rule("r", "sustained", threshold=1.5))
         with pytest.raises(InvalidInputError, match="unknown labels"):
             store.save_rule(admin, Rule("r", "sustained", labels=("grumpy",)))
+
+    def test_a_rule_stored_before_the_checks_still_runs(self, store, people):
+        _, _, analyst, _ = people
+        with store.session() as session:  # a blank name, which the Admin page once accepted
+            session.add(AlertRule(name=" ", kind="sustained", labels=["sad"], threshold=0.5, min_seconds=0))
+        saved = store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=rows_of(face("sad")))
+        assert [a.rule_name for a in store.analysis(saved.id, analyst).alerts] == [" "]
+
+    def test_rules_are_updated_and_deleted_and_their_alerts_stay(self, store, people):
+        _, admin, analyst, _ = people
+        saved = store.save_rule(admin, Rule("sad", "sustained", labels=("sad",), threshold=0.5, min_seconds=0))
+        store.save_rule(admin, Rule("very sad", "sustained", labels=("sad",), threshold=0.8, min_seconds=0,
+                                    rule_id=saved.id))
+        assert [(r.id, r.name, r.threshold) for r in store.rules()] == [(saved.id, "very sad", 0.8)]
+        fired = store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=rows_of(face("sad")))
+        store.delete_rule(admin, saved.id)
+        assert store.rules() == []
+        assert [a.rule_name for a in store.analysis(fired.id, analyst).alerts] == ["very sad"]
+        with pytest.raises(NotFound, match=f"rule {saved.id} does not exist"):
+            store.delete_rule(admin, saved.id)
 
 
 class TestAllOrNothing:
