@@ -47,6 +47,8 @@ class Settings:
         Largest image (width x height) decoded; bigger ones are refused before decoding.
     max_audio_seconds : float
         Longest recording analysed (from its header, before decoding where possible).
+    max_jobs_per_user : int
+        How many API jobs (videos, multimodal runs) one user may have queued or running at once.
     database_url : str
         SQLAlchemy URL of the history database (``DATABASE_URL``); empty means a SQLite file in ``home``.
     ice_servers : str
@@ -63,6 +65,7 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_audio_seconds: float = 20 * 60
+    max_jobs_per_user: int = 3
     database_url: str = ""
     ice_servers: str = "[]"
     open_registration: bool = False  # anyone who reaches the app may create a viewer account

@@ -30,3 +30,11 @@ class NotFound(EmotionLensError, LookupError):
 
 class AuthenticationFailed(EmotionLensError):
     """Wrong name or password, a locked account, or an unknown or revoked token."""
+
+
+class LimitReached(EmotionLensError):
+    """The user already has as much under way as allowed (jobs queued or running); retry after a while."""
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emotion_core import __version__
+from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
@@ -97,7 +98,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "missing": {"type": "object", "additionalProperties": {"type": "string"}},
             "notes": {"type": "array", "items": {"type": "string"}},
             "face": {"type": "object"}, "speech": {"oneOf": [{"type": "object"}, {"type": "null"}]},
-            "text": {"type": "array", "items": {"type": "object"}},
+            "text": {"type": "array", "items": {"type": "object", "required": ["start_s", "end_s", "result"]},
+                     "description": "the transcript cues; each cue's own words (text) only with keep_media"},
             "windows": {"type": "array", "items": {"type": "object", "required": ["start_s", "end_s", "label",
                                                                                    "disagreement"]}},
             "analysis_id": {"type": "integer"},
@@ -105,16 +107,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "Job": {
-        "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at"],
+        "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at", "updated_at"],
         "properties": {
             "job_id": {"type": "string"}, "kind": {"type": "string"},
-            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "status": {"enum": list(STATUSES), "description":
+                       "queued, running, then done (with the result), failed, or interrupted (the server restarted "
+                       "before it finished: send the file again); done becomes deleted when its analysis is "
+                       "deleted, and the stored result goes with it"},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
-            "created_at": {"type": "string"},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
             "status_url": {"type": "string"},
             "result": {"oneOf": [{"$ref": "#/components/schemas/VideoAnalysis"},
                                  {"$ref": "#/components/schemas/MultimodalAnalysis"}]},
-            "error": {"type": "object", "required": ["type", "message"]},
+            "error": {"type": "object", "required": ["type", "message"],
+                      "description": "why there is no result (failed, interrupted, deleted)"},
         },
     },
     "Health": {"type": "object", "required": ["status", "models"],
@@ -129,11 +135,17 @@ def _json(schema: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                                 "schema": {"type": "integer"}}}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     meaning = {400: "malformed request", 401: "missing or unknown token", 403: "role not allowed",
                404: "not found", 413: "upload too large", 415: "not the expected kind of file",
-               422: "a file of the right kind that cannot be analysed", 503: "a model is missing"}
-    return {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
+               422: "a file of the right kind that cannot be analysed",
+               429: "the caller already has max_jobs_per_user jobs queued or running", 503: "a model is missing"}
+    return {str(code): {"description": meaning[code], **({"headers": _RETRY_AFTER} if code == 429 else {}),
+                        **_json("Error")} for code in codes}
 
 
 def _upload_body(field: str, types: str, **form_fields: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +189,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Start analysing a video; poll the job",
                 "security": secured, "requestBody": _upload_body("video", "mp4, avi, mov, mkv or webm"),
                 "responses": {"202": {"description": "queued", **_json("Job")},
-                              **_errors(400, 401, 403, 413)}}},
+                              **_errors(400, 401, 403, 413, 429)}}},
             "/analyze/audio": {"post": {
                 "summary": "Speech emotion per voiced segment and for the whole recording",
                 "security": secured, "requestBody": _upload_body(
@@ -195,7 +207,9 @@ def openapi_document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["text"],
                     "properties": {"text": {"type": "string"}, "source": {"type": "string"},
-                                   "explain": {"type": "boolean"}, "keep_media": {"type": "boolean"}}}}}},
+                                   "explain": {"type": "boolean"},
+                                   "keep_media": {"type": "boolean", "description": "store the text with the "
+                                                                                    "analysis (default no)"}}}}}},
                 "responses": {"200": {"description": "the analysis", **_json("TextAnalysis")},
                               **_errors(400, 401, 403, 422, 503)}}},
             "/analyze/multimodal": {"post": {
@@ -206,8 +220,11 @@ def openapi_document() -> dict[str, Any]:
                         "video": {"type": "string", "format": "binary"},
                         "transcript": {"type": "string", "format": "binary", "description": ".srt, .vtt or .txt"},
                         "text": {"type": "string"}, "method": {"enum": ["weighted", "vote"]},
-                        "window_s": {"type": "number"}, "keep_media": {"type": "boolean"}}}}}},
-                "responses": {"202": {"description": "queued", **_json("Job")}, **_errors(400, 401, 403, 413)}}},
+                        "window_s": {"type": "number"},
+                        "keep_media": {"type": "boolean", "description": "store the video and the transcript's "
+                                                                         "words with the analysis (default no)"}}}}}},
+                "responses": {"202": {"description": "queued", **_json("Job")},
+                              **_errors(400, 401, 403, 413, 429)}}},
             "/jobs/{job_id}": {"get": {
                 "summary": "A job's status and, when done, its result", "security": secured,
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
