@@ -29,6 +29,14 @@ def rows_table(analysis: Analysis):
                                         *(f"p_{e}" for e in EMOTIONS)])
 
 
+def transcript_table(analysis: Analysis):
+    """The transcript cues of an analysis whose words were kept (only with the upload), with times and labels."""
+    import pandas as pd
+
+    return pd.DataFrame([{"start_s": r.start_s, "end_s": r.end_s, "text": r.detail["text"], "label": r.label}
+                         for r in analysis.rows if "text" in r.detail], columns=["start_s", "end_s", "text", "label"])
+
+
 PERIODS = {"day": ("D", "%Y-%m-%d"), "week": ("W", "week of %Y-%m-%d"), "month": ("M", "%Y-%m")}
 
 

@@ -31,20 +31,20 @@ from emotion_core.api_fields import (
 )
 from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
-from emotion_core.db import Analysis, User
+from emotion_core.db import Analysis, Job, User
 from emotion_core.errors import (
     AuthenticationFailed,
     EmotionLensError,
     InvalidInputError,
+    LimitReached,
     ModelUnavailableError,
     NotFound,
     PermissionDenied,
-    TooManyAttempts,
     UnsupportedMediaError,
 )
 from emotion_core.fusion import default_weights
 from emotion_core.history import save_audio, save_image, save_multimodal, save_text, save_video
-from emotion_core.jobs import Job, JobRunner
+from emotion_core.jobs import JobRunner, job_json
 from emotion_core.media import MAX_TEXT_CHARS
 from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal, check_transcript
@@ -62,9 +62,9 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_BODY_BYTES = 16 * MAX_TEXT_CHARS
 """The largest text request: room for the longest text with every character escaped as JSON ``\\uXXXX``."""
 
-_STATUS = [(TooManyAttempts, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
-           (BodyTooLarge, 413), (UnsupportedContentType, 415), (UnsupportedMediaError, 415), (InvalidInputError, 422),
-           (ModelUnavailableError, 503)]
+_STATUS = [(LimitReached, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
+           (BodyTooLarge, 413), (UnsupportedContentType, 415), (UnsupportedMediaError, 415),
+           (InvalidInputError, 422), (ModelUnavailableError, 503)]
 
 
 @dataclass
@@ -174,7 +174,7 @@ def _saved(result: dict[str, Any], analysis: Analysis) -> dict[str, Any]:
 
 def _queued(job: Job):
     """202 Accepted with the job and where to poll it."""
-    return jsonify({**job.to_dict(), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
+    return jsonify({**job_json(job), "status_url": f"{request.script_root}/api/v1/jobs/{job.id}"}), 202
 
 
 def create_api_blueprint(services: ApiServices) -> Blueprint:
@@ -196,7 +196,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
     @api.errorhandler(EmotionLensError)
     def known_error(exc: EmotionLensError):
         response, status = error_response(type(exc).__name__, str(exc), _status_for(exc))
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, LimitReached):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response, status
 
@@ -306,7 +306,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
                 weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
                 max_seconds=services.settings.max_audio_seconds, progress=progress)
             saved = save_multimodal(services.store, user, result, media=data if keep else None)
-            return _saved(result.to_dict(), saved)
+            return _saved(result.to_dict(with_text=keep), saved)
 
         return _queued(services.jobs.submit(work, user_id=user.id, kind="multimodal"))
 
@@ -314,7 +314,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
     def job(job_id: str):
         user: User = g.user
         require(user, "view")
-        return jsonify(services.jobs.get(job_id, user_id=user.id, is_admin=user.role == "admin").to_dict())
+        return jsonify(job_json(services.jobs.get(job_id, user)))
 
     return api
 
@@ -331,7 +331,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                            faces={name: load_face_predictor(settings.models_dir, model=name)
                                   for name in face_models(settings.models_dir)},
                            store=store, accounts=Accounts(store),
-                           jobs=JobRunner())
+                           jobs=JobRunner(store, max_per_user=settings.max_jobs_per_user))
     app = Flask("emotion_core.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.sort_keys = False

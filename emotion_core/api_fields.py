@@ -140,7 +140,8 @@ class Field:
         return schema
 
 
-KEEP_MEDIA = Field("keep_media", "boolean", "store the upload (or the text) with the analysis", default=False)
+KEEP_MEDIA = Field("keep_media", "boolean", "store the upload, and the words of a text or transcript, with the "
+                   "analysis (without it only labels, probabilities and spans are stored)", default=False)
 FILENAME = Field("filename", "name", "the file's name, shown in the history (JSON bodies)",
                  max_length=MAX_NAME_CHARS)
 FACE_MODEL = Field("face_model", "name", "face_expression (default) or seed002_hybrid", max_length=64)

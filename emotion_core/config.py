@@ -49,6 +49,8 @@ class Settings:
         Longest recording analysed (from its header, before decoding where possible).
     max_video_seconds : float
         Longest video the API queues (from its header; a video without a stated duration is bounded by size).
+    max_jobs_per_user : int
+        How many API jobs (videos, multimodal runs) one user may have queued or running at once.
     database_url : str
         SQLAlchemy URL of the history database (``DATABASE_URL``); empty means a SQLite file in ``home``.
     ice_servers : str
@@ -66,6 +68,7 @@ class Settings:
     max_image_pixels: int = 50_000_000
     max_audio_seconds: float = 20 * 60
     max_video_seconds: float = 30 * 60
+    max_jobs_per_user: int = 3
     database_url: str = ""
     ice_servers: str = "[]"
     open_registration: bool = False  # anyone who reaches the app may create a viewer account

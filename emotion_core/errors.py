@@ -32,10 +32,19 @@ class AuthenticationFailed(EmotionLensError):
     """Wrong name or password, or an unknown or revoked token."""
 
 
-class TooManyAttempts(AuthenticationFailed):
-    """Too many failed attempts lately: the next one is refused until ``retry_after`` seconds have passed."""
+class LimitReached(EmotionLensError):
+    """Too much asked for lately (wrong tokens from one address, jobs under way): retry after ``retry_after``
+    seconds."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(AuthenticationFailed, LimitReached):
+    """Too many failed sign-ins or tokens lately: the next attempt is refused until ``retry_after`` seconds
+    have passed."""
 
     def __init__(self, retry_after: int):
         wait = f"{retry_after} s" if retry_after < 120 else f"{-(-retry_after // 60)} min"
-        super().__init__(f"too many failed attempts: try again in {wait}.")
-        self.retry_after = retry_after
+        super().__init__(f"too many failed attempts: try again in {wait}.", retry_after=retry_after)

@@ -116,12 +116,16 @@ def save_audio(store: HistoryStore, user: User, analysis: AudioAnalysis, *, medi
 
 def save_multimodal(store: HistoryStore, user: User, analysis: MultimodalAnalysis, *,
                     media: bytes | None = None) -> Analysis:
-    """Store every modality's observations and the fused windows on one timeline."""
+    """Store every modality's observations and the fused windows on one timeline. The transcript's words are the
+    user's, like the video: they are stored only with ``media`` (the user chose to keep the upload)."""
     rows = frame_rows(analysis.video.rows)
     if analysis.audio:
         rows += [result_row(s, track=i + 1) for i, s in enumerate(analysis.audio.segments)]
-    rows += [{**result_row(r, start_s=c.start_s), "end_s": c.end_s, "detail": {"text": c.text[:500]}}
-             for c, r in analysis.cues]
+    for cue, result in analysis.cues:
+        row = {**result_row(result, start_s=cue.start_s), "end_s": cue.end_s}
+        if media is not None:
+            row["detail"] = {**row["detail"], "text": cue.text[:500]}
+        rows.append(row)
     for window in analysis.windows:
         if window.fused is not None:
             rows.append({**result_row(window.fused), "start_s": window.start_s, "end_s": window.end_s,

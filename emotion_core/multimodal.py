@@ -38,8 +38,9 @@ class MultimodalAnalysis:
 
         return pd.DataFrame([w.to_row() for w in self.windows])
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``analyze --multimodal`` and of the API."""
+    def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
+        """The JSON of ``analyze --multimodal`` and of the API; ``with_text=False`` leaves out the words of the
+        transcript cues (a stored API result holds them only when the user keeps the upload)."""
         return {
             "source": self.source, "modality": "fused", "duration_s": round(self.duration_s, 3),
             "method": self.method, "window_s": self.window_s, "weights": self.weights,
@@ -47,8 +48,8 @@ class MultimodalAnalysis:
             "face": {"frames_analysed": self.video.frames_analysed,
                      "tracks": self.video.track_summary().round(4).to_dict(orient="records")},
             "speech": self.audio.to_dict() if self.audio else None,
-            "text": [{"start_s": c.start_s, "end_s": c.end_s, "text": c.text, "result": r.to_dict()}
-                     for c, r in self.cues],
+            "text": [{"start_s": c.start_s, "end_s": c.end_s, **({"text": c.text} if with_text else {}),
+                      "result": r.to_dict()} for c, r in self.cues],
             "windows": self.window_table().round(4).to_dict(orient="records"),
         }
 

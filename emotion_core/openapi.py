@@ -6,6 +6,7 @@ from typing import Any
 
 from emotion_core import __version__
 from emotion_core.api_fields import FIELDS
+from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
@@ -98,7 +99,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "missing": {"type": "object", "additionalProperties": {"type": "string"}},
             "notes": {"type": "array", "items": {"type": "string"}},
             "face": {"type": "object"}, "speech": {"oneOf": [{"type": "object"}, {"type": "null"}]},
-            "text": {"type": "array", "items": {"type": "object"}},
+            "text": {"type": "array", "items": {"type": "object", "required": ["start_s", "end_s", "result"]},
+                     "description": "the transcript cues; each cue's own words (text) only with keep_media"},
             "windows": {"type": "array", "items": {"type": "object", "required": ["start_s", "end_s", "label",
                                                                                    "disagreement"]}},
             "analysis_id": {"type": "integer"},
@@ -106,16 +108,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "Job": {
-        "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at"],
+        "type": "object", "required": ["job_id", "kind", "status", "progress", "created_at", "updated_at"],
         "properties": {
             "job_id": {"type": "string"}, "kind": {"type": "string"},
-            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "status": {"enum": list(STATUSES), "description":
+                       "queued, running, then done (with the result), failed, or interrupted (the server restarted "
+                       "before it finished: send the file again); done becomes deleted when its analysis is "
+                       "deleted, and the stored result goes with it"},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
-            "created_at": {"type": "string"},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
             "status_url": {"type": "string"},
             "result": {"oneOf": [{"$ref": "#/components/schemas/VideoAnalysis"},
                                  {"$ref": "#/components/schemas/MultimodalAnalysis"}]},
-            "error": {"type": "object", "required": ["type", "message"]},
+            "error": {"type": "object", "required": ["type", "message"],
+                      "description": "why there is no result (failed, interrupted, deleted)"},
         },
     },
     "Health": {"type": "object", "required": ["status", "models"],
@@ -130,19 +136,22 @@ def _json(schema: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                                 "schema": {"type": "integer"}}}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
-    """Error responses; an endpoint that checks the token (401) may also refuse an address that sent too many
-    wrong ones (429)."""
+    """Error responses; an endpoint that checks the token (401) may also answer 429: too many wrong tokens from
+    this address lately, or (where jobs start) as many jobs under way as one user may have."""
     meaning = {400: "malformed request: the message names the field", 401: "missing or unknown token",
                403: "role not allowed, or the account is disabled", 404: "not found",
                413: "body or upload too large", 415: "not the expected kind of file or body",
-               422: "a file of the right kind that cannot be analysed", 503: "a model is missing"}
-    responses = {str(code): {"description": meaning[code], **_json("Error")} for code in codes}
-    if 401 in codes:
-        responses["429"] = {"description": "too many wrong tokens from this address lately", **_json("Error"),
-                            "headers": {"Retry-After": {"description": "seconds to wait before trying again",
-                                                        "schema": {"type": "integer", "minimum": 1}}}}
-    return responses
+               422: "a file of the right kind that cannot be analysed",
+               429: "too many wrong tokens from this address lately, or (where jobs start) max_jobs_per_user jobs "
+                    "already queued or running", 503: "a model is missing"}
+    codes = (*codes, 429) if 401 in codes else codes
+    return {str(code): {"description": meaning[code], **({"headers": _RETRY_AFTER} if code == 429 else {}),
+                        **_json("Error")} for code in codes}
 
 
 def _properties(kind: str) -> dict[str, Any]:

@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from emotion_core.alerts import Rule, evaluate_rules
-from emotion_core.db import Alert, AlertRule, Analysis, TimelineRow, User, utcnow
+from emotion_core.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
 from emotion_core.errors import InvalidInputError, NotFound
+from emotion_core.jobs import forget_results, job_json
 from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import require
 from emotion_core.result import EmotionResult
@@ -163,13 +164,15 @@ class HistoryStore:
             return found
 
     def delete_analysis(self, analysis_id: int, user: User) -> None:
-        """Delete an analysis, its rows, alerts and kept media (admins: any; analysts: their own)."""
+        """Delete an analysis, its rows, alerts, kept media and the stored result of the job that made it
+        (admins: any; analysts: their own)."""
         require(user, "delete")
         with self.session() as session:
             found = session.get(Analysis, analysis_id)
             if found is None or not (user.role == "admin" or found.user_id == user.id):
                 raise NotFound(f"analysis {analysis_id} does not exist or is not yours to delete.")
             media = found.media_file
+            forget_results(session, [found.id])
             session.delete(found)
         if media:
             (self.media_dir / media).unlink(missing_ok=True)
@@ -227,16 +230,19 @@ class HistoryStore:
         with self.session() as session:
             analyses = session.scalars(select(Analysis).where(Analysis.user_id == user.id).options(
                 selectinload(Analysis.rows), selectinload(Analysis.alerts)).order_by(Analysis.id)).all()
+            jobs = session.scalars(select(Job).where(Job.user_id == user.id).order_by(Job.created_at)).all()
             return {
                 "user": {"name": user.name, "role": user.role, "created_at": user.created_at.isoformat()},
                 "analyses": [_analysis_record(a) for a in analyses],
+                "jobs": [job_json(job) for job in jobs],
             }
 
     def delete_user_data(self, user: User) -> int:
-        """Delete every analysis of the user, with rows, alerts and kept media; returns how many."""
+        """Delete every analysis of the user, with rows, alerts, kept media and job results; returns how many."""
         with self.session() as session:
             analyses = session.scalars(select(Analysis).where(Analysis.user_id == user.id)).all()
             media = [a.media_file for a in analyses if a.media_file]
+            forget_results(session, [a.id for a in analyses])
             for analysis in analyses:
                 session.delete(analysis)
         for name in media:

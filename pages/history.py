@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_support import auth
 from app_support.resources import store
-from emotion_core.analytics import analyses_table, rows_table
+from emotion_core.analytics import analyses_table, rows_table, transcript_table
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import allowed
@@ -69,6 +69,12 @@ for column, name in zip(columns, chosen):
             st.warning(f"🚨 {alert.rule_name}: {alert.detail} ({alert.start_s:.1f}–{alert.end_s:.1f} s)")
         with st.expander("Results"):
             st.dataframe(rows, hide_index=True, width="stretch")
+        words = transcript_table(analysis)
+        if len(words):
+            with st.expander("Transcript (kept with the upload)"):
+                st.dataframe(words, hide_index=True, width="stretch")
+        elif (rows["modality"] == "text").any() and analysis.media_file is None:
+            st.caption("The words themselves were not kept (the text or file was not): only their emotions are.")
         with st.expander("Settings and summary"):
             st.json({"settings": analysis.settings, "summary": analysis.summary})
         record = {"id": analysis.id, "kind": analysis.kind, "source": analysis.source_name,

@@ -3,14 +3,18 @@
 import base64
 import io
 import json
+import re
+import threading
 import time
 
 import pytest
 from jsonschema import Draft202012Validator
+from sqlalchemy import MetaData
 
 from emotion_core.accounts import SOURCE_BACKOFF, Accounts
 from emotion_core.api import create_app
 from emotion_core.config import Settings
+from emotion_core.labels import EMOTIONS
 from emotion_core.openapi import SCHEMAS, openapi_document
 from tests.conftest import encode
 from tests.unit.test_throttle import FakeClock
@@ -354,3 +358,143 @@ def test_a_missing_model_is_a_503_and_the_rest_still_serves(tmp_path):
     assert client.get("/api/v1/health").status_code == 200
     services.jobs.shutdown()
     services.store.engine.dispose()
+
+
+def post_video(client, token, clip: bytes):
+    return client.post("/api/v1/analyze/video", headers=auth(token), data={"video": (io.BytesIO(clip), "clip.mp4")},
+                       content_type="multipart/form-data")
+
+
+@pytest.fixture(scope="module")
+def clip(astronaut_bgr) -> bytes:
+    from tests.integration.test_video import encode_clip
+
+    return encode_clip([astronaut_bgr] * 6)
+
+
+class TestDurableJobs:
+    def test_jobs_outlive_a_restart(self, api, clip, tmp_path):
+        from tests.integration.test_jobs import blocked, wait_for
+
+        client, tokens, services = api
+        done = poll(client, tokens["bob"], post_video(client, tokens["bob"], clip).get_json()["job_id"])
+        bob = services.accounts.user_for_token(tokens["bob"])
+        release, ran = threading.Event(), []
+        running = services.jobs.submit(blocked(release), user_id=bob.id, kind="video")
+        queued = services.jobs.submit(lambda progress: ran.append(progress), user_id=bob.id, kind="video")
+        wait_for(services.jobs, running, bob, "running")
+        restarted = create_app({"home": tmp_path})  # the same database and media folder
+        try:
+            again = restarted.test_client()
+            assert check(again.get(f"/api/v1/jobs/{done['job_id']}", headers=auth(tokens["bob"])).get_json(),
+                         "Job") == done
+            for job in (running, queued):
+                answer = check(again.get(f"/api/v1/jobs/{job.id}", headers=auth(tokens["bob"])).get_json(), "Job")
+                assert answer["status"] == "interrupted" and "restarted" in answer["error"]["message"]
+            assert again.get(f"/api/v1/jobs/{'0' * 32}", headers=auth(tokens["bob"])).status_code == 404
+            release.set()
+            services.jobs.shutdown(wait=True)  # the old runner ends its work but cannot overwrite the new status
+            assert services.jobs.get(running.id, bob).status == "interrupted" and ran == []
+        finally:
+            restarted.extensions["emotion_lens"].jobs.shutdown()
+            restarted.extensions["emotion_lens"].store.engine.dispose()
+
+    def test_a_user_over_the_cap_gets_429_and_others_are_served(self, api, clip):
+        from tests.integration.test_jobs import blocked
+
+        client, tokens, services = api
+        cap = services.settings.max_jobs_per_user
+        bob = services.accounts.user_for_token(tokens["bob"])
+        release = threading.Event()
+        for _ in range(cap):
+            services.jobs.submit(blocked(release), user_id=bob.id, kind="video")
+        refused = post_video(client, tokens["bob"], clip)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        error = check(refused.get_json(), "Error")["error"]
+        assert error["type"] == "LimitReached" and f"max_jobs_per_user = {cap}" in error["message"]
+        accepted = post_video(client, tokens["ada"], clip)
+        assert accepted.status_code == 202
+        release.set()
+        assert poll(client, tokens["ada"], accepted.get_json()["job_id"])["status"] == "done"
+
+    def test_a_deleted_analysis_takes_the_job_result_with_it(self, api, clip):
+        client, tokens, services = api
+        job = poll(client, tokens["bob"], post_video(client, tokens["bob"], clip).get_json()["job_id"])
+        services.store.delete_analysis(job["result"]["analysis_id"], services.accounts.user_for_token(tokens["bob"]))
+        after = check(client.get(f"/api/v1/jobs/{job['job_id']}", headers=auth(tokens["bob"])).get_json(), "Job")
+        assert after["status"] == "deleted" and "result" not in after
+        assert after["error"]["type"] == "ResultDeleted"
+
+    def test_the_document_lists_429_with_retry_after_where_jobs_start(self):
+        paths = openapi_document()["paths"]
+        for path in ("/analyze/video", "/analyze/multimodal"):
+            assert "Retry-After" in paths[path]["post"]["responses"]["429"]["headers"]
+        assert set(SCHEMAS["Job"]["properties"]["status"]["enum"]) == {"queued", "running", "done", "failed",
+                                                                       "interrupted", "deleted"}
+
+
+def stored_values(services) -> str:
+    """Every value of every table in the database, as one text to search."""
+    tables = MetaData()
+    tables.reflect(services.store.engine)
+    with services.store.engine.connect() as connection:
+        return json.dumps([list(row) for table in tables.sorted_tables for row in connection.execute(table.select())],
+                          default=str, ensure_ascii=False)
+
+
+class TestWordsAreStoredOnlyWithConsent:
+    """Typed text and transcripts are the user's, like uploads: without keep_media only labels, probabilities and
+    spans are stored."""
+
+    WORDS = ("Marmalade comets hum softly.", "Tangerine lighthouses feel glad.")
+
+    def analyse(self, api, face_bgr, *, keep: bool):
+        from tests.integration.test_multimodal import talking_face
+
+        client, tokens, services = api
+        consent = {"keep_media": "true"} if keep else {}
+        text = client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]),
+                           json={"text": " ".join(self.WORDS), "explain": False, **consent})
+        srt = "1\n00:00:00,500 --> 00:00:02,000\n{}\n\n2\n00:00:02,500 --> 00:00:03,800\n{}\n".format(*self.WORDS)
+        started = client.post("/api/v1/analyze/multimodal", headers=auth(tokens["bob"]), data={
+            "video": (io.BytesIO(talking_face(face_bgr)), "talk.mp4"),
+            "transcript": (io.BytesIO(srt.encode()), "talk.srt"), **consent}, content_type="multipart/form-data")
+        job = poll(client, tokens["bob"], started.get_json()["job_id"])
+        assert text.status_code == 200 and job["status"] == "done", job
+        bob = services.accounts.user_for_token(tokens["bob"])
+        return (services.store.analysis(text.get_json()["analysis_id"], bob),
+                services.store.analysis(job["result"]["analysis_id"], bob), job)
+
+    def test_without_keep_media_only_labels_probabilities_and_spans(self, api, astronaut_bgr):
+        _, _, services = api
+        text, multimodal, job = self.analyse(api, astronaut_bgr, keep=False)
+        stored = stored_values(services)
+        assert not [word for word in re.findall(r"\w{6,}", " ".join(self.WORDS)) if word in stored]
+        assert not services.store.media_dir.exists() or not list(services.store.media_dir.iterdir())
+        assert [row.detail["chars"] for row in text.rows] == [[0, 28], [29, 61]]
+        cues = [row for row in multimodal.rows if row.modality == "text"]
+        assert [(row.start_s, row.end_s) for row in cues] == [(0.5, 2.0), (2.5, 3.8)]
+        assert all(row.label in EMOTIONS and row.p_happy is not None for row in [*text.rows, *cues])
+        assert [set(cue) for cue in check(job["result"], "MultimodalAnalysis")["text"]] == [
+            {"start_s", "end_s", "result"}] * 2
+
+    def test_with_keep_media_the_words_are_kept(self, api, astronaut_bgr):
+        from emotion_core.analytics import transcript_table
+
+        _, _, services = api
+        text, multimodal, job = self.analyse(api, astronaut_bgr, keep=True)
+        assert (services.store.media_dir / text.media_file).read_text() == " ".join(self.WORDS)
+        assert list(transcript_table(multimodal)["text"]) == list(self.WORDS)
+        assert [cue["text"] for cue in job["result"]["text"]] == list(self.WORDS)
+        assert all(sentence in stored_values(services) for sentence in self.WORDS)
+
+    def test_a_batch_of_texts_keeps_none_of_them(self, api):
+        from emotion_core.history import save_text_batch
+        from emotion_core.text_analysis import analyze_texts
+
+        _, tokens, services = api
+        bob = services.accounts.user_for_token(tokens["bob"])
+        table = analyze_texts(list(self.WORDS), services.text())
+        saved = save_text_batch(services.store, bob, table, source="reviews.csv", column="review")
+        assert not [sentence for sentence in self.WORDS if sentence in stored_values(services)]
+        assert [row.label for row in services.store.analysis(saved.id, bob).rows] == list(table["label"])

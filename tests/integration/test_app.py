@@ -257,6 +257,25 @@ def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut
     assert not at.exception and at.subheader[0].value.startswith("#1")
 
 
+def test_history_shows_kept_words_and_says_when_they_were_not_kept(home):
+    from emotion_core.result import EmotionResult
+    from emotion_core.store import result_row
+
+    store, users = home
+    cue = EmotionResult.from_probabilities([0, 0, 0, 1, 0, 0, 0], modality="text", model_id="t")
+    for detail in ({"text": "Marmalade comets hum softly."}, {}):  # the words kept with the upload, and not
+        store.save_analysis(user=users["analyst"], kind="multimodal", source_name="talk.mp4",
+                            rows=[{**result_row(cue, start_s=0.5), "end_s": 2.0, "detail": detail}])
+    at = signed_in(home, "analyst")
+    at.switch_page("pages/history.py").run()
+    for option in at.multiselect(key="history_open").options:
+        at.multiselect(key="history_open").select(option).run()
+    assert not at.exception
+    shown = [table.value for table in at.dataframe if "text" in table.value.columns]
+    assert [list(table["text"]) for table in shown] == [["Marmalade comets hum softly."]]
+    assert sum("words themselves were not kept" in caption.value for caption in at.caption) == 1
+
+
 class TestTextTab:
     def test_one_text(self, app):
         app.switch_page("pages/analyze.py").run()
