@@ -7,11 +7,11 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from emotion_core.db import ApiToken, User, utcnow
+from emotion_core.db import ApiToken, User, aware, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.permissions import ROLES, require
 from emotion_core.store import HistoryStore
@@ -29,11 +29,6 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "el_"
 TOKEN_USE_GRANULARITY = timedelta(minutes=1)
 """A token's ``last_used_at`` is rewritten at most this often, so an API request is not also a database write."""
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """A stored time as UTC-aware (SQLite gives back naive datetimes)."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 def hash_password(password: str) -> str:
@@ -146,14 +141,14 @@ class Accounts:
             if user is None:
                 bcrypt.checkpw(b"x", _dummy_hash())  # the same work as a real check: no timing hint
             else:
-                refuse_until(_aware(user.locked_until), now)
+                refuse_until(aware(user.locked_until), now)
                 if bcrypt.checkpw(password.encode(), user.password_hash.encode()):
                     _refuse_disabled(user)
                     self._sign_in_sources.forgive(source, user.failed_logins)
                     user.failed_logins, user.locked_until = 0, None
                     return user
                 user.failed_logins, user.locked_until = ACCOUNT_BACKOFF.after_failure(
-                    user.failed_logins, _aware(user.locked_until), now)
+                    user.failed_logins, aware(user.locked_until), now)
             self._sign_in_sources.failure(source)
         raise AuthenticationFailed("wrong name or password.")
 
@@ -191,7 +186,7 @@ class Accounts:
             user = session.get(User, found.user_id)
             _refuse_disabled(user)
             now = self.clock()
-            used = _aware(found.last_used_at)
+            used = aware(found.last_used_at)
             if used is None or now - used > TOKEN_USE_GRANULARITY:
                 found.last_used_at = now
             return user

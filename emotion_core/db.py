@@ -13,9 +13,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def aware(moment: datetime) -> datetime:
+def aware(moment: datetime | None) -> datetime | None:
     """A stored time as UTC-aware (SQLite gives back naive datetimes)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 class Base(DeclarativeBase):

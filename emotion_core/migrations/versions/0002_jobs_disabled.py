@@ -1,4 +1,4 @@
-"""durable API jobs; users.disabled
+"""durable API jobs; users.disabled; transcript words no longer kept without consent
 
 Revision ID: 0002
 Revises: 0001
@@ -35,6 +35,22 @@ def upgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_jobs_user_id'), ['user_id'], unique=False)
+    _forget_unkept_transcripts()
+
+
+def _forget_unkept_transcripts() -> None:
+    """Multimodal runs used to store each transcript cue's words even when the upload was not kept: drop them."""
+    rows = sa.table('timeline_rows', sa.column('id', sa.Integer), sa.column('analysis_id', sa.Integer),
+                    sa.column('modality', sa.String), sa.column('detail', sa.JSON))
+    analyses = sa.table('analyses', sa.column('id', sa.Integer), sa.column('media_file', sa.String))
+    connection = op.get_bind()
+    unkept = connection.execute(
+        sa.select(rows.c.id, rows.c.detail).join(analyses, analyses.c.id == rows.c.analysis_id)
+        .where(rows.c.modality == 'text', analyses.c.media_file.is_(None))).all()
+    for row_id, detail in unkept:
+        if isinstance(detail, dict) and 'text' in detail:
+            connection.execute(sa.update(rows).where(rows.c.id == row_id)
+                               .values(detail={k: v for k, v in detail.items() if k != 'text'}))
 
 
 def downgrade() -> None:
