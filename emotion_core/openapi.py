@@ -81,7 +81,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "overall": {"$ref": "#/components/schemas/EmotionResult"},
             "sentiment": {"type": "object", "required": ["compound", "positive", "neutral", "negative", "polarity"]},
             "sentences": {"type": "array", "items": {"type": "object", "required": ["start", "end", "text", "result"]}},
-            "words": {"type": "array", "items": {"type": "object", "required": ["word", "start", "end", "weight"]}},
+            "words": {"type": "array", "items": {"type": "object", "required": ["word", "start", "end", "weight"]},
+                      "description": "the words the model reads (the first 48 tokens) of the first "
+                                     "explained_sentences sentences"},
+            "explained_sentences": {"type": "integer", "minimum": 0,
+                                    "description": "how many sentences, from the first, have word weights: all "
+                                                   "unless explain is false or the text needs more than 4,000 "
+                                                   "word variants"},
             "warning": {"type": "string"},
             "analysis_id": {"type": "integer"},
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
