@@ -6,6 +6,7 @@ from typing import Any
 
 from emotion_core import __version__
 from emotion_core.labels import EMOTIONS
+from emotion_core.text_analysis import MAX_OCCLUSIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
            "required": list(EMOTIONS), "additionalProperties": False}
@@ -86,8 +87,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                      "explained_sentences sentences"},
             "explained_sentences": {"type": "integer", "minimum": 0,
                                     "description": "how many sentences, from the first, have word weights: all "
-                                                   "unless explain is false or the text needs more than 4,000 "
-                                                   "word variants"},
+                                                   "unless explain is false or the text needs more than "
+                                                   f"{MAX_OCCLUSIONS:,} word variants"},
             "warning": {"type": "string"},
             "analysis_id": {"type": "integer"},
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},

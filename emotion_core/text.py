@@ -116,13 +116,14 @@ class TextPredictor:
     vocabulary : Vocabulary
     model_id : str
     batch_size : int
-        Texts per ONNX Runtime call.
+        Texts per ONNX Runtime call. ONNX Runtime keeps the memory of the largest call it has run (0.66 MB a text:
+        170 MB at 256), and larger calls are no faster.
     """
 
     modality = "text"
     labels = EMOTIONS
 
-    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 256):
+    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 64):
         self.session = session
         self.vocabulary = vocabulary
         self.model_id = model_id

@@ -15,7 +15,7 @@ from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
 from emotion_core.result import EmotionResult
-from emotion_core.sentiment import sentiment
+from emotion_core.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
 from emotion_core.text import WORD, Sentence, leading_tokens, split_sentences
 
 # The most frequent English function words: a text of several words with none of them is likely not English.
@@ -23,9 +23,9 @@ _ENGLISH = frozenset("""a an the and or but if of to in on at for with from by a
 i you he she it we they me my your his her its our their this that these those not no so very just what when
 why how all do did does have has had will would can could should there here than then too""".split())
 MAX_SENTENCES = 2_000
-MAX_OCCLUSIONS = 4_000
-"""Word variants classified at most to explain one text (about half a second on two cores); the sentences after
-the one that would pass it are not explained."""
+MAX_OCCLUSIONS = 1_000
+"""Word variants classified at most to explain one text (about a third of a second on one core; a page or two of
+text); the sentences from the one that would pass it on are not explained."""
 
 
 def english_warning(text: str) -> str | None:
@@ -117,15 +117,19 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
     """Emotion and sentiment of a text, overall and per sentence, with word attributions.
 
     The overall probabilities are the mean of the sentences' weighted by their length, so a long text is not
-    judged by its first words only (the model reads at most 48 tokens at once). Word attributions cover the
-    words the model reads in each sentence, for as many sentences as :data:`MAX_OCCLUSIONS` allows.
+    judged by its first words only (the model reads at most 48 tokens at once); so is the overall sentiment of a
+    text of more than :data:`~emotion_core.sentiment.MAX_WORDS` words (a shorter one is read whole). Word
+    attributions cover the words the model reads in each sentence, for as many sentences as
+    :data:`MAX_OCCLUSIONS` allows.
 
     Raises
     ------
     InvalidInputError
-        From :func:`emotion_core.media.check_text`, or with more than :data:`MAX_SENTENCES` sentences.
+        From :func:`emotion_core.media.check_text` and :func:`emotion_core.sentiment.check_length`, or with more
+        than :data:`MAX_SENTENCES` sentences.
     """
     text = check_text(text, name=source)
+    check_length(text, name=source)
     sentences = split_sentences(text)
     if len(sentences) > MAX_SENTENCES:
         raise InvalidInputError(f"{source}: {len(sentences):,} sentences is more than the {MAX_SENTENCES:,} "
@@ -137,9 +141,9 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
                                                model_id=predictor.model_id,
                                                latency_ms=sum(r.latency_ms for r in results))
     moods = [sentiment(s.text) for s in sentences]
+    mood = sentiment(text) if len(text.split()) <= MAX_WORDS else mean_sentiment(moods, lengths)
     explained = _explain(sentences, results, predictor) if explain else []
-    return TextAnalysis(source=source, text=text, overall=overall,
-                        sentiment=moods[0] if len(sentences) == 1 else sentiment(text),  # one sentence: the text
+    return TextAnalysis(source=source, text=text, overall=overall, sentiment=mood,
                         sentences=list(zip(sentences, results, moods)),
                         words=[w for words in explained for w in words], warning=english_warning(text),
                         explained_sentences=len(explained))
@@ -149,7 +153,7 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
                   batch: int = 512):
     """A table for many short texts (a CSV column): emotion, confidence, sentiment per row.
 
-    Rows that cannot be analysed (empty, no words) get ``label`` ``"(skipped)"`` and the reason.
+    Rows that cannot be analysed (empty, no words, too long) get ``label`` ``"(skipped)"`` and the reason.
     """
     import pandas as pd
 
@@ -158,8 +162,11 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
         chunk = [str(t) if t is not None else "" for t in texts[start:start + batch]]
         checked, reasons = [], {}
         for i, raw in enumerate(chunk):
+            name = f"row {start + i + 1}"
             try:
-                checked.append((i, check_text(raw, name=f"row {start + i + 1}")))
+                text = check_text(raw, name=name)
+                check_length(text, name=name)
+                checked.append((i, text))
             except EmotionLensError as exc:
                 reasons[i] = str(exc)
         results = dict(zip((i for i, _ in checked), predictor.predict([t for _, t in checked])))

@@ -7,7 +7,7 @@ from emotion_core import text_analysis
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
-from emotion_core.sentiment import MAX_WORDS, _analyzer, sentiment
+from emotion_core.sentiment import MAX_TEXT_WORDS, MAX_WORDS, _analyzer, mean_sentiment, sentiment, vader_words
 from emotion_core.text import TextPredictor, Vocabulary, leading_tokens, split_sentences, tokenize
 from emotion_core.text_analysis import analyze_text, english_warning
 
@@ -122,6 +122,16 @@ class TestWordWeights:
         assert analysis.words == [] and analysis.explained_sentences == 0
         assert len(recording_predictor.session.rows) == 2
 
+    def test_overall_sentiment_of_a_long_text_is_its_sentences_by_length(self, recording_predictor):
+        short = "I love it. But the ending made me cry."
+        assert analyze_text(short, recording_predictor).sentiment == sentiment(short)
+        long = "I love it so much. " * 10 + "But the ending made me cry and I hated every minute of it."
+        analysis = analyze_text(long, recording_predictor)
+        moods = [mood for *_, mood in analysis.sentences]
+        assert analysis.sentiment == mean_sentiment(moods, [len(s.text) for s, *_ in analysis.sentences])
+        assert analysis.sentiment["compound"] == pytest.approx((180 * moods[0]["compound"] + 58 * moods[-1][
+            "compound"]) / 238, abs=1e-4)
+
     def test_too_many_sentences_is_invalid_input(self, recording_predictor):
         with pytest.raises(InvalidInputError, match="2,001 sentences"):
             analyze_text("One. " * 2_001, recording_predictor)
@@ -133,6 +143,13 @@ class TestLongSentiment:
         assert len(text.split()) <= MAX_WORDS
         scores = _analyzer().polarity_scores(text)
         assert sentiment(text)["compound"] == scores["compound"] and sentiment(text)["positive"] == scores["pos"]
+
+    def test_emoji_count_as_their_description_and_a_flood_is_refused(self, recording_predictor):
+        assert vader_words("so happy 😹") == ["so", "happy", "cat", "face", "with", "tears", "of", "joy"]
+        flood = "I " + "😹" * (MAX_TEXT_WORDS // 6 + 1)
+        with pytest.raises(InvalidInputError, match="50,005 words as the sentiment model reads them"):
+            analyze_text(flood, recording_predictor)
+        assert recording_predictor.session.rows == []  # refused before any work
 
     def test_a_long_text_is_scored_in_pieces(self, monkeypatch):
         calls = []
