@@ -135,7 +135,8 @@ def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
     samples = _with_soundfile(data, max_seconds, name)
     if samples is None:
         samples = _with_pyav(data, max_seconds, name)
-    samples = np.clip(np.nan_to_num(samples.astype(np.float32)), -1.0, 1.0)
+    samples = np.nan_to_num(samples.astype(np.float32, copy=False), copy=False)
+    np.clip(samples, -1.0, 1.0, out=samples)  # in place: 20 minutes are 77 MB a copy
     if len(samples) < MIN_SECONDS * SAMPLE_RATE:
         raise InvalidInputError(f"{name}: {len(samples) / SAMPLE_RATE * 1000:.0f} ms of sound is too short to judge; "
                                 f"at least {MIN_SECONDS:.1f} s is needed.")
