@@ -1,5 +1,6 @@
 """The Analyze page's Text tab: one text with its sentences and key words, or a whole CSV column."""
 
+import bisect
 import html
 import io
 
@@ -15,21 +16,20 @@ from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_text, save_text_batch
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
-from emotion_core.text_analysis import TextAnalysis, analyze_text, analyze_texts
+from emotion_core.text_analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts
 from emotion_core.viz import probability_bars
 
 
 def highlighted(analysis: TextAnalysis) -> str:
     """The text as HTML, each word shaded by how much it pushed its sentence's label."""
-    labels = {i: result.label for i, (_, result, _) in enumerate(analysis.sentences)}
-    sentence_of = [(s.start, s.end, labels[i]) for i, (s, _, _) in enumerate(analysis.sentences)]
+    starts = [sentence.start for sentence, _, _ in analysis.sentences]
     top = max((w.weight for w in analysis.words), default=0) or 1
     parts, cursor = [], 0
     for word in analysis.words:
-        label = next((lab for start, end, lab in sentence_of if start <= word.start < end), None)
+        label = analysis.sentences[bisect.bisect_right(starts, word.start) - 1][1].label
         parts.append(html.escape(analysis.text[cursor:word.start]))
         strength = max(0.0, word.weight / top)
-        if label and strength > 0.15:
+        if strength > 0.15:
             parts.append(f'<span style="background:{colour_hex(label)}{int(40 + 180 * strength):02x};'
                          f'border-radius:3px;padding:0 2px" title="{label} +{word.weight:.0%}">'
                          f"{html.escape(analysis.text[word.start:word.end])}</span>")
@@ -70,8 +70,13 @@ def _one_text(user: User) -> None:
                 delta_color="off")
     st.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_text_bars")
     st.markdown("**Words that pushed the decision**")
+    window = text_predictor().vocabulary.max_length
     st.caption("Occlusion: each word is removed in turn, and the stronger the shade, the more the probability of its "
-               "sentence's emotion fell without it.")
+               f"sentence's emotion fell without it. The model reads the first {window} words and marks of a "
+               "sentence; words after them are left unshaded.")
+    if analysis.explained_sentences < len(analysis.sentences):
+        st.info(f"Words are weighed in the first {analysis.explained_sentences:,} of {len(analysis.sentences):,} "
+                f"sentences only: an explanation classifies at most {MAX_OCCLUSIONS:,} word variants per text.")
     st.html(highlighted(analysis))
     table = analysis.sentence_table()
     if len(table) > 1:

@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -23,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machine_info, sample_frame, save_results
+from benchmarks.common import api_server, machine_info, sample_frame, save_results
 
 
 def multipart(jpeg: bytes) -> tuple[bytes, str]:
@@ -43,36 +40,16 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/api_load.json"))
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="emotion-lens-load-"))
-    env = {**os.environ, "EMOTION_LENS_HOME": str(home)}
-    run = [sys.executable, "-m", "emotion_core"]
-    subprocess.run([*run, "users", "add", "load", "--role", "admin"], input="x" * 12 + "\n", text=True, env=env,
-                   check=True, capture_output=True)
-    token = subprocess.run([*run, "token", "create", "--user", "load"], env=env, check=True, capture_output=True,
-                           text=True).stdout.strip()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     threads = ["--threads", str(args.server_threads)] if args.server_threads else []
-    server = subprocess.Popen([*run, "serve", "--host", "127.0.0.1", "--port", str(port), *threads], env=env,
-                              stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/api/v1/health")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with api_server(*threads) as server:
         ok, jpeg = cv2.imencode(".jpg", sample_frame(), [cv2.IMWRITE_JPEG_QUALITY, 90])
         body, content_type = multipart(jpeg.tobytes())
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+        headers = {"Authorization": f"Bearer {server.token}", "Content-Type": content_type}
         latencies, errors, lock = [], [], threading.Lock()
         remaining = iter(range(args.requests))
 
         def client() -> None:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection = server.connection()
             for _ in remaining:
                 start = time.perf_counter()
                 try:
@@ -82,7 +59,7 @@ def main() -> int:
                     failed = response.status != 200 or b'"label": "' not in payload and b'"label":"' not in payload
                 except (OSError, http.client.HTTPException) as exc:
                     failed, payload = True, str(exc).encode()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    connection = server.connection()
                 elapsed = (time.perf_counter() - start) * 1000
                 with lock:
                     latencies.append(elapsed)
@@ -90,7 +67,7 @@ def main() -> int:
                         errors.append(payload[:200].decode(errors="replace"))
 
         for _ in range(20):  # warm-up, not counted
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection = server.connection()
             connection.request("POST", "/api/v1/analyze/image", body=body, headers=headers)
             connection.getresponse().read()
         started = time.perf_counter()
@@ -100,9 +77,6 @@ def main() -> int:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(10)
     results = {
         "machine": machine_info(), "clients": args.clients,
         "server_threads": args.server_threads or f"serve's default, one per core ({os.cpu_count()})",

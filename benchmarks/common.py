@@ -1,27 +1,43 @@
-"""What every benchmark shares: the machine it ran on, timing, a sample frame, and writing the figures."""
+"""What every benchmark shares: the machine it ran on, timing, a sample frame, a real API server, and writing the
+figures."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from emotion_core.timing import median_and_p95, sample_frame  # noqa: F401  (shared by the benchmarks)
 
+_ISA = ("avx", "avx2", "fma", "avx512", "vnni", "amx")  # instruction sets that decide ONNX Runtime's kernels
+
 
 def machine_info() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
+    """Date, CPU model, cores, the CPU's vector instruction sets, and the Python and ONNX Runtime versions."""
+    cpu, flags = platform.processor() or platform.machine(), []
     try:
         with open("/proc/cpuinfo") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+            lines = info.read().splitlines()
+        cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), cpu)
+        flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     except OSError:
         pass
     import onnxruntime
 
     return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu, "cores": os.cpu_count(),
+            "isa": sorted(f for f in flags if f.startswith(_ISA)),
             "python": platform.python_version(), "onnxruntime": onnxruntime.__version__}
 
 
@@ -34,3 +50,46 @@ def save_results(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path}")
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    """A running ``serve`` process on 127.0.0.1 and an admin's bearer token."""
+
+    process: subprocess.Popen
+    port: int
+    token: str
+
+    def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+
+@contextlib.contextmanager
+def api_server(*serve_args: str) -> Iterator[ApiServer]:
+    """``python -m emotion_core serve`` on a free loopback port with a fresh home (the real app, as in production),
+    answering ``/health`` before this yields; stopped afterwards."""
+    env = {**os.environ, "EMOTION_LENS_HOME": tempfile.mkdtemp(prefix="emotion-lens-bench-")}
+    run = [sys.executable, "-m", "emotion_core"]
+    subprocess.run([*run, "users", "add", "bench", "--role", "admin"], input="x" * 12 + "\n", text=True, env=env,
+                   check=True, capture_output=True)
+    token = subprocess.run([*run, "token", "create", "--user", "bench"], env=env, check=True, capture_output=True,
+                           text=True).stdout.strip()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([*run, "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args], env=env,
+                               stderr=subprocess.DEVNULL)
+    server = ApiServer(process=process, port=port, token=token)
+    try:
+        for _ in range(200):
+            try:
+                connection = server.connection(timeout=2)
+                connection.request("GET", "/api/v1/health")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(10)

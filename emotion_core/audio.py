@@ -19,6 +19,10 @@ SAMPLE_RATE = 16_000
 AUDIO_TYPES = ("wav", "flac", "ogg", "mp3", "m4a", "aac")
 MIN_SECONDS = 0.3
 """Shorter input is refused: a speech emotion needs at least a syllable or two."""
+MAX_SAMPLES_PER_SECOND = 2 * 48_000
+"""Samples (all channels together) decoded per second of the longest recording allowed: 48 kHz stereo. A shorter
+file may have a higher rate or more channels; beyond that it is refused from its header, before decoding (a few
+megabytes of FLAC can hold 20 minutes of 8-channel 655 kHz silence, 25 GB once decoded)."""
 
 
 @dataclass(frozen=True)
@@ -44,20 +48,22 @@ def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     return source.read()
 
 
-def _with_soundfile(data: bytes, max_seconds: float, name: str) -> tuple[np.ndarray, int] | None:
+def _with_soundfile(data: bytes, max_seconds: float, name: str) -> np.ndarray | None:
     import soundfile as sf
+    import soxr
 
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
-            if f.frames / f.samplerate > max_seconds:
-                _too_long(f.frames / f.samplerate, max_seconds, name)
-            samples = f.read(dtype="float32", always_2d=True)
-            return samples.mean(axis=1), f.samplerate
+            _check_size(f.frames / f.samplerate, f.frames * f.channels, max_seconds, name)
+            resampler = soxr.ResampleStream(f.samplerate, SAMPLE_RATE, 1, dtype="float32")
+            chunks = [resampler.resample_chunk(block.mean(axis=1), last=False)
+                      for block in f.blocks(blocksize=f.samplerate * 10, dtype="float32", always_2d=True)]
+            return np.concatenate([*chunks, resampler.resample_chunk(np.zeros(0, np.float32), last=True)])
     except (sf.LibsndfileError, RuntimeError, TypeError):
         return None
 
 
-def _with_pyav(data: bytes, max_seconds: float, name: str) -> tuple[np.ndarray, int]:
+def _with_pyav(data: bytes, max_seconds: float, name: str) -> np.ndarray:
     import av
 
     try:
@@ -70,29 +76,40 @@ def _with_pyav(data: bytes, max_seconds: float, name: str) -> tuple[np.ndarray, 
             kinds = sorted({s.type for s in container.streams}) or ["nothing"]
             raise UnsupportedMediaError(f"{name}: the file has no sound track (it holds {', '.join(kinds)}).")
         stream = container.streams.audio[0]
-        if stream.duration and stream.time_base and float(stream.duration * stream.time_base) > max_seconds:
-            _too_long(float(stream.duration * stream.time_base), max_seconds, name)
+        if stream.duration and stream.time_base:
+            seconds = float(stream.duration * stream.time_base)
+            _check_size(seconds, seconds * stream.rate * stream.channels, max_seconds, name)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks, total = [], 0
+        chunks, total, values = [], 0, 0
         try:
             for frame in container.decode(stream):
+                values += frame.samples * len(frame.layout.channels)
                 for out in resampler.resample(frame):
                     chunk = out.to_ndarray().reshape(-1)
                     chunks.append(chunk)
                     total += len(chunk)
-                if total > max_seconds * SAMPLE_RATE:
-                    _too_long(total / SAMPLE_RATE, max_seconds, name)
+                _check_size(total / SAMPLE_RATE, values, max_seconds, name)
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-        except (av.error.FFmpegError, ValueError):
+        except (av.error.FFmpegError, ValueError) as exc:
+            if isinstance(exc, InvalidInputError):
+                raise
             if not chunks:
                 raise InvalidInputError(f"{name}: the sound track is damaged and cannot be decoded.") from None
-    return (np.concatenate(chunks) if chunks else np.zeros(0, np.float32)), SAMPLE_RATE
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
-def _too_long(seconds: float, max_seconds: float, name: str):
-    raise InvalidInputError(f"{name}: {seconds / 60:,.1f} minutes is longer than the {max_seconds / 60:,.0f}-minute "
-                            "limit; cut it first.")
+def _check_size(seconds: float, values: float, max_seconds: float, name: str) -> None:
+    """Refuse a recording longer than ``max_seconds``, or with more samples (all channels) than
+    :data:`MAX_SAMPLES_PER_SECOND` allows over that time."""
+    minutes, most = max_seconds / 60, max_seconds * MAX_SAMPLES_PER_SECOND
+    if seconds > max_seconds:
+        raise InvalidInputError(f"{name}: {seconds / 60:,.1f} minutes is longer than the {minutes:,.0f}-minute limit; "
+                                "cut it first.")
+    if values > most:
+        raise InvalidInputError(f"{name}: {values:,.0f} samples (all channels) is more than the {most:,.0f} this app "
+                                f"decodes ({minutes:,.0f} minutes of 48 kHz stereo); convert it to mono or a lower "
+                                "sample rate first.")
 
 
 def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
@@ -115,13 +132,11 @@ def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
     data = _read_bytes(source, name)
     if not data:
         raise InvalidInputError(f"{name}: expected an audio file ({', '.join(AUDIO_TYPES)}), got 0 bytes.")
-    decoded = _with_soundfile(data, max_seconds, name) or _with_pyav(data, max_seconds, name)
-    samples, rate = decoded
-    if rate != SAMPLE_RATE and len(samples):
-        import soxr
-
-        samples = soxr.resample(samples, rate, SAMPLE_RATE)
-    samples = np.clip(np.nan_to_num(samples.astype(np.float32)), -1.0, 1.0)
+    samples = _with_soundfile(data, max_seconds, name)
+    if samples is None:
+        samples = _with_pyav(data, max_seconds, name)
+    samples = np.nan_to_num(samples.astype(np.float32, copy=False), copy=False)
+    np.clip(samples, -1.0, 1.0, out=samples)  # in place: 20 minutes are 77 MB a copy
     if len(samples) < MIN_SECONDS * SAMPLE_RATE:
         raise InvalidInputError(f"{name}: {len(samples) / SAMPLE_RATE * 1000:.0f} ms of sound is too short to judge; "
                                 f"at least {MIN_SECONDS:.1f} s is needed.")

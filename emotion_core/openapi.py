@@ -8,6 +8,7 @@ from emotion_core import __version__
 from emotion_core.api_fields import FIELDS
 from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
+from emotion_core.text_analysis import MAX_OCCLUSIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
            "required": list(EMOTIONS), "additionalProperties": False}
@@ -83,7 +84,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "overall": {"$ref": "#/components/schemas/EmotionResult"},
             "sentiment": {"type": "object", "required": ["compound", "positive", "neutral", "negative", "polarity"]},
             "sentences": {"type": "array", "items": {"type": "object", "required": ["start", "end", "text", "result"]}},
-            "words": {"type": "array", "items": {"type": "object", "required": ["word", "start", "end", "weight"]}},
+            "words": {"type": "array", "items": {"type": "object", "required": ["word", "start", "end", "weight"]},
+                      "description": "the words the model reads (the first 48 tokens) of the first "
+                                     "explained_sentences sentences"},
+            "explained_sentences": {"type": "integer", "minimum": 0,
+                                    "description": "how many sentences, from the first, have word weights: all "
+                                                   "unless explain is false or the text needs more than "
+                                                   f"{MAX_OCCLUSIONS:,} word variants"},
             "warning": {"type": "string"},
             "analysis_id": {"type": "integer"},
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},

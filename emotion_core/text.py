@@ -7,6 +7,7 @@ same one its training used. It was trained on English tweets (dair-ai emotion) a
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -24,7 +25,9 @@ from emotion_core.result import EmotionResult
 TEXT_MODEL = "text_emotion"
 """File stem of the shipped text model in ``models/``."""
 
-_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]")
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+"""A word or number, with an apostrophe ending (``can't``): the tokens that are not punctuation or emoji."""
+_TOKEN = re.compile(rf"{WORD.pattern}|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 UNKNOWN = 1  # id 0 pads
 
@@ -38,6 +41,19 @@ def tokenize(text: str) -> list[str]:
     ["i", "can't", 'believe', 'it', '!', '!', '😀']
     """
     return _TOKEN.findall(text.lower())
+
+
+def leading_tokens(text: str, count: int) -> str:
+    """The start of ``text`` up to the end of its ``count``-th token (all of it when it has fewer): all that a
+    model reading ``count`` tokens sees.
+
+    Examples
+    --------
+    >>> leading_tokens("I can't believe it!! Really.", 3)
+    "I can't believe"
+    """
+    matches = list(itertools.islice(_TOKEN.finditer(text), count))
+    return text[: matches[-1].end()] if len(matches) == count else text
 
 
 @dataclass(frozen=True)
@@ -100,13 +116,14 @@ class TextPredictor:
     vocabulary : Vocabulary
     model_id : str
     batch_size : int
-        Texts per ONNX Runtime call.
+        Texts per ONNX Runtime call. ONNX Runtime keeps the memory of the largest call it has run (0.66 MB a text:
+        170 MB at 256), and larger calls are no faster.
     """
 
     modality = "text"
     labels = EMOTIONS
 
-    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 256):
+    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 64):
         self.session = session
         self.vocabulary = vocabulary
         self.model_id = model_id

@@ -11,24 +11,26 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.errors import EmotionLensError
+from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
 from emotion_core.result import EmotionResult
-from emotion_core.sentiment import sentiment
-from emotion_core.text import Sentence, split_sentences
+from emotion_core.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
+from emotion_core.text import WORD, Sentence, leading_tokens, split_sentences
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # The most frequent English function words: a text of several words with none of them is likely not English.
 _ENGLISH = frozenset("""a an the and or but if of to in on at for with from by about as is are was were be been am
 i you he she it we they me my your his her its our their this that these those not no so very just what when
 why how all do did does have has had will would can could should there here than then too""".split())
 MAX_SENTENCES = 2_000
+MAX_OCCLUSIONS = 1_000
+"""Word variants classified at most to explain one text (about a third of a second on one core; a page or two of
+text); the sentences from the one that would pass it on are not explained."""
 
 
 def english_warning(text: str) -> str | None:
     """A warning when the text does not look English (the models read English only)."""
-    words = _WORD.findall(text.lower())
+    words = WORD.findall(text.lower())
     letters = [ch for ch in text if ch.isalpha()]
     if letters and sum(ch.isascii() for ch in letters) / len(letters) < 0.5:
         return "This text is mostly in a non-Latin script; the text model reads English only."
@@ -50,6 +52,8 @@ class WordWeight:
 
 @dataclass
 class TextAnalysis:
+    """``words`` weighs the words of the first ``explained_sentences`` sentences (see :data:`MAX_OCCLUSIONS`)."""
+
     source: str
     text: str
     overall: EmotionResult
@@ -57,6 +61,7 @@ class TextAnalysis:
     sentences: list[tuple[Sentence, EmotionResult, dict[str, Any]]]
     words: list[WordWeight] = field(default_factory=list)
     warning: str | None = None
+    explained_sentences: int = 0
 
     def sentence_table(self):
         import pandas as pd
@@ -74,56 +79,81 @@ class TextAnalysis:
                           for s, r, v in self.sentences],
             "words": [{"word": w.word, "start": w.start, "end": w.end, "weight": round(w.weight, 4)}
                       for w in self.words],
+            "explained_sentences": self.explained_sentences,
         }
         if self.warning:
             data["warning"] = self.warning
         return data
 
 
-def _occlusion(sentence: Sentence, label: str, predictor) -> list[WordWeight]:
-    words = list(_WORD.finditer(sentence.text))
-    if not words:
-        return []
-    variants = [sentence.text[:m.start()] + sentence.text[m.end():] for m in words]
-    column = EMOTIONS.index(label)
-    probs = predictor.probabilities([sentence.text, *variants])[:, column]
-    return [WordWeight(m.group(), sentence.start + m.start(), sentence.start + m.end(), float(probs[0] - p))
-            for m, p in zip(words, probs[1:])]
+def _occlusions(sentence: Sentence, window: int) -> list[tuple[re.Match[str], str]]:
+    """Each word that a model reading ``window`` tokens sees in the sentence, with the sentence without it.
+
+    Words further on cannot change the model's answer, so they get no variant. Without a word the next token
+    moves into the window, so a variant keeps one token more than the model reads, and no more.
+    """
+    kept = leading_tokens(sentence.text, window + 1)
+    return [(word, kept[:word.start()] + kept[word.end():])
+            for word in WORD.finditer(leading_tokens(sentence.text, window))]
+
+
+def _explain(sentences: Sequence[Sentence], results: Sequence[EmotionResult], predictor) -> list[list[WordWeight]]:
+    """Word weights of the first sentences, as many as :data:`MAX_OCCLUSIONS` variants allow, in one batch."""
+    planned, budget = [], MAX_OCCLUSIONS
+    for sentence, result in zip(sentences, results):
+        occlusions = _occlusions(sentence, predictor.vocabulary.max_length)
+        budget -= len(occlusions)
+        if budget < 0:
+            break
+        planned.append((sentence, result, occlusions))
+    rows = iter(predictor.probabilities([variant for *_, occlusions in planned for _, variant in occlusions]))
+    return [[WordWeight(word.group(), sentence.start + word.start(), sentence.start + word.end(),
+                        result.confidence - float(next(rows)[EMOTIONS.index(result.label)]))
+             for word, _ in occlusions]
+            for sentence, result, occlusions in planned]
 
 
 def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain: bool = True) -> TextAnalysis:
     """Emotion and sentiment of a text, overall and per sentence, with word attributions.
 
     The overall probabilities are the mean of the sentences' weighted by their length, so a long text is not
-    judged by its first words only (the model reads at most 48 tokens at once).
+    judged by its first words only (the model reads at most 48 tokens at once); so is the overall sentiment of a
+    text of more than :data:`~emotion_core.sentiment.MAX_WORDS` words (a shorter one is read whole). Word
+    attributions cover the words the model reads in each sentence, for as many sentences as
+    :data:`MAX_OCCLUSIONS` allows.
 
     Raises
     ------
     InvalidInputError
-        From :func:`emotion_core.media.check_text`, or with more than :data:`MAX_SENTENCES` sentences.
+        From :func:`emotion_core.media.check_text` and :func:`emotion_core.sentiment.check_length`, or with more
+        than :data:`MAX_SENTENCES` sentences.
     """
     text = check_text(text, name=source)
+    check_length(text, name=source)
     sentences = split_sentences(text)
     if len(sentences) > MAX_SENTENCES:
-        raise EmotionLensError(f"{source}: {len(sentences):,} sentences is more than the {MAX_SENTENCES:,} analysed "
-                               "at once; split the text.")
+        raise InvalidInputError(f"{source}: {len(sentences):,} sentences is more than the {MAX_SENTENCES:,} "
+                                "analysed at once; split the text.")
     results = predictor.predict([s.text for s in sentences])
     lengths = np.array([len(s.text) for s in sentences], dtype=float)
     probs = np.array([[r.scores[e] for e in EMOTIONS] for r in results])
     overall = EmotionResult.from_probabilities((probs * lengths[:, None]).sum(0) / lengths.sum(), modality="text",
                                                model_id=predictor.model_id,
                                                latency_ms=sum(r.latency_ms for r in results))
-    words = [w for s, r in zip(sentences, results) for w in _occlusion(s, r.label, predictor)] if explain else []
-    return TextAnalysis(source=source, text=text, overall=overall, sentiment=sentiment(text),
-                        sentences=[(s, r, sentiment(s.text)) for s, r in zip(sentences, results)], words=words,
-                        warning=english_warning(text))
+    moods = [sentiment(s.text) for s in sentences]
+    mood = sentiment(text) if len(text.split()) <= MAX_WORDS else mean_sentiment(moods, lengths)
+    explained = _explain(sentences, results, predictor) if explain else []
+    return TextAnalysis(source=source, text=text, overall=overall, sentiment=mood,
+                        sentences=list(zip(sentences, results, moods)),
+                        words=[w for words in explained for w in words], warning=english_warning(text),
+                        explained_sentences=len(explained))
 
 
 def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float], None] | None = None,
                   batch: int = 512):
     """A table for many short texts (a CSV column): emotion, confidence, sentiment per row.
 
-    Rows that cannot be analysed (empty, no words) get ``label`` ``"(skipped)"`` and the reason.
+    Rows that cannot be analysed (empty, no words, too long) get ``label`` ``"(skipped)"`` and the reason.
     """
     import pandas as pd
 
@@ -132,8 +162,11 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
         chunk = [str(t) if t is not None else "" for t in texts[start:start + batch]]
         checked, reasons = [], {}
         for i, raw in enumerate(chunk):
+            name = f"row {start + i + 1}"
             try:
-                checked.append((i, check_text(raw, name=f"row {start + i + 1}")))
+                text = check_text(raw, name=name)
+                check_length(text, name=name)
+                checked.append((i, text))
             except EmotionLensError as exc:
                 reasons[i] = str(exc)
         results = dict(zip((i for i, _ in checked), predictor.predict([t for _, t in checked])))

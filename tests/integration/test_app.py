@@ -285,6 +285,16 @@ class TestTextTab:
         assert [m.label for m in at.metric][:2] == ["Emotion", "Sentiment (VADER)"]
         assert len(at.get("plotly_chart")) >= 2
 
+    def test_says_when_only_some_sentences_are_explained(self, app, monkeypatch):
+        from emotion_core import text_analysis
+
+        monkeypatch.setattr(text_analysis, "MAX_OCCLUSIONS", 10)
+        app.switch_page("pages/analyze.py").run()
+        app.text_area(key="analyze_text_input").input("I am so happy today with you! My dog is sick though. "
+                                                      "The vet says he will be fine.")
+        at = app.button(key="analyze_text_start").click().run()
+        assert not at.exception and "first 1 of 3 sentences" in at.info[0].value
+
     @pytest.mark.parametrize("text, message", [("   ", "nothing to analyse"), ("🙂🙃😀", "no words"),
                                                ("x" * 100_001, "more than the 100,000")])
     def test_bad_text(self, app, text, message):

@@ -13,6 +13,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 from emotion_core.audio import SAMPLE_RATE, decode_audio
 from emotion_core.audio_analysis import analyze_audio
@@ -102,6 +103,12 @@ class TestFormats:
         audio = decode_audio(wav_bytes(stereo[::2], 8000))
         assert audio.samples.ndim == 1 and abs(audio.seconds - 2.0) < 0.05
 
+    def test_decoded_piece_by_piece_as_if_whole(self):
+        left, right = syllables(25.0, rate=8000), np.roll(syllables(25.0, rate=8000), 1000)
+        audio = decode_audio(wav_bytes(np.stack([left, right], axis=1), 8000, subtype="FLOAT"))
+        whole = soxr.resample((left + right) / 2, 8000, SAMPLE_RATE)
+        assert len(audio.samples) == len(whole) and np.abs(audio.samples - whole).max() < 1e-6
+
 
 class TestBadAudio:
     def test_not_audio_empty_truncated_short(self):
@@ -123,6 +130,17 @@ class TestBadAudio:
         assert path.stat().st_size < 1_000_000
         with pytest.raises(InvalidInputError, match="120.0 minutes is longer than the 20-minute limit"):
             decode_audio(path, max_seconds=20 * 60)
+
+    def test_more_samples_than_the_longest_stereo_recording_are_refused_from_the_header(self):
+        flac = wav_bytes(np.zeros((2 * 192_000, 8), np.float32), 192_000, "FLAC")  # 2 s, 8 channels at 192 kHz
+        with pytest.raises(InvalidInputError, match="3,072,000 samples .* convert it to mono"):
+            decode_audio(flac, max_seconds=10)
+        assert decode_audio(wav_bytes(syllables(2.0, rate=48_000), 48_000, "FLAC"), max_seconds=10).seconds == 2.0
+
+    def test_a_long_file_without_a_duration_is_refused_not_cut(self):
+        opus = av_audio(syllables(3.0), fmt="matroska", codec="libopus")
+        with pytest.raises(InvalidInputError, match="longer than"):
+            decode_audio(opus, max_seconds=1)
 
     def test_a_video_without_sound(self, astronaut_bgr):
         from tests.integration.test_video import encode_clip

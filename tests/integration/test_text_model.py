@@ -6,7 +6,7 @@ import pytest
 
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError
-from emotion_core.text import TextPredictor
+from emotion_core.text import WORD, TextPredictor, leading_tokens
 from emotion_core.text_analysis import analyze_text, analyze_texts
 from tests.conftest import MODELS
 
@@ -49,6 +49,29 @@ def test_analysis_sentences_sentiment_and_words(text_predictor):
     assert analysis.words and all(analysis.text[w.start:w.end] == w.word for w in analysis.words)
     data = json.loads(json.dumps(analysis.to_dict()))
     assert data["modality"] == "text" and len(data["sentences"]) == 2
+
+
+def _whole_sentence_occlusion(sentence: str, predictor) -> dict[tuple[str, int], float]:
+    """Word weights as first defined: every word removed from the whole sentence, all classified."""
+    words = list(WORD.finditer(sentence))
+    probs = predictor.probabilities([sentence, *(sentence[:m.start()] + sentence[m.end():] for m in words)])
+    column = int(probs[0].argmax())
+    return {(m.group(), m.start()): float(probs[0, column] - p) for m, p in zip(words, probs[1:, column])}
+
+
+@pytest.mark.parametrize("sentence", [
+    "I love my new job, everyone is so kind to me!",
+    " ".join(["I was furious when the train was late again, and then it rained all the way home"] * 4),
+])
+def test_word_weights_are_those_of_occluding_the_whole_sentence(text_predictor, sentence):
+    analysis = analyze_text(sentence, text_predictor)
+    expected = _whole_sentence_occlusion(sentence, text_predictor)
+    weights = {(w.word, w.start): w.weight for w in analysis.words}
+    assert set(weights) <= set(expected)
+    for key, weight in expected.items():  # words beyond the model's window changed nothing: no weight
+        assert weights.get(key, 0.0) == pytest.approx(weight, abs=1e-5), key
+    read = len(WORD.findall(leading_tokens(sentence, text_predictor.vocabulary.max_length)))
+    assert len(weights) == read and analysis.explained_sentences == 1
 
 
 def test_batch_marks_rows_it_cannot_read(text_predictor):
