@@ -11,12 +11,13 @@ when the analysis it saved is deleted, and its stored result goes with it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, null, select, update
@@ -64,7 +65,10 @@ def forget_results(session: Session, analysis_ids: Iterable[int]) -> None:
 
 
 class JobRunner:
-    """Queues jobs in the database and runs them one at a time.
+    """Queues jobs in the database and runs them one at a time, taking users in turn.
+
+    Users take turns: the next job is the oldest queued one of the user served longest ago (or never), so one
+    user's queue of long videos delays another user's job by one job at most, never by the whole queue.
 
     Parameters
     ----------
@@ -83,9 +87,17 @@ class JobRunner:
         self.store = store
         self.max_per_user = max_per_user
         self.progress_every_s = progress_every_s
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emotion-lens-job")
         self._submitting = threading.Lock()  # a user's count of unfinished jobs and the new row, as one step
+        self._queued: dict[int, deque[tuple[str, Work]]] = {}  # user -> their queued jobs, oldest first
+        self._served: dict[int, int] = {}  # user -> when their last job started (a count of started jobs)
+        self._started = itertools.count()
+        self._ready = threading.Condition()
+        self._closed = False
         self._update(Job.status.in_(UNFINISHED), status="interrupted", error=_INTERRUPTED)
+        self._workers = [threading.Thread(target=self._serve, name=f"emotion-lens-job-{i}", daemon=True)
+                         for i in range(workers)]
+        for worker in self._workers:
+            worker.start()
 
     def submit(self, work: Work, *, user_id: int, kind: str) -> Job:
         """Queue ``work(progress)``. It returns the JSON result, with the ``analysis_id`` it saved (the result
@@ -105,7 +117,9 @@ class JobRunner:
                                    retry_after=RETRY_AFTER_S)
             job = Job(id=uuid.uuid4().hex, user_id=user_id, kind=kind, status="queued", progress=0.0)
             session.add(job)
-        self._pool.submit(self._run, job.id, work)
+        with self._ready:
+            self._queued.setdefault(user_id, deque()).append((job.id, work))
+            self._ready.notify()
         return job
 
     def get(self, job_id: str, viewer: User) -> Job:
@@ -117,8 +131,32 @@ class JobRunner:
         return job
 
     def shutdown(self, *, wait: bool = False) -> None:
-        """Stop taking work; queued jobs are dropped (and read ``interrupted`` after a restart)."""
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        """Stop taking work; queued jobs are dropped (and read ``interrupted`` after a restart). ``wait``: until
+        the running ones have ended."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+        if wait:
+            for worker in self._workers:
+                worker.join()
+
+    def _next(self) -> tuple[str, Work] | None:
+        """The next job to run, in users' turns; ``None`` once shut down."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._closed or self._queued)
+            if self._closed:
+                return None
+            user_id = min(self._queued, key=lambda user: self._served.get(user, -1))
+            self._served[user_id] = next(self._started)
+            queue = self._queued[user_id]
+            job = queue.popleft()
+            if not queue:
+                del self._queued[user_id]
+            return job
+
+    def _serve(self) -> None:
+        while (job := self._next()) is not None:
+            self._run(*job)
 
     def _run(self, job_id: str, work: Work) -> None:
         if not self._advance(job_id, "queued", status="running"):
