@@ -8,13 +8,13 @@ import streamlit as st
 from app_support.resources import calibrated_speech_predictor, settings, speech_predictor, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
-from emotion_core.audio import AUDIO_TYPES, decode_audio
+from emotion_core.audio import AUDIO_TYPES
 from emotion_core.audio_analysis import analyze_audio, waveform_envelope
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_audio
 from emotion_core.labels import EMOJI
-from emotion_core.speech import SpeechPredictor, speaker_profile
+from emotion_core.speech import SpeechPredictor, profile_from_recordings
 from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import probability_bars, segment_timeline, spectrogram, waveform
 
@@ -83,7 +83,7 @@ def _speaker_predictor(recordings) -> SpeechPredictor:
     cached = st.session_state.get("analyze_audio_profile")
     if cached is None or cached[0] != signature:
         with st.spinner(f"Calibrating on {len(recordings)} recording(s)…"):
-            profile = speaker_profile([decode_audio(f.getvalue(), name=f.name,
-                                                    max_seconds=settings().max_audio_seconds) for f in recordings])
+            profile = profile_from_recordings([(f.getvalue(), f.name) for f in recordings],
+                                              max_seconds=settings().max_calibration_seconds)
         cached = st.session_state["analyze_audio_profile"] = (signature, profile)
     return calibrated_speech_predictor().for_speaker(cached[1])

@@ -29,6 +29,7 @@ from emotion_core.api_fields import (
     parse_fields,
     parse_json,
 )
+from emotion_core.audio import decode_audio
 from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
 from emotion_core.db import Analysis, Job, User
@@ -86,14 +87,12 @@ class ApiServices:
 
     def speech_for_speaker(self, recordings: list[tuple[bytes, str]]) -> SpeechPredictor:
         """The speaker-calibrated model with the profile of these (data, name) recordings of the speaker."""
-        from emotion_core.audio import decode_audio
-        from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, speaker_profile
+        from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, profile_from_recordings
 
         model = self._model("speech_calibrated",
                             lambda models_dir: SpeechPredictor.from_dir(models_dir, model=CALIBRATED_SPEECH_MODEL))
-        return model.for_speaker(speaker_profile([decode_audio(data, name=name,
-                                                               max_seconds=self.settings.max_audio_seconds)
-                                                  for data, name in recordings]))
+        return model.for_speaker(profile_from_recordings(recordings,
+                                                         max_seconds=self.settings.max_calibration_seconds))
 
     def text(self) -> TextPredictor:
         """The text model, loaded on first use (503 while missing)."""
@@ -259,10 +258,23 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         calibration = [(f.read(), FILENAME.parse(f.filename, from_form=True) or "calibration")
                        for f in request.files.getlist("calibration")]
         predictor = services.speech_for_speaker(calibration) if calibration else services.speech()
-        analysis = analyze_audio(data, predictor, name=name, max_seconds=services.settings.max_audio_seconds)
-        saved = save_audio(services.store, user, analysis, media=data if options["keep_media"] else None,
-                           media_suffix=Path(name).suffix)
-        return jsonify(_saved(analysis.to_dict(), saved))
+        limits = services.settings
+        if options["job"]:
+            recording = decode_audio(data, name=name, max_seconds=limits.max_audio_seconds)
+        else:
+            recording = decode_audio(data, name=name, max_seconds=limits.max_sync_audio_seconds,
+                                     advice=f"send it with job=true to analyse up to "
+                                            f"{limits.max_audio_seconds / 60:g} minutes as a job, or cut it.")
+        keep = data if options["keep_media"] else None
+
+        def work(progress) -> dict[str, Any]:
+            analysis = analyze_audio(recording, predictor, name=name)
+            saved = save_audio(services.store, user, analysis, media=keep, media_suffix=Path(name).suffix)
+            return _saved(analysis.to_dict(), saved)
+
+        if options["job"]:
+            return _queued(services.jobs.submit(work, user_id=user.id, kind="audio"))
+        return jsonify(work(lambda done: None))
 
     @api.post("/analyze/text")
     def text():

@@ -150,7 +150,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "image": (KEEP_MEDIA, FACE_MODEL, FILENAME),
     "video": (KEEP_MEDIA, FACE_MODEL, FILENAME,
               Field("stride", "integer", "analyse every n-th frame", default=1, minimum=1, maximum=1000)),
-    "audio": (KEEP_MEDIA, FILENAME),
+    "audio": (KEEP_MEDIA, FILENAME,
+              Field("job", "boolean", "analyse as a background job: 202 and a job to poll; needed for recordings "
+                                      "longer than the synchronous limit (5 minutes by default)", default=False)),
     "text": (Field("text", "text", "the text to analyse", max_length=MAX_TEXT_CHARS),
              Field("source", "name", "a name for the text in the history", default="text",
                    max_length=MAX_NAME_CHARS),

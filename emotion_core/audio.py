@@ -6,7 +6,9 @@ track of mp4, mov, avi, mkv and webm files included.
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +20,7 @@ from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 SAMPLE_RATE = 16_000
 AUDIO_TYPES = ("wav", "flac", "ogg", "mp3", "m4a", "aac")
 MIN_SECONDS = 0.3
+AudioSource = str | Path | bytes | BinaryIO
 """Shorter input is refused: a speech emotion needs at least a syllable or two."""
 MAX_SAMPLES_PER_SECOND = 2 * 48_000
 """Samples (all channels together) decoded per second of the longest recording allowed: 48 kHz stereo. A shorter
@@ -37,7 +40,7 @@ class Audio:
         return len(self.samples) / SAMPLE_RATE
 
 
-def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
+def _read_bytes(source: AudioSource, name: str) -> bytes:
     if isinstance(source, bytes):
         return source
     if isinstance(source, (str, Path)):
@@ -48,13 +51,18 @@ def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     return source.read()
 
 
-def _with_soundfile(data: bytes, max_seconds: float, name: str) -> np.ndarray | None:
+SizeCheck = Callable[[float, float], None]
+"""Called with a recording's seconds and sample values (all channels) as soon as they are known; raises when
+they are over the limits."""
+
+
+def _with_soundfile(data: bytes, check: SizeCheck) -> np.ndarray | None:
     import soundfile as sf
     import soxr
 
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
-            _check_size(f.frames / f.samplerate, f.frames * f.channels, max_seconds, name)
+            check(f.frames / f.samplerate, f.frames * f.channels)
             resampler = soxr.ResampleStream(f.samplerate, SAMPLE_RATE, 1, dtype="float32")
             chunks = [resampler.resample_chunk(block.mean(axis=1), last=False)
                       for block in f.blocks(blocksize=f.samplerate * 10, dtype="float32", always_2d=True)]
@@ -63,7 +71,7 @@ def _with_soundfile(data: bytes, max_seconds: float, name: str) -> np.ndarray | 
         return None
 
 
-def _with_pyav(data: bytes, max_seconds: float, name: str) -> np.ndarray:
+def _with_pyav(data: bytes, check: SizeCheck, name: str) -> np.ndarray:
     import av
 
     try:
@@ -78,7 +86,7 @@ def _with_pyav(data: bytes, max_seconds: float, name: str) -> np.ndarray:
         stream = container.streams.audio[0]
         if stream.duration and stream.time_base:
             seconds = float(stream.duration * stream.time_base)
-            _check_size(seconds, seconds * stream.rate * stream.channels, max_seconds, name)
+            check(seconds, seconds * stream.rate * stream.channels)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         chunks, total, values = [], 0, 0
         try:
@@ -88,7 +96,7 @@ def _with_pyav(data: bytes, max_seconds: float, name: str) -> np.ndarray:
                     chunk = out.to_ndarray().reshape(-1)
                     chunks.append(chunk)
                     total += len(chunk)
-                _check_size(total / SAMPLE_RATE, values, max_seconds, name)
+                check(total / SAMPLE_RATE, values)
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except (av.error.FFmpegError, ValueError) as exc:
@@ -99,21 +107,21 @@ def _with_pyav(data: bytes, max_seconds: float, name: str) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
-def _check_size(seconds: float, values: float, max_seconds: float, name: str) -> None:
+def _check_size(seconds: float, values: float, *, max_seconds: float, name: str, advice: str) -> None:
     """Refuse a recording longer than ``max_seconds``, or with more samples (all channels) than
     :data:`MAX_SAMPLES_PER_SECOND` allows over that time."""
     minutes, most = max_seconds / 60, max_seconds * MAX_SAMPLES_PER_SECOND
     if seconds > max_seconds:
-        raise InvalidInputError(f"{name}: {seconds / 60:,.1f} minutes is longer than the {minutes:,.0f}-minute limit; "
-                                "cut it first.")
+        raise InvalidInputError(f"{name}: {seconds / 60:,.1f} minutes is longer than the {minutes:.3g}-minute limit; "
+                                f"{advice}")
     if values > most:
         raise InvalidInputError(f"{name}: {values:,.0f} samples (all channels) is more than the {most:,.0f} this app "
                                 f"decodes ({minutes:,.0f} minutes of 48 kHz stereo); convert it to mono or a lower "
                                 "sample rate first.")
 
 
-def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
-                 max_seconds: float = 20 * 60) -> Audio:
+def decode_audio(source: AudioSource, *, name: str = "audio", max_seconds: float = 20 * 60,
+                 advice: str = "cut it first.") -> Audio:
     """Decode audio (or a video's sound track) to 16 kHz mono float32.
 
     Parameters
@@ -123,6 +131,8 @@ def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
         How the input is called in messages.
     max_seconds : float
         Longer input is refused, from its header where it has one.
+    advice : str
+        What the message about too long an input tells the user to do.
 
     Raises
     ------
@@ -132,9 +142,10 @@ def decode_audio(source: str | Path | bytes | BinaryIO, *, name: str = "audio",
     data = _read_bytes(source, name)
     if not data:
         raise InvalidInputError(f"{name}: expected an audio file ({', '.join(AUDIO_TYPES)}), got 0 bytes.")
-    samples = _with_soundfile(data, max_seconds, name)
+    check = functools.partial(_check_size, max_seconds=max_seconds, name=name, advice=advice)
+    samples = _with_soundfile(data, check)
     if samples is None:
-        samples = _with_pyav(data, max_seconds, name)
+        samples = _with_pyav(data, check, name)
     samples = np.nan_to_num(samples.astype(np.float32, copy=False), copy=False)
     np.clip(samples, -1.0, 1.0, out=samples)  # in place: 20 minutes are 77 MB a copy
     if len(samples) < MIN_SECONDS * SAMPLE_RATE:

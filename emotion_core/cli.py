@@ -74,13 +74,12 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.audio import decode_audio
     from emotion_core.audio_analysis import analyze_audio
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, speaker_profile
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, profile_from_recordings
 
     if args.calibrate:
-        profile = speaker_profile([decode_audio(path, name=str(path), max_seconds=settings.max_audio_seconds)
-                                   for path in args.calibrate])
+        profile = profile_from_recordings([(path, str(path)) for path in args.calibrate],
+                                          max_seconds=settings.max_calibration_seconds)
         predictor = SpeechPredictor.from_dir(settings.models_dir, model=CALIBRATED_SPEECH_MODEL).for_speaker(profile)
     else:
         predictor = SpeechPredictor.from_dir(settings.models_dir)

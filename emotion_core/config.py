@@ -47,6 +47,11 @@ class Settings:
         Largest image (width x height) decoded; bigger ones are refused before decoding.
     max_audio_seconds : float
         Longest recording analysed (from its header, before decoding where possible).
+    max_sync_audio_seconds : float
+        Longest recording the API analyses within the request; longer ones (up to ``max_audio_seconds``) are
+        sent with ``job=true`` and analysed as a job, so a request never holds a server thread for long.
+    max_calibration_seconds : float
+        Most sound, all recordings together, used to calibrate the speech model to a speaker.
     max_video_seconds : float
         Longest video the API queues (from its header; a video without a stated duration is bounded by size).
     max_jobs_per_user : int
@@ -67,7 +72,9 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_audio_seconds: float = 20 * 60
-    max_video_seconds: float = 30 * 60
+    max_sync_audio_seconds: float = 5 * 60
+    max_calibration_seconds: float = 5 * 60
+    max_video_seconds: float = 10 * 60
     max_jobs_per_user: int = 3
     database_url: str = ""
     ice_servers: str = "[]"

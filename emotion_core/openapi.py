@@ -126,6 +126,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "created_at": {"type": "string"}, "updated_at": {"type": "string"},
             "status_url": {"type": "string"},
             "result": {"oneOf": [{"$ref": "#/components/schemas/VideoAnalysis"},
+                                 {"$ref": "#/components/schemas/AudioAnalysis"},
                                  {"$ref": "#/components/schemas/MultimodalAnalysis"}]},
             "error": {"type": "object", "required": ["type", "message"],
                       "description": "why there is no result (failed, interrupted, deleted)"},
@@ -216,6 +217,7 @@ def openapi_document() -> dict[str, Any]:
                                        "voice; at least 5 voiced segments in all; never stored"}),
                 "responses": {"200": {"description": "segments (none, and a reason, for silence)",
                                       **_json("AudioAnalysis")},
+                              "202": {"description": "with job=true: queued", **_json("Job")},
                               **_errors(400, 401, 403, 413, 415, 422, 503)}}},
             "/analyze/text": {"post": {
                 "summary": "Text emotion and VADER sentiment, overall, per sentence, with word attributions",

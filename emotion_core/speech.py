@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.audio import SAMPLE_RATE, Audio
+from emotion_core.audio import SAMPLE_RATE, Audio, AudioSource, decode_audio
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
@@ -167,6 +167,27 @@ def speaker_profile(recordings: Sequence[Audio]) -> SpeakerProfile:
     """The profile of one speaker from some of their recordings, in any emotion (more is better; see the
     calibrated model's card for UAR by number of recordings)."""
     return SpeakerProfile.from_functionals(np.concatenate([segment_functionals(a) for a in recordings]))
+
+
+def profile_from_recordings(recordings: Sequence[tuple[AudioSource, str]], *, max_seconds: float
+                            ) -> SpeakerProfile:
+    """:func:`speaker_profile` of ``(file, name)`` recordings, decoded one at a time within ``max_seconds`` of
+    sound in all, so a pile of recordings is refused from its headers before it costs minutes of work.
+
+    Raises
+    ------
+    InvalidInputError
+        A recording that cannot be decoded, recordings longer than ``max_seconds`` together, or too few voiced
+        segments.
+    """
+    advice = f"calibration recordings may last {max_seconds / 60:g} minutes in all (two to four are plenty)."
+    decoded: list[Audio] = []
+    for source, name in recordings:
+        left = max_seconds - sum(a.seconds for a in decoded)
+        if left <= 0:
+            raise InvalidInputError(f"{name}: the recordings before it fill the budget; {advice}")
+        decoded.append(decode_audio(source, name=name, max_seconds=left, advice=advice))
+    return speaker_profile(decoded)
 
 
 def mfcc_model_input(mean: np.ndarray, std: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

@@ -157,3 +157,41 @@ class TestVideosAreProbedBeforeQueueing:
         response = post_form(client, tokens["bob"], "multimodal", video=(io.BytesIO(clip), "c.mp4"),
                              transcript=(io.BytesIO(b"\xff\xfe not utf-8"), "t.txt"))
         assert "not UTF-8" in error(response, 422)
+
+
+class TestAudioLimits:
+    @pytest.fixture()
+    def short_limits(self, tmp_path):
+        from emotion_core.api import create_app
+
+        app = create_app({"home": tmp_path, "max_sync_audio_seconds": 2.0, "max_calibration_seconds": 3.0})
+        services = app.extensions["emotion_lens"]
+        services.accounts.create_user("ada", test_api.PASSWORD, "admin")
+        yield app.test_client(), services.accounts.create_token("ada")
+        services.jobs.shutdown()
+        services.store.engine.dispose()
+
+    def test_longer_than_the_synchronous_limit_is_a_job_on_request(self, short_limits):
+        import numpy as np
+
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        client, token = short_limits
+        clip = wav_bytes(np.concatenate([syllables(1.5), np.zeros(8000, np.float32), syllables(1.5)]))
+        refused = post_form(client, token, "audio", audio=(io.BytesIO(clip), "talk.wav"))
+        assert "send it with job=true" in error(refused, 422)
+        queued = post_form(client, token, "audio", audio=(io.BytesIO(clip), "talk.wav"), job="true")
+        assert queued.status_code == 202
+        job = test_api.poll(client, token, queued.get_json()["job_id"])
+        assert job["status"] == "done" and check(job["result"], "AudioAnalysis")["segments"]
+
+    def test_calibration_recordings_share_one_budget(self, short_limits):
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        client, token = short_limits
+        two_seconds = wav_bytes(syllables(2.0))
+        response = post_form(client, token, "audio", audio=(io.BytesIO(wav_bytes(syllables(1.0))), "v.wav"),
+                             calibration=[(io.BytesIO(two_seconds), f"same-{k}.wav") for k in range(2)])
+        message = error(response, 422)
+        assert message.startswith("same-1.wav")
+        assert "calibration recordings may last 0.05 minutes in all" in message
