@@ -4,9 +4,11 @@
 
 Every input is made here, at the limits of the default settings: texts of ``MAX_TEXT_CHARS`` characters in
 every shape that costs something different, a ``max_image_pixels`` image as a PNG of noise (the most bytes and
-the slowest decode) and as a JPEG, ``max_audio_seconds`` of continuous voice, as many calibration recordings of
-that length as ``max_upload_bytes`` carries, and video and multimodal jobs (a minute of 640x480 at 30 fps, and
-the most bytes an upload may have), timed from the upload to the finished job.
+the slowest decode) and as a JPEG, ``max_sync_audio_seconds`` of continuous voice answered in the request and
+``max_audio_seconds`` as a job, calibration recordings filling ``max_calibration_seconds`` (and one more), and
+video and multimodal jobs (a minute of 640x480 at 30 fps, and the most bytes an upload may have), timed from the
+upload to the finished job. A video at ``max_video_seconds`` is not run: its time is estimated from the minute's
+cost per frame (``video_at_its_limit_estimate_s``).
 
 Per case: the wall time of each request as the client sees it (median of the repeats), its status, and the server
 process's resident memory (``/proc/<pid>/status``, sampled every 10 ms): the peak above what it held before the
@@ -327,26 +329,35 @@ def image_cases(server: ApiServer, repeats: int) -> Iterator[dict[str, Any]]:
 
 
 def audio_cases(server: ApiServer) -> Iterator[dict[str, Any]]:
-    seconds = SETTINGS.max_audio_seconds
-    longest = sound_file(seconds)
-    minutes = f"{seconds / 60:.0f} min"
+    sync_seconds, job_seconds = SETTINGS.max_sync_audio_seconds, SETTINGS.max_audio_seconds
     stereo_rate = MAX_SAMPLES_PER_SECOND // 2
-    cases = [
-        ("audio_longest_wav", f"{minutes} of voice, 16 kHz mono WAV", multipart([("audio", "voice.wav", longest)])),
-        ("audio_longest_flac_48k_stereo", f"{minutes} of voice, {stereo_rate // 1000} kHz stereo FLAC (the most "
-                                          "samples decoded)",
-         multipart([("audio", "voice.flac", sound_file(seconds, rate=stereo_rate, channels=2, fmt="FLAC"))])),
-        ("audio_flac_8ch_655khz", "1 min of 8-channel 655.35 kHz silence, FLAC (refused from its header)",
-         multipart([("audio", "bomb.flac", sound_file(60, rate=655_350, channels=8, fmt="FLAC", silent=True))])),
+    recording = sound_file(60)
+    budget = int(SETTINGS.max_calibration_seconds // 60)
+    requests = [
+        ("audio_longest_sync_wav", f"{sync_seconds / 60:g} min of voice, 16 kHz mono WAV (the longest answered "
+                                   "within the request)", post, {},
+         [("audio", "voice.wav", sound_file(sync_seconds))]),
+        ("audio_longest_sync_flac_48k_stereo", f"{sync_seconds / 60:g} min of voice, {stereo_rate // 1000} kHz "
+                                               "stereo FLAC (the most samples decoded)", post, {},
+         [("audio", "voice.flac", sound_file(sync_seconds, rate=stereo_rate, channels=2, fmt="FLAC"))]),
+        ("audio_longest_job_wav", f"{job_seconds / 60:g} min of voice, 16 kHz mono WAV, job=true (decoded in the "
+                                  "request, analysed as a job)", job, {"job": "true"},
+         [("audio", "voice.wav", sound_file(job_seconds))]),
+        ("audio_flac_8ch_655khz", "1 min of 8-channel 655.35 kHz silence, FLAC (refused from its header)", post, {},
+         [("audio", "bomb.flac", sound_file(60, rate=655_350, channels=8, fmt="FLAC", silent=True))]),
+        ("audio_calibrated", f"20 s of voice with {budget} one-minute calibration recordings (the "
+                             f"{SETTINGS.max_calibration_seconds / 60:g}-minute budget)", post, {},
+         [("audio", "voice.wav", sound_file(20)),
+          *[("calibration", f"same-speaker-{i}.wav", recording) for i in range(budget)]]),
+        ("audio_calibration_over_budget", f"20 s of voice with {budget + 1} one-minute calibration recordings "
+                                          "(refused at the last one)", post, {},
+         [("audio", "voice.wav", sound_file(20)),
+          *[("calibration", f"same-speaker-{i}.wav", recording) for i in range(budget + 1)]]),
     ]
-    recordings = (SETTINGS.max_upload_bytes - 2**20) // len(longest)
-    cases.append(("audio_calibrated", f"20 s of voice, with {recordings} calibration recordings of {minutes} of "
-                                      "voice each (16 kHz WAV, as many as the upload limit carries)",
-                  multipart([("audio", "voice.wav", sound_file(20)),
-                             *[("calibration", f"same-speaker-{i}.wav", longest) for i in range(recordings)]])))
-    for name, what, body in cases:
-        yield measure(server, name, "POST /analyze/audio", what, lambda body=body: post(server, "/analyze/audio", body),
-                      size=len(body[0]))
+    for name, what, send, fields, files in requests:
+        body = multipart(files, fields)
+        yield measure(server, name, "POST /analyze/audio", what,
+                      lambda body=body, send=send: send(server, "/analyze/audio", body), size=len(body[0]))
 
 
 def job_cases(server: ApiServer) -> Iterator[dict[str, Any]]:
@@ -379,16 +390,23 @@ def main() -> int:
     with api_server() as server:
         post(server, "/analyze/text", as_json({"text": "Warm up the text model."}))
         cases = [case for group in args.only.split(",") for case in groups[group](server)]
+    minute = next((case for case in cases if case["case"] == "video_minute"), None)
     results = {
         "machine": machine_info(),
         "server": "python -m emotion_core serve on 127.0.0.1 (waitress, its default threads), one server for all "
                   "cases, in this order; text and image cases are the median of --repeats requests",
         "limits": {"max_upload_bytes": SETTINGS.max_upload_bytes, "max_image_pixels": SETTINGS.max_image_pixels,
-                   "max_audio_seconds": SETTINGS.max_audio_seconds, "max_text_chars": MAX_TEXT_CHARS,
+                   "max_audio_seconds": SETTINGS.max_audio_seconds,
+                   "max_sync_audio_seconds": SETTINGS.max_sync_audio_seconds,
+                   "max_calibration_seconds": SETTINGS.max_calibration_seconds,
+                   "max_video_seconds": SETTINGS.max_video_seconds, "max_jobs_per_user": SETTINGS.max_jobs_per_user,
+                   "max_text_chars": MAX_TEXT_CHARS,
                    "max_sentences": MAX_SENTENCES, "max_occlusions": MAX_OCCLUSIONS,
                    "vader_words_per_call": MAX_WORDS, "vader_words_per_text": MAX_TEXT_WORDS,
                    "audio_samples_per_second": MAX_SAMPLES_PER_SECOND},
         "cases": cases,
+        **({"video_at_its_limit_estimate_s": round(SETTINGS.max_video_seconds * 30 * minute["ms_per_frame"] / 1000)}
+           if minute and "ms_per_frame" in minute else {}),
     }
     save_results(results, args.out)
     return 0

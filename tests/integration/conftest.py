@@ -6,7 +6,10 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
+from emotion_core.accounts import Accounts
 from emotion_core.store import HistoryStore
+
+PASSWORD = "a long enough password"
 
 POSTGRES_URL = os.environ.get("EMOTION_LENS_TEST_DATABASE_URL")
 
@@ -30,3 +33,13 @@ def store(request, tmp_path):
     opened = HistoryStore.open(url, media_dir=tmp_path / "media")
     yield opened
     opened.engine.dispose()
+
+
+@pytest.fixture()
+def people(store):
+    """Accounts over ``store`` and one user of each role: ada (admin), bob (analyst), cy (viewer)."""
+    accounts = Accounts(store)
+    admin = accounts.create_user("ada", PASSWORD, "admin")
+    analyst = accounts.create_user("bob", PASSWORD, "analyst", by=admin)
+    viewer = accounts.create_user("cy", PASSWORD, "viewer", by=admin)
+    return accounts, admin, analyst, viewer

@@ -6,20 +6,9 @@ import time
 import pytest
 from sqlalchemy import event, select
 
-from emotion_core.accounts import Accounts
 from emotion_core.db import Job
 from emotion_core.errors import LimitReached, NotFound
 from emotion_core.jobs import JobRunner
-
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture()
-def people(store):
-    accounts = Accounts(store)
-    admin = accounts.create_user("ada", PASSWORD, "admin")
-    analyst = accounts.create_user("bob", PASSWORD, "analyst", by=admin)
-    return accounts, admin, analyst
 
 
 @pytest.fixture()
@@ -57,7 +46,7 @@ def saving(store, user, secret: str):
 
 
 def test_progress_is_written_at_most_once_per_interval(store, people):
-    _, _, analyst = people
+    _, _, analyst, _ = people
     runner = JobRunner(store, max_per_user=2, progress_every_s=0.2)
     updates = []
     event.listen(store.engine, "before_cursor_execute",
@@ -82,7 +71,7 @@ def test_progress_is_written_at_most_once_per_interval(store, people):
 
 
 def test_a_user_over_the_cap_is_refused_and_others_are_unaffected(store, people, runner):
-    _, admin, analyst = people
+    _, admin, analyst, _ = people
     release = threading.Event()
     earlier = runner.submit(saving(store, admin, "ada's result"), user_id=admin.id, kind="video")
     assert wait_for(runner, earlier, admin, "done").result["said"] == "ada's result"
@@ -101,7 +90,7 @@ def test_a_user_over_the_cap_is_refused_and_others_are_unaffected(store, people,
 
 
 def test_only_the_owner_and_admins_read_a_job(store, people, runner):
-    _, admin, analyst = people
+    _, admin, analyst, _ = people
     job = runner.submit(saving(store, admin, "private"), user_id=admin.id, kind="video")
     assert wait_for(runner, job, admin, "done").status == "done"
     with pytest.raises(NotFound):
@@ -111,7 +100,7 @@ def test_only_the_owner_and_admins_read_a_job(store, people, runner):
 
 
 def test_errors_fail_the_job(store, people, runner):
-    _, _, analyst = people
+    _, _, analyst, _ = people
 
     def broken(progress):
         raise ZeroDivisionError("a bug, with details that stay in the log")
@@ -127,7 +116,7 @@ class TestResultsGoWithTheirAnalysis:
             return repr(session.scalars(select(Job.result)).all())
 
     def test_deleting_the_analysis_deletes_the_result(self, store, people, runner):
-        _, _, analyst = people
+        _, _, analyst, _ = people
         job = wait_for(runner, runner.submit(saving(store, analyst, "secret words"), user_id=analyst.id,
                                              kind="video"), analyst, "done")
         kept = wait_for(runner, runner.submit(saving(store, analyst, "other words"), user_id=analyst.id,
@@ -140,7 +129,7 @@ class TestResultsGoWithTheirAnalysis:
         assert "secret words" not in self.stored_results(store)
 
     def test_deleting_ones_data_deletes_every_result(self, store, people, runner):
-        _, admin, analyst = people
+        _, admin, analyst, _ = people
         mine = [wait_for(runner, runner.submit(saving(store, analyst, f"secret {i}"), user_id=analyst.id,
                                                kind="video"), analyst, "done") for i in range(2)]
         theirs = wait_for(runner, runner.submit(saving(store, admin, "admin's"), user_id=admin.id, kind="video"),
@@ -153,7 +142,7 @@ class TestResultsGoWithTheirAnalysis:
         assert [job["status"] for job in store.export_user_data(analyst)["jobs"]] == ["deleted", "deleted"]
 
     def test_deleting_the_user_deletes_their_jobs(self, store, people, runner):
-        accounts, admin, analyst = people
+        accounts, admin, analyst, _ = people
         job = wait_for(runner, runner.submit(saving(store, analyst, "secret"), user_id=analyst.id, kind="video"),
                        analyst, "done")
         accounts.delete_user("bob", by=admin)
@@ -164,7 +153,7 @@ class TestResultsGoWithTheirAnalysis:
 
 def test_users_take_turns(store, people):
     """A user's queue of long jobs delays another user's job by one job at most."""
-    accounts, admin, analyst = people
+    accounts, admin, analyst, _ = people
     runner = JobRunner(store, max_per_user=3)
     order: list[str] = []
     release = threading.Event()

@@ -19,18 +19,8 @@ from emotion_core.errors import (
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
 from emotion_core.store import result_row
+from tests.integration.conftest import PASSWORD
 from tests.unit.test_throttle import FakeClock
-
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture()
-def people(store):
-    accounts = Accounts(store)
-    admin = accounts.create_user("ada", PASSWORD, "admin")
-    analyst = accounts.create_user("bob", PASSWORD, "analyst", by=admin)
-    viewer = accounts.create_user("cy", PASSWORD, "viewer", by=admin)
-    return accounts, admin, analyst, viewer
 
 
 def face(label: str, **fields) -> EmotionResult:
