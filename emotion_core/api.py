@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -101,9 +102,10 @@ class ApiServices:
         return self._model("text", TextPredictor.from_dir)
 
     def _model(self, kind: str, load: Callable[[Path], Any]) -> Any:
-        if kind not in self.loaded:
-            self.loaded[kind] = load(self.settings.models_dir)
-        return self.loaded[kind]
+        with self.loading:  # two first requests at once load the model once
+            if kind not in self.loaded:
+                self.loaded[kind] = load(self.settings.models_dir)
+            return self.loaded[kind]
 
     settings: Settings
     faces: dict[str, Any]  # face model name -> FacePredictor (our CNN first)
@@ -111,6 +113,7 @@ class ApiServices:
     accounts: Accounts
     jobs: JobRunner
     loaded: dict[str, Any] = field(default_factory=dict)  # speech and text predictors once loaded
+    loading: threading.Lock = field(default_factory=threading.Lock)
 
 
 def error_response(kind: str, message: str, status: int):
