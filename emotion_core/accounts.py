@@ -1,5 +1,5 @@
-"""Users, roles, passwords (bcrypt), sign-in back-off, disabled accounts and API tokens (stored as SHA-256
-digests only)."""
+"""Users, roles, passwords (bcrypt), sign-in back-off, disabled accounts, browser sessions and API tokens (both
+stored as SHA-256 digests only)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from emotion_core.db import ApiToken, User, aware, utcnow
+from emotion_core.db import ApiToken, BrowserSession, User, aware, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.permissions import ROLES, require
 from emotion_core.store import HistoryStore
@@ -29,6 +29,8 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "el_"
 TOKEN_USE_GRANULARITY = timedelta(minutes=1)
 """A token's ``last_used_at`` is rewritten at most this often, so an API request is not also a database write."""
+SESSION_LIFETIME = timedelta(days=7)
+"""How long a browser stays signed in without signing in again."""
 
 
 def hash_password(password: str) -> str:
@@ -153,13 +155,49 @@ class Accounts:
         raise AuthenticationFailed("wrong name or password.")
 
     def set_disabled(self, name: str, disabled: bool, *, by: User) -> None:
-        """Disable an account (no sign-in, no API token, until enabled again) or enable it."""
+        """Disable an account (no sign-in, no API token, until enabled again; its browsers are signed out) or
+        enable it."""
         require(by, "manage_users")
         with self.store.session() as session:
             user = self._get(session, name)
             if disabled and self._is_last_admin(session, user):
                 raise InvalidInputError("the last enabled admin cannot be disabled.")
             user.disabled = disabled
+            if disabled:
+                self._end_sessions(session, user)
+
+    # Browser sessions -------------------------------------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        """A new browser session for ``user``, valid for :data:`SESSION_LIFETIME`; the token is returned once."""
+        token = secrets.token_urlsafe(32)
+        with self.store.session() as session:
+            session.add(BrowserSession(user_id=user.id, digest=_token_digest(token),
+                                       expires_at=self.clock() + SESSION_LIFETIME))
+        return token
+
+    def user_for_session(self, token: str) -> User | None:
+        """The session's user, freshly read; None once the session has expired or ended, or the account is
+        disabled (so disabling an account signs it out at its next page run)."""
+        with self.store.session() as session:
+            found = session.scalar(select(BrowserSession).where(BrowserSession.digest == _token_digest(token)))
+            if found is None or found.revoked_at is not None or aware(found.expires_at) <= self.clock():
+                return None
+            user = session.get(User, found.user_id)
+            return None if user.disabled else user
+
+    def end_session(self, token: str) -> None:
+        """Sign a browser out: its token no longer works (an unknown token is ignored)."""
+        with self.store.session() as session:
+            found = session.scalar(select(BrowserSession).where(BrowserSession.digest == _token_digest(token)))
+            if found is not None and found.revoked_at is None:
+                found.revoked_at = self.clock()
+
+    def _end_sessions(self, session, user: User) -> None:
+        open_sessions = select(BrowserSession).where(BrowserSession.user_id == user.id,
+                                                     BrowserSession.revoked_at.is_(None))
+        for found in session.scalars(open_sessions):
+            found.revoked_at = self.clock()
 
     # Tokens ------------------------------------------------------------------------------------------------
 

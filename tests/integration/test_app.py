@@ -15,6 +15,23 @@ TIMEOUT = 120
 PASSWORD = "a long enough password"
 
 
+@pytest.fixture(autouse=True)
+def like_a_running_server(monkeypatch):
+    """Make AppTest behave as the server does once it has served a page.
+
+    - AppTest's stand-in client answers every cookie name with a mock: here, as in a new browser, none.
+    - AppTest forgets before every run that the app routes with ``st.navigation``, and then runs a page file
+      whose name matches the page asked for (Streamlit's older ``pages/`` behaviour) without the entry point.
+      A server forgets it only until the entry point first runs; this keeps AppTest's reset off the real flag.
+    """
+    from streamlit.runtime.context import ContextProxy, StreamlitCookies
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    monkeypatch.setattr(ContextProxy, "cookies", property(lambda _self: StreamlitCookies({})))
+    monkeypatch.setattr(app_test, "PagesManager", type("PagesManager", (PagesManager,), {}))
+
+
 @pytest.fixture()
 def home(tmp_path, monkeypatch):
     """A fresh EMOTION_LENS_HOME with an admin, an analyst and a viewer; the app's caches emptied."""
@@ -31,9 +48,14 @@ def home(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def with_session(at: AppTest, home, role: str) -> AppTest:
+    """``at`` holding a session of the ``role``'s user, as a tab does once signed in."""
+    at.session_state["auth_session"] = Accounts(home[0]).start_session(home[1][role])
+    return at
+
+
 def signed_in(home, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    at.session_state["auth_user_id"] = home[1][role].id
+    at = with_session(AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT), home, role)
     at.run()
     assert not at.exception
     return at
@@ -161,18 +183,29 @@ class TestAccess:
         at.button[0].click().run()
         assert not at.exception and at.title[0].value.endswith("Emotion Lens")
         assert any("root" in c.value and "admin" in c.value for c in at.caption)
+        token = at.session_state["auth_session"]
+        assert any(f"emotion_lens_session={token}" in h.proto.body for h in at.get("html"))  # the browser keeps it
         st.cache_resource.clear()
 
     def test_sign_in_and_wrong_password(self, home):
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
         assert at.subheader[0].value == "Sign in"
+        assert at.text_input[1].proto.autocomplete == "current-password"
         at.text_input[0].input("bob")
         at.text_input[1].input("not it")
         at.button[0].click().run()
         assert "wrong name or password" in at.error[0].value
         at.text_input[1].input(PASSWORD)
         at.button[0].click().run()
-        assert not at.exception and "auth_user_id" in at.session_state
+        assert not at.exception and "auth_session" in at.session_state
+
+    def test_sign_out_ends_the_session_and_clears_the_cookie(self, home):
+        at = signed_in(home, "analyst")
+        token = at.session_state["auth_session"]
+        at.button(key="auth_sign_out").click().run()
+        assert not at.exception and at.subheader[0].value == "Sign in"
+        assert Accounts(home[0]).user_for_session(token) is None
+        assert any("document.cookie" in h.proto.body and "Max-Age=0" in h.proto.body for h in at.get("html"))
 
     def test_sign_in_refuses_a_disabled_or_waiting_account(self, home):
         store, users = home
@@ -184,7 +217,7 @@ class TestAccess:
             at.text_input[0].input(name)
             at.text_input[1].input(PASSWORD)
             at.button[0].click().run()
-            assert message in at.error[0].value and "auth_user_id" not in at.session_state
+            assert message in at.error[0].value and "auth_session" not in at.session_state
 
     def test_admin_disables_and_enables_a_user(self, home):
         store, users = home
@@ -198,7 +231,7 @@ class TestAccess:
 
         submit("bob", "Disable")
         assert Accounts(store).get(users["analyst"].id).disabled
-        assert "auth_user_id" not in analyst.run().session_state  # signed out at its next run
+        assert "auth_session" not in analyst.run().session_state  # signed out at its next run
         submit("bob", "Enable")
         assert not Accounts(store).get(users["analyst"].id).disabled
         submit("ada", "Disable")
@@ -214,7 +247,7 @@ class TestAccess:
         at.text_input[3].input(PASSWORD)
         at.text_input[4].input("something else entirely")
         at.button[1].click().run()
-        assert "differ" in at.error[0].value and "auth_user_id" not in at.session_state
+        assert "differ" in at.error[0].value and "auth_session" not in at.session_state
         at.text_input[4].input(PASSWORD)
         at.button[1].click().run()
         assert not at.exception
@@ -229,8 +262,7 @@ class TestAccess:
     @pytest.mark.parametrize("role, page", [("viewer", "analyze"), ("analyst", "admin")])
     def test_each_page_checks_the_role_itself(self, home, role, page):
         """Even run directly, past the router, a page refuses a role that may not use it."""
-        at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=TIMEOUT)
-        at.session_state["auth_user_id"] = home[1][role].id
+        at = with_session(AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=TIMEOUT), home, role)
         at.run()
         assert not at.exception and "does not allow this page" in at.error[0].value
         assert not at.get("file_uploader") and not at.get("form")

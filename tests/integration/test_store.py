@@ -6,9 +6,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from emotion_core.accounts import ACCOUNT_BACKOFF, SOURCE_BACKOFF, TOKEN_USE_GRANULARITY, Accounts
+from emotion_core.accounts import (
+    ACCOUNT_BACKOFF,
+    SESSION_LIFETIME,
+    SOURCE_BACKOFF,
+    TOKEN_USE_GRANULARITY,
+    Accounts,
+)
 from emotion_core.alerts import Rule
-from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, TimelineRow, utcnow
+from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
 from emotion_core.errors import (
     AuthenticationFailed,
     InvalidInputError,
@@ -236,6 +242,47 @@ class TestLogin:
             accounts.delete_user("ada", by=admin)
         accounts.delete_user("bob", by=admin)  # a disabled admin may go
         assert [(u.name, u.disabled) for u in accounts.users()] == [("ada", False), ("cy", False)]
+
+
+class TestSessions:
+    @pytest.fixture()
+    def clock(self):
+        return FakeClock()
+
+    @pytest.fixture()
+    def accounts(self, store, people, clock):
+        return Accounts(store, clock=clock)
+
+    def test_a_session_lasts_its_lifetime_and_only_a_digest_is_stored(self, store, accounts, people, clock):
+        token = accounts.start_session(people[2])
+        assert accounts.user_for_session(token).name == "bob"
+        with store.session() as session:
+            assert token not in session.scalars(select(BrowserSession)).one().digest
+        clock.advance(SESSION_LIFETIME.total_seconds() - 1)
+        assert accounts.user_for_session(token).name == "bob"
+        clock.advance(1)
+        assert accounts.user_for_session(token) is None
+
+    def test_signing_out_ends_that_session_only(self, accounts, people):
+        first, second = accounts.start_session(people[2]), accounts.start_session(people[2])
+        accounts.end_session(first)
+        accounts.end_session("no such token")
+        assert accounts.user_for_session(first) is None
+        assert accounts.user_for_session(second).name == "bob"
+
+    def test_a_disabled_account_loses_its_session(self, accounts, people):
+        _, admin, analyst, _ = people
+        token = accounts.start_session(analyst)
+        accounts.set_disabled("bob", True, by=admin)
+        assert accounts.user_for_session(token) is None
+        accounts.set_disabled("bob", False, by=admin)
+        assert accounts.user_for_session(token) is None  # signed out for good: sign in again
+
+    def test_a_changed_role_shows_at_once(self, accounts, people):
+        _, admin, analyst, _ = people
+        token = accounts.start_session(analyst)
+        accounts.set_role("bob", "viewer", by=admin)
+        assert accounts.user_for_session(token).role == "viewer"
 
 
 class TestTokens:

@@ -1,0 +1,124 @@
+"""Signing in, in real headless Chromium: `streamlit run`, a deep link, a reload, sign-out.
+
+Needs Debian's chromium and Playwright for Python. Set EMOTION_LENS_E2E_SCREENSHOTS to a folder to keep the
+screenshots.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+PASSWORD = "a long enough password"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def app_url(tmp_path):
+    """The app on a free port, with an analyst ``bob`` and a viewer ``cy``."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    pytest.importorskip("playwright")
+    env = {**os.environ, "EMOTION_LENS_HOME": str(tmp_path / "home")}
+    for name, role in (("ada", "admin"), ("bob", "analyst"), ("cy", "viewer")):
+        subprocess.run([sys.executable, "-m", "emotion_core", "users", "add", name, "--role", role], cwd=ROOT,
+                       input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "streamlit.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        pytest.fail("streamlit did not start:\n" + log.read_text()[-3000:])
+    yield url
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@pytest.fixture()
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def _screenshot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    if os.environ.get("EMOTION_LENS_E2E_SCREENSHOTS"):
+        shutil.copy(path, Path(os.environ["EMOTION_LENS_E2E_SCREENSHOTS"]) / path.name)
+
+
+def sign_in(page, name: str) -> None:
+    page.get_by_label("Name").fill(name, timeout=90_000)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_deep_link_signs_in_to_its_page_which_a_reload_keeps(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}/history")
+    password = page.get_by_label("Password", exact=True)
+    assert password.get_attribute("autocomplete", timeout=90_000) == "current-password"
+    _screenshot(page, tmp_path, "session-1-sign-in")
+    sign_in(page, "bob")
+    page.get_by_text("Signed in as").wait_for(timeout=60_000)
+    assert page.url == f"{app_url}/history"
+    assert page.get_by_role("heading", name="History").is_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "emotion_lens_session")
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] > time.time() + 86400
+
+    page.reload()
+    page.get_by_text("Signed in as").wait_for(timeout=60_000)
+    assert page.url == f"{app_url}/history" and page.get_by_role("heading", name="History").is_visible()
+    assert not page.get_by_text("Page not found").is_visible()
+    _screenshot(page, tmp_path, "session-2-after-reload")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Password", exact=True).wait_for(timeout=60_000)
+    page.reload()  # the cookie is gone, and the session behind it has ended
+    page.get_by_label("Password", exact=True).wait_for(timeout=60_000)
+    assert not any(c["name"] == "emotion_lens_session" for c in page.context.cookies())
+
+
+def test_a_wrong_password_says_so_on_the_same_page(app_url, browser):
+    page = browser.new_page()
+    page.goto(f"{app_url}/analytics")
+    page.get_by_label("Name").fill("bob", timeout=90_000)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("wrong name or password").wait_for(timeout=60_000)
+    assert page.url.startswith(f"{app_url}/analytics")
