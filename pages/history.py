@@ -10,11 +10,19 @@ from app_support.resources import store
 from emotion_core.analytics import analyses_table, rows_table, transcript_table
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
-from emotion_core.permissions import allowed
+from emotion_core.permissions import allowed, owns
 from emotion_core.store import ANALYSIS_KINDS
 from emotion_core.viz import emotion_timeline, share_bars
 
 user = auth.require("view")
+
+
+def _set_shared(analysis_id: int) -> None:
+    shared = st.session_state[f"history_shared_{analysis_id}"]
+    store().set_shared(analysis_id, user, shared=shared)
+    st.toast(f"Analysis #{analysis_id} is {'shared with everyone' if shared else 'no longer shared'}.", icon="✅")
+
+
 st.title("🗂️ History")
 st.caption("Analyses you ran, and those others shared" + (" (as admin you see everyone's)." if user.role == "admin"
                                                           else "."))
@@ -59,6 +67,11 @@ for column, name in zip(columns, chosen):
         st.subheader(f"#{analysis.id}: {analysis.source_name}")
         st.caption(f"{analysis.kind} by {analysis.user.name}, {analysis.created_at:%Y-%m-%d %H:%M} UTC · "
                    f"dominant: {analysis.label or '—'} · {len(rows)} rows")
+        if owns(user, analysis.user_id):
+            st.toggle("Shared with everyone (viewers too)", value=analysis.shared,
+                      key=f"history_shared_{analysis.id}", on_change=_set_shared, args=(analysis.id,))
+        elif analysis.shared:
+            st.caption(f"Shared by {analysis.user.name}.")
         if rows["start_s"].notna().any():
             timeline = rows.rename(columns={"start_s": "time_s", "track": "track_id"})
             st.plotly_chart(emotion_timeline(timeline), key=f"history_timeline_{analysis.id}")
@@ -82,7 +95,7 @@ for column, name in zip(columns, chosen):
                   "summary": analysis.summary, "rows": json.loads(rows.to_json(orient="records"))}
         st.download_button("Download as JSON", json.dumps(record, indent=2), key=f"history_json_{analysis.id}",
                            file_name=f"analysis-{analysis.id}.json", mime="application/json")
-        may_delete = allowed(user, "delete") and (user.role == "admin" or analysis.user_id == user.id)
+        may_delete = allowed(user, "delete") and owns(user, analysis.user_id)
         if may_delete and st.button("Delete this analysis", key=f"history_delete_{analysis.id}"):
             store().delete_analysis(analysis.id, user)
             st.rerun()

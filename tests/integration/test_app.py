@@ -289,6 +289,26 @@ def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut
     assert not at.exception and at.subheader[0].value.startswith("#1")
 
 
+def open_first_analysis(at: AppTest) -> AppTest:
+    at.switch_page("pages/history.py").run()
+    chooser = at.multiselect(key="history_open")
+    return chooser.select(chooser.options[0]).run()
+
+
+def test_the_owner_shares_from_history_and_a_viewer_then_sees_it(home):
+    store, users = home
+    saved = store.save_analysis(user=users["analyst"], kind="text", source_name="notes.txt", rows=[])
+    viewer = signed_in(home, "viewer").switch_page("pages/history.py").run()
+    assert viewer.dataframe[0].value.empty
+    analyst = open_first_analysis(signed_in(home, "analyst"))
+    analyst.toggle(key=f"history_shared_{saved.id}").set_value(True).run()
+    assert not analyst.exception and store.analysis(saved.id, users["viewer"]).shared
+    assert "is shared with everyone" in analyst.toast[0].value
+    viewer = open_first_analysis(viewer)
+    assert list(viewer.dataframe[0].value["source"]) == ["notes.txt"]
+    assert not viewer.toggle and any("Shared by bob" in c.value for c in viewer.caption)
+
+
 def test_history_shows_kept_words_and_says_when_they_were_not_kept(home):
     from emotion_core.result import EmotionResult
     from emotion_core.store import result_row

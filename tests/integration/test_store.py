@@ -86,6 +86,21 @@ class TestRoles:
             store.delete_analysis(saved.id, viewer)
         assert [a.id for a in store.analyses(viewer)] == [saved.id]  # shared: visible, read only
 
+    def test_sharing_by_role(self, store, people):
+        accounts, admin, analyst, viewer = people
+        other = accounts.create_user("dan", PASSWORD, "analyst", by=admin)
+        saved = store.save_analysis(user=analyst, kind="image", source_name="x.png", rows=[])
+        for stranger in (viewer, other):
+            with pytest.raises(NotFound):  # not shared: not theirs to see, nor to share
+                store.set_shared(saved.id, stranger, shared=True)
+        assert store.set_shared(saved.id, analyst, shared=True).shared
+        assert [a.id for a in store.analyses(viewer)] == [a.id for a in store.analyses(other)] == [saved.id]
+        for stranger in (viewer, other):
+            with pytest.raises(PermissionDenied, match="owner"):  # they see it, but it is not theirs
+                store.set_shared(saved.id, stranger, shared=False)
+        assert not store.set_shared(saved.id, admin, shared=False).shared
+        assert store.analyses(viewer) == [] and store.analyses(other) == []
+
     def test_analyst_cannot_manage_users_or_rules(self, store, people):
         accounts, _, analyst, _ = people
         with pytest.raises(PermissionDenied):

@@ -1,10 +1,12 @@
-"""Signing in, in real headless Chromium: `streamlit run`, a deep link, a reload, sign-out.
+"""The app in real headless Chromium (`streamlit run`): signing in through a deep link, a reload, sign-out;
+sharing an analysis.
 
 Needs Debian's chromium and Playwright for Python. Set EMOTION_LENS_E2E_SCREENSHOTS to a folder to keep the
 screenshots.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from emotion_core.accounts import Accounts
+from emotion_core.store import HistoryStore
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +37,11 @@ def _free_port() -> int:
 
 @pytest.fixture()
 def app_url(tmp_path):
-    """The app on a free port, with an analyst ``bob`` and a viewer ``cy``."""
+    """The app on a free port, with an admin ``ada``, an analyst ``bob`` and a viewer ``cy``."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     pytest.importorskip("playwright")
-    env = {**os.environ, "EMOTION_LENS_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "EMOTION_LENS_HOME": str(tmp_path / "home")}  # the store fixture opens the same
     for name, role in (("ada", "admin"), ("bob", "analyst"), ("cy", "viewer")):
         subprocess.run([sys.executable, "-m", "emotion_core", "users", "add", name, "--role", role], cwd=ROOT,
                        input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
@@ -63,6 +67,13 @@ def app_url(tmp_path):
         server.wait(10)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+@pytest.fixture()
+def store(app_url, tmp_path):
+    opened = HistoryStore.open(f"sqlite:///{tmp_path / 'home' / 'emotion_lens.db'}", media_dir=tmp_path / "media")
+    yield opened
+    opened.engine.dispose()
 
 
 @pytest.fixture()
@@ -122,3 +133,30 @@ def test_a_wrong_password_says_so_on_the_same_page(app_url, browser):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("wrong name or password").wait_for(timeout=60_000)
     assert page.url.startswith(f"{app_url}/analytics")
+
+
+def open_analysis(page, source: str) -> None:
+    """Open the analysis of ``source`` on the History page."""
+    page.get_by_role("combobox", name="Open one analysis").click(timeout=60_000)
+    page.get_by_role("option", name=re.compile(re.escape(source))).click()
+    page.keyboard.press("Escape")
+
+
+def test_an_analyst_shares_and_a_viewer_sees_it(app_url, store, browser, tmp_path):
+    bob = next(u for u in Accounts(store).users() if u.name == "bob")
+    saved = store.save_analysis(user=bob, kind="text", source_name="team-notes.txt", rows=[])
+    analyst = browser.new_context().new_page()
+    analyst.goto(f"{app_url}/history")
+    sign_in(analyst, "bob")
+    open_analysis(analyst, "team-notes.txt")
+    switch = analyst.get_by_text("Shared with everyone")
+    switch.click(timeout=60_000)
+    analyst.get_by_text(f"Analysis #{saved.id} is shared with everyone").wait_for(timeout=30_000)
+    _screenshot(analyst, tmp_path, "share-1-analyst")
+
+    viewer = browser.new_context().new_page()  # another browser: its own cookies
+    viewer.goto(f"{app_url}/history")
+    sign_in(viewer, "cy")
+    open_analysis(viewer, "team-notes.txt")
+    viewer.get_by_text("Shared by bob.").wait_for(timeout=30_000)
+    _screenshot(viewer, tmp_path, "share-2-viewer")
