@@ -15,6 +15,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_support.resources import accounts, settings
+from app_support.widgets import new_password_inputs, passwords_match
 from emotion_core.accounts import SESSION_LIFETIME
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
@@ -120,13 +121,9 @@ def _new_account_form(key: str, *, prefix: str, button: str, create: Callable[[s
     """Name, password twice; ``create(name, password)`` makes the account, which is then signed in."""
     with st.form(key):
         name = st.text_input(f"{prefix}name")
-        password = st.text_input("Password (10 characters or more)", type="password")
-        repeated = st.text_input("Password again", type="password")
+        password, repeated = new_password_inputs()
         submitted = st.form_submit_button(button, type="primary")
-    if not submitted:
-        return
-    if password != repeated:
-        st.error("The two passwords differ.")
+    if not submitted or not passwords_match(password, repeated):
         return
     try:
         user = create(name, password)

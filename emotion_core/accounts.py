@@ -48,6 +48,11 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()  # any string: no match, no crash
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(f"password: at least {MIN_PASSWORD} characters.")
+
+
 def _refuse_disabled(user: User) -> None:
     if user.disabled:
         raise PermissionDenied(f"the account {user.name!r} is disabled: an admin can enable it again.")
@@ -87,8 +92,7 @@ class Accounts:
             raise InvalidInputError(f"role: expected one of {', '.join(ROLES)}, got {role!r}.")
         if not name or len(name) > 80 or not name.isprintable():
             raise InvalidInputError("name: 1 to 80 printable characters.")
-        if len(password) < MIN_PASSWORD:
-            raise InvalidInputError(f"password: at least {MIN_PASSWORD} characters.")
+        _check_password(password)
         with self.store.session() as session:
             if session.scalar(select(User).where(User.name == name)):
                 raise InvalidInputError(f"name: {name!r} is taken.")
@@ -154,6 +158,24 @@ class Accounts:
             self._sign_in_sources.failure(source)
         raise AuthenticationFailed("wrong name or password.")
 
+    def set_password(self, name: str, password: str, *, by: User, keep_session: str | None = None) -> None:
+        """Give user ``name`` a new password (themselves, or an admin resetting it) and sign out each of their
+        browsers but the one holding ``keep_session``."""
+        if by.name != name:
+            require(by, "manage_users")
+        _check_password(password)
+        with self.store.session() as session:
+            user = self._get(session, name)
+            user.password_hash = hash_password(password)
+            user.failed_logins, user.locked_until = 0, None
+            self._end_sessions(session, user, keep=keep_session)
+
+    def change_password(self, user: User, *, current: str, new: str, source: str,
+                        keep_session: str | None = None) -> None:
+        """A user's own change: the current password is checked first, with the sign-in back-off."""
+        self.authenticate(user.name, current, source=source)
+        self.set_password(user.name, new, by=user, keep_session=keep_session)
+
     def set_disabled(self, name: str, disabled: bool, *, by: User) -> None:
         """Disable an account (no sign-in, no API token, until enabled again; its browsers are signed out) or
         enable it."""
@@ -193,9 +215,12 @@ class Accounts:
             if found is not None and found.revoked_at is None:
                 found.revoked_at = self.clock()
 
-    def _end_sessions(self, session, user: User) -> None:
+    def _end_sessions(self, session, user: User, *, keep: str | None = None) -> None:
+        """End every session of ``user`` but the one whose token is ``keep``."""
         open_sessions = select(BrowserSession).where(BrowserSession.user_id == user.id,
                                                      BrowserSession.revoked_at.is_(None))
+        if keep is not None:
+            open_sessions = open_sessions.where(BrowserSession.digest != _token_digest(keep))
         for found in session.scalars(open_sessions):
             found.revoked_at = self.clock()
 

@@ -160,3 +160,20 @@ def test_an_analyst_shares_and_a_viewer_sees_it(app_url, store, browser, tmp_pat
     open_analysis(viewer, "team-notes.txt")
     viewer.get_by_text("Shared by bob.").wait_for(timeout=30_000)
     _screenshot(viewer, tmp_path, "share-2-viewer")
+
+
+def test_admin_forms_confirm_and_start_afresh(app_url, store, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{app_url}/admin")
+    sign_in(page, "ada")
+    add = page.locator("[data-testid='stForm']").filter(has_text="Add a user")
+    add.get_by_label("Name").fill("dee", timeout=60_000)
+    add.get_by_label("Password (10 characters or more)").fill(PASSWORD)
+    add.get_by_role("button", name="Add").click()
+    page.get_by_text("Added 'dee'.").wait_for(timeout=30_000)
+    assert add.get_by_label("Name").input_value() == ""
+    page.get_by_role("button", name="Save rule").click()
+    page.get_by_text("Saved the rule").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Save changes").wait_for(timeout=30_000)  # editing it now, not adding again
+    _screenshot(page, tmp_path, "admin-after-saving")
+    assert [u.name for u in Accounts(store).users()] == ["ada", "bob", "cy", "dee"] and len(store.rules()) == 1

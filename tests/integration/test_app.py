@@ -439,3 +439,62 @@ def test_admin_saves_a_rule_and_refuses_a_bad_one(home):
     assert not at.exception
     assert [(r.name, r.labels, r.min_seconds) for r in store.rules()] == [
         ("upset for 5 s", ["angry", "disgust", "fear", "sad"], 5.0)]
+
+
+class TestAdminAndAccount:
+    @pytest.fixture()
+    def admin_page(self, home) -> AppTest:
+        return signed_in(home, "admin").switch_page("pages/admin.py").run()
+
+    def test_adding_a_user_is_confirmed_and_the_form_empties(self, home, admin_page):
+        at = admin_page
+        at.text_input(key="admin_user_name").input("dee")
+        at.text_input(key="admin_user_password").input(PASSWORD)
+        next(b for b in at.button if b.label == "Add").click().run()
+        assert not at.exception and not at.error
+        assert at.toast[0].value == "Added 'dee'."
+        assert "dee" in [u.name for u in Accounts(home[0]).users()]
+
+    def test_an_admin_resets_a_password(self, home, admin_page):
+        at = admin_page
+        at.selectbox(key="admin_user_reset_target").select("cy")
+        at.text_input(key="admin_user_reset_password").input("a brand new password")
+        at.text_input(key="admin_user_reset_repeated").input("a brand new password")
+        next(b for b in at.button if b.label == "Set the password").click().run()
+        assert not at.exception and "New password set for 'cy'" in at.toast[0].value
+        assert Accounts(home[0]).authenticate("cy", "a brand new password", source="test").name == "cy"
+
+    def test_a_saved_rule_is_then_edited_not_added_twice(self, home, admin_page):
+        at, store = admin_page, home[0]
+        save = next(b for b in at.button if b.label == "Save rule")
+        save.click().run()
+        assert not at.exception and at.toast[0].value == "Saved the rule 'Negative emotion for 5 s'."
+        (rule,) = store.rules()
+        assert at.selectbox(key="admin_rule_pick").value == rule.id
+        at.slider(key=f"admin_rule_threshold_{rule.id}").set_value(0.8)
+        next(b for b in at.button if b.label == "Save changes").click().run()
+        assert [(r.id, r.threshold) for r in store.rules()] == [(rule.id, 0.8)]
+        at.selectbox(key="admin_rule_pick").select(0).run()
+        assert at.text_input(key="admin_rule_name_0").value == "Negative emotion for 5 s"  # a fresh form
+        at.selectbox(key="admin_rule_pick").select(rule.id).run()
+        next(b for b in at.button if b.label == "Delete rule").click().run()
+        assert store.rules() == [] and at.selectbox(key="admin_rule_pick").value == 0
+        assert at.toast[0].value == "Deleted the rule."
+
+    def test_a_user_changes_their_password_on_the_account_page(self, home):
+        at = signed_in(home, "viewer").switch_page("pages/account.py").run()
+        current, new, repeated = at.text_input[:3]
+        assert [current.proto.autocomplete, new.proto.autocomplete] == ["current-password", "new-password"]
+        current.input("not the password")
+        new.input("a brand new password")
+        repeated.input("a brand new password")
+        next(b for b in at.button if b.label == "Change my password").click().run()
+        assert "The password is unchanged: wrong name or password" in at.error[0].value
+        current, new, repeated = at.text_input[:3]
+        current.input(PASSWORD)
+        new.input("a brand new password")
+        repeated.input("a brand new password")
+        next(b for b in at.button if b.label == "Change my password").click().run()
+        assert not at.exception and not at.error and "Password changed" in at.toast[0].value
+        assert Accounts(home[0]).authenticate("cy", "a brand new password", source="test").name == "cy"
+        assert "Signed in as" in at.sidebar.caption[0].value  # this browser stays signed in

@@ -300,6 +300,31 @@ class TestSessions:
         assert accounts.user_for_session(token).role == "viewer"
 
 
+class TestPasswords:
+    def test_a_user_changes_their_own_keeping_this_browser_only(self, people):
+        accounts, _, analyst, _ = people
+        here, elsewhere = accounts.start_session(analyst), accounts.start_session(analyst)
+        with pytest.raises(AuthenticationFailed, match="wrong name or password"):
+            accounts.change_password(analyst, current="not it", new="another long password", source=HOME)
+        with pytest.raises(InvalidInputError, match="at least 10"):
+            accounts.change_password(analyst, current=PASSWORD, new="short", source=HOME)
+        accounts.change_password(analyst, current=PASSWORD, new="another long password", source=HOME,
+                                 keep_session=here)
+        assert accounts.authenticate("bob", "another long password", source=HOME).name == "bob"
+        assert accounts.user_for_session(here).name == "bob" and accounts.user_for_session(elsewhere) is None
+
+    def test_only_an_admin_resets_anothers_and_that_signs_them_out(self, people):
+        accounts, admin, analyst, viewer = people
+        session = accounts.start_session(viewer)
+        with pytest.raises(PermissionDenied):
+            accounts.set_password("cy", "chosen by bob!", by=analyst)
+        accounts.set_password("cy", "chosen by the admin", by=admin)
+        assert accounts.user_for_session(session) is None
+        assert accounts.authenticate("cy", "chosen by the admin", source=HOME).name == "cy"
+        with pytest.raises(NotFound):
+            accounts.set_password("nobody", "chosen by the admin", by=admin)
+
+
 class TestTokens:
     def test_only_a_digest_is_stored_and_revocation_works(self, store, people):
         accounts, _, analyst, _ = people
