@@ -58,12 +58,13 @@ def _sign_out() -> None:
 
 def _write_pending_cookie() -> None:
     """Set or clear the browser's cookie, once, after a sign-in or a sign-out."""
+    slot = st.empty()  # in the same place on every run, so that the elements after it keep their state
     token = st.session_state.pop(_COOKIE_KEY, None)
     if token is None:
         return
     max_age = int(SESSION_LIFETIME.total_seconds()) if token else 0
     cookie = json.dumps(f"{COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict")
-    st.html(f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+    slot.html(f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
             unsafe_allow_javascript=True)
 
 

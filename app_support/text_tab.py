@@ -16,7 +16,7 @@ from emotion_core.history import save_text, save_text_batch
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
 from emotion_core.text_analysis import TextAnalysis, analyze_text, analyze_texts
-from emotion_core.viz import probability_bars
+from emotion_core.viz import probability_bars, sentence_lines
 
 
 def highlighted(analysis: TextAnalysis) -> str:
@@ -75,12 +75,7 @@ def _one_text(user: User) -> None:
     st.html(highlighted(analysis))
     table = analysis.sentence_table()
     if len(table) > 1:
-        along = table.melt(id_vars=["sentence"], value_vars=[f"p_{e}" for e in EMOTIONS], var_name="emotion",
-                           value_name="probability")
-        along["emotion"] = along["emotion"].str.removeprefix("p_")
-        st.plotly_chart(px.line(along, x="sentence", y="probability", color="emotion", markers=True,
-                                color_discrete_map={e: colour_hex(e) for e in EMOTIONS},
-                                title="Emotions along the text"), key="analyze_text_along")
+        st.plotly_chart(sentence_lines(table, title="Emotions along the text"), key="analyze_text_along")
     st.dataframe(table[["sentence", "text", "label", "confidence", "compound"]], hide_index=True, width="stretch")
 
 

@@ -32,7 +32,8 @@ def render(user: User) -> None:
         st.session_state["analyze_video_running"] = video.name
         bar = st.progress(0.0, text="Analysing…")
         # Any click reruns the page, which interrupts the analysis at its next progress update.
-        st.button("Cancel", key="analyze_video_cancel")
+        cancel = st.empty()
+        cancel.button("Cancel", key="analyze_video_cancel")
         try:
             result = analyze_video(
                 video.getvalue(), face_predictor(video_detector, model), name=video.name, stride=int(stride),
@@ -49,6 +50,7 @@ def render(user: User) -> None:
             st.error(str(exc))
         st.session_state.pop("analyze_video_running", None)  # not reached when a rerun interrupts
         bar.empty()
+        cancel.empty()
     elif st.session_state.pop("analyze_video_running", None):
         st.info("The analysis was cancelled.")
 

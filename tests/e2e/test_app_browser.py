@@ -177,3 +177,20 @@ def test_admin_forms_confirm_and_start_afresh(app_url, store, browser, tmp_path)
     page.get_by_role("button", name="Save changes").wait_for(timeout=30_000)  # editing it now, not adding again
     _screenshot(page, tmp_path, "admin-after-saving")
     assert [u.name for u in Accounts(store).users()] == ["ada", "bob", "cy", "dee"] and len(store.rules()) == 1
+
+
+def test_a_text_chart_counts_sentences_and_the_menu_has_no_developer_options(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{app_url}/analyze")
+    sign_in(page, "bob")
+    page.get_by_role("tab", name="📝 Text").click(timeout=60_000)
+    page.get_by_label("Text (English)").fill("I am so happy today. This is awful and I am furious. "
+                                             "Well, it is fine now.")
+    page.get_by_role("button", name="Analyse text").click()
+    chart = page.locator(".js-plotly-plot").filter(has_text="Emotions along the text")
+    chart.wait_for(state="attached", timeout=90_000)
+    chart.scroll_into_view_if_needed()
+    _screenshot(page, tmp_path, "text-sentences")
+    ticks = chart.locator(".xtick text").evaluate_all("texts => texts.map(t => t.textContent)")
+    assert ticks == ["1", "2", "3"]
+    assert page.get_by_role("button", name="Deploy").count() == 0

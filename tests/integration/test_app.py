@@ -133,6 +133,7 @@ def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
     at.button(key="analyze_video_start").click().run()
     assert not at.exception and not at.error
     assert [m.value for m in at.metric][:3] == ["6 of 6", "0.2 s", "1"]
+    assert "Cancel" not in [b.label for b in at.button]  # only while it runs
     assert len(at.get("plotly_chart")) == 2
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["CSV", "JSON", "Parquet", "Annotated video"]
