@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_support.display import show_table
 from app_support.resources import store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -76,7 +77,7 @@ def _one_text(user: User) -> None:
     table = analysis.sentence_table()
     if len(table) > 1:
         st.plotly_chart(sentence_lines(table, title="Emotions along the text"), key="analyze_text_along")
-    st.dataframe(table[["sentence", "text", "label", "confidence", "compound"]], hide_index=True, width="stretch")
+    show_table(table[["sentence", "text", "label", "confidence", "compound"]])
 
 
 def _batch(user: User) -> None:
@@ -112,7 +113,7 @@ def _batch(user: User) -> None:
     counts = done["label"].value_counts().reindex(EMOTIONS, fill_value=0).rename_axis("emotion").reset_index()
     st.plotly_chart(px.bar(counts, x="emotion", y="count", color="emotion", title="Emotions in the column",
                            color_discrete_map={e: colour_hex(e) for e in EMOTIONS}), key="analyze_text_batch_chart")
-    st.dataframe(combined, hide_index=True, width="stretch")
+    show_table(combined)
     st.download_button("Download results (CSV)", combined.to_csv(index=False),
                        file_name=f"{upload.name.removesuffix('.csv')}-emotions.csv", mime="text/csv")
 

@@ -6,6 +6,7 @@ from datetime import datetime, time, timezone
 import streamlit as st
 
 from app_support import auth
+from app_support.display import show_fields, show_table
 from app_support.resources import store
 from emotion_core.analytics import analyses_table, rows_table, transcript_table
 from emotion_core.errors import EmotionLensError
@@ -39,7 +40,7 @@ until = datetime.combine(dates[-1], time.max, timezone.utc) if len(dates) > 1 el
 analyses = store().analyses(user, owner=owner or None, kind=None if kind == "(any)" else kind,
                             label=None if label == "(any)" else label, since=since, until=until)
 table = analyses_table(analyses)
-st.dataframe(table, hide_index=True, width="stretch")
+show_table(table)
 csv_col, json_col, parquet_col = st.columns(3)
 csv_col.download_button("Table as CSV", table.to_csv(index=False), file_name="emotion-lens-history.csv",
                         mime="text/csv")
@@ -81,15 +82,18 @@ for column, name in zip(columns, chosen):
         for alert in analysis.alerts:
             st.warning(f"🚨 {alert.rule_name}: {alert.detail} ({alert.start_s:.1f}–{alert.end_s:.1f} s)")
         with st.expander("Results"):
-            st.dataframe(rows, hide_index=True, width="stretch")
+            show_table(rows)
         words = transcript_table(analysis)
         if len(words):
             with st.expander("Transcript (kept with the upload)"):
-                st.dataframe(words, hide_index=True, width="stretch")
+                show_table(words)
         elif (rows["modality"] == "text").any() and analysis.media_file is None:
             st.caption("The words themselves were not kept (the text or file was not): only their emotions are.")
         with st.expander("Settings and summary"):
-            st.json({"settings": analysis.settings, "summary": analysis.summary})
+            st.markdown("###### Settings")
+            show_fields(analysis.settings)
+            st.markdown("###### Summary")
+            show_fields(analysis.summary)
         record = {"id": analysis.id, "kind": analysis.kind, "source": analysis.source_name,
                   "created_at": analysis.created_at.isoformat(), "settings": analysis.settings,
                   "summary": analysis.summary, "rows": json.loads(rows.to_json(orient="records"))}

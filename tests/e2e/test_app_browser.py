@@ -194,3 +194,33 @@ def test_a_text_chart_counts_sentences_and_the_menu_has_no_developer_options(app
     ticks = chart.locator(".xtick text").evaluate_all("texts => texts.map(t => t.textContent)")
     assert ticks == ["1", "2", "3"]
     assert page.get_by_role("button", name="Deploy").count() == 0
+
+
+def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
+    from emotion_core.labels import EMOTIONS
+    from emotion_core.result import EmotionResult
+    from emotion_core.store import result_row
+
+    bob = next(u for u in Accounts(store).users() if u.name == "bob")
+    face = EmotionResult.from_probabilities([0.7 if e == "happy" else 0.05 for e in EMOTIONS], modality="face",
+                                            model_id="m", box=(10, 10, 50, 50))
+    store.save_analysis(user=bob, kind="image", source_name="team.png", rows=[result_row(face, track=1)],
+                        label="happy", settings={"detector": "blazeface", "face_model": "face_expression"},
+                        summary={"faces": 1, "labels": ["happy"], "image": {"width": 640, "height": 480}})
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}/history")
+    sign_in(page, "bob")
+    open_analysis(page, "team.png")
+    page.get_by_text("Settings and summary").click()
+    page.get_by_text("640 × 480 px").wait_for(timeout=30_000)
+    assert page.get_by_text("Face detector:").is_visible()
+    page.get_by_text("640 × 480 px").scroll_into_view_if_needed()
+    _screenshot(page, tmp_path, "history-plain")
+
+    page.goto(f"{app_url}/models")
+    page.get_by_role("heading", name="Faces: face expression").wait_for(timeout=60_000)
+    page.get_by_text("Face detectors").wait_for(timeout=30_000)
+    assert page.get_by_text("of the time, where guessing among 7").first.is_visible()
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    _screenshot(page, tmp_path, "models-plain")
+    assert height < 4000  # a summary per model; the research report waits in expanders

@@ -288,6 +288,10 @@ def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut
     assert len(at.dataframe[0].value) == 1
     at.multiselect(key="history_open").select(at.multiselect(key="history_open").options[0]).run()
     assert not at.exception and at.subheader[0].value.startswith("#1")
+    fields = " ".join(m.value for m in at.markdown)
+    assert "**Face detector:**" in fields and "**Faces found:** 1" in fields
+    assert "**Image size:** 512 × 512 px" in fields
+    assert not at.json  # labelled fields, not a raw JSON tree
 
 
 def open_first_analysis(at: AppTest) -> AppTest:
