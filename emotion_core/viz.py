@@ -265,3 +265,44 @@ def contribution_bars(window_table, *, title: str = "") -> Any:
                       yaxis={"range": [0, 1], "tickformat": ".0%", "title": "share of the decision"},
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
     return fig
+
+
+def _outcome_colour(label: str) -> str:
+    return colour_hex(label) if label in EMOTIONS else "#bbbbbb"
+
+
+def outcome_counts(counts, *, title: str = "") -> Any:
+    """Analyses per period, stacked by outcome (``counts``: ``period``, ``label``, ``analyses``; see
+    :func:`emotion_core.analytics.label_counts_over_time`)."""
+    import plotly.graph_objects as go
+
+    from emotion_core.analytics import OUTCOMES
+
+    labels = [label for label in OUTCOMES if label in set(counts["label"])]
+    fig = go.Figure([go.Bar(x=counts.loc[counts["label"] == label, "period"],
+                            y=counts.loc[counts["label"] == label, "analyses"],
+                            name=f"{EMOJI.get(label, '')} {label}".strip(), marker_color=_outcome_colour(label),
+                            hovertemplate=f"{label}: %{{y}} in %{{x}}<extra></extra>") for label in labels])
+    if counts.empty:
+        _note_empty(fig)
+    fig.update_layout(barmode="stack", title=title or None, height=340, legend=LEGEND_ABOVE,
+                      xaxis={"type": "category", "title": None}, yaxis={"title": "analyses", "rangemode": "tozero"},
+                      margin={"l": 10, "r": 10, "t": 100 if title else 60, "b": 10})
+    return fig
+
+
+def outcome_shares(shares, by: str, *, title: str = "") -> Any:
+    """One bar per ``by`` value (kind, user), split into the share of each outcome found at all, in %."""
+    import plotly.graph_objects as go
+
+    labels = [column for column in shares.columns if column != by and shares[column].sum() > 0]
+    fig = go.Figure([go.Bar(y=shares[by], x=shares[label], orientation="h", marker_color=_outcome_colour(label),
+                            name=f"{EMOJI.get(label, '')} {label}".strip(),
+                            hovertemplate=f"{label}: %{{x:.0%}} of %{{y}}<extra></extra>") for label in labels])
+    if shares.empty:
+        _note_empty(fig)
+    # Room above the bars for a legend of two rows under the title, so neither covers the other.
+    fig.update_layout(barmode="stack", title=title or None, height=200 + 40 * len(shares), legend=LEGEND_ABOVE,
+                      xaxis={"range": [0, 1.001], "tickformat": ".0%", "title": "share of the analyses"},
+                      yaxis={"title": None}, margin={"l": 10, "r": 10, "t": 130 if title else 90, "b": 10})
+    return fig

@@ -1,18 +1,17 @@
 """History: every stored analysis you may see; open one, compare two, download."""
 
 import json
-from datetime import datetime, time, timezone
 
 import streamlit as st
 
 from app_support import auth
 from app_support.display import show_fields, show_table
+from app_support.filters import ANY, analysis_filters
 from app_support.resources import store
 from emotion_core.analytics import analyses_table, rows_table, transcript_table
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import allowed, owns
-from emotion_core.store import ANALYSIS_KINDS
 from emotion_core.viz import emotion_timeline, share_bars
 
 user = auth.require("view")
@@ -29,16 +28,9 @@ st.caption("Analyses you ran, and those others shared" + (" (as admin you see ev
                                                           else "."))
 
 with st.expander("Filters", expanded=True):
-    owner_col, kind_col, label_col, dates_col = st.columns(4)
-    owner = owner_col.text_input("User", key="history_owner") if user.role == "admin" else None
-    kind = kind_col.selectbox("Kind", ["(any)", *ANALYSIS_KINDS], key="history_kind")
-    label = label_col.selectbox("Dominant emotion", ["(any)", *EMOTIONS], key="history_label")
-    dates = dates_col.date_input("Between", value=(), key="history_dates")
-
-since = datetime.combine(dates[0], time.min, timezone.utc) if len(dates) > 0 else None
-until = datetime.combine(dates[-1], time.max, timezone.utc) if len(dates) > 1 else None
-analyses = store().analyses(user, owner=owner or None, kind=None if kind == "(any)" else kind,
-                            label=None if label == "(any)" else label, since=since, until=until)
+    filters = analysis_filters(user, prefix="history")
+    label = st.selectbox("Dominant emotion", [ANY, *EMOTIONS], key="history_label")
+analyses = store().analyses(user, label=None if label == ANY else label, **filters)
 table = analyses_table(analyses)
 show_table(table)
 csv_col, json_col, parquet_col = st.columns(3)

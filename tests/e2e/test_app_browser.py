@@ -224,3 +224,18 @@ def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     _screenshot(page, tmp_path, "models-plain")
     assert height < 4000  # a summary per model; the research report waits in expanders
+
+
+def test_analytics_headline_and_filters(app_url, store, browser, tmp_path):
+    users = {u.name: u for u in Accounts(store).users()}
+    for owner, kind, label in (("bob", "image", "happy"), ("bob", "image", None), ("ada", "text", "sad"),
+                               ("bob", "video", "happy")):
+        store.save_analysis(user=users[owner], kind=kind, source_name=f"{kind}.file", rows=[], label=label)
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{app_url}/analytics")
+    sign_in(page, "ada")
+    page.get_by_text("Most common emotion").wait_for(timeout=60_000)
+    metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert metrics == ["4", "75%", "happy", "0"]
+    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=30_000)
+    _screenshot(page, tmp_path, "analytics")

@@ -503,3 +503,21 @@ class TestAdminAndAccount:
         assert not at.exception and not at.error and "Password changed" in at.toast[0].value
         assert Accounts(home[0]).authenticate("cy", "a brand new password", source="test").name == "cy"
         assert "Signed in as" in at.sidebar.caption[0].value  # this browser stays signed in
+
+
+def test_analytics_counts_every_analysis_with_headline_numbers_and_filters(home):
+    store, users = home
+    store.save_analysis(user=users["analyst"], kind="image", source_name="one.png", rows=[], label="happy")
+    store.save_analysis(user=users["analyst"], kind="image", source_name="none.png", rows=[])  # no face found
+    store.save_analysis(user=users["admin"], kind="text", source_name="notes", rows=[], label="sad")
+    at = signed_in(home, "admin").switch_page("pages/analytics.py").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {"Analyses": "3", "With a result": "67%",
+                                                      "Most common emotion": "happy", "Alerts raised": "0"}
+    assert len(at.get("plotly_chart")) == 3  # over time, per kind, per user
+    at.selectbox(key="analytics_owner").select("bob").run()
+    assert at.metric[0].value == "2" and at.metric[1].value == "50%"
+    at.selectbox(key="analytics_kind").select("video").run()
+    assert at.metric[0].value == "0" and "No analyses match" in at.info[0].value
+    analyst = signed_in(home, "analyst").switch_page("pages/analytics.py").run()
+    assert analyst.metric[0].value == "2" and not [s for s in analyst.selectbox if s.label == "User"]

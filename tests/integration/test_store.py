@@ -446,7 +446,13 @@ class TestOwnData:
 
 class TestAnalytics:
     def test_tables_for_the_pages(self, store, people):
-        from emotion_core.analytics import alerts_table, analyses_table, label_counts_over_time, label_shares_by
+        from emotion_core.analytics import (
+            alerts_table,
+            analyses_table,
+            headline,
+            label_counts_over_time,
+            label_shares_by,
+        )
         from emotion_core.analytics import rows_table as stored_rows
 
         _, admin, analyst, _ = people
@@ -456,12 +462,18 @@ class TestAnalytics:
                             label="happy")
         saved = store.save_analysis(user=admin, kind="video", source_name="c.mp4",
                                     rows=rows_of(face("happy"), face("happy")), label="happy")
+        store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=[])  # no face: no result
         analyses = store.analyses(admin)
-        assert list(analyses_table(analyses)["source"]) == ["c.mp4", "b.png", "a.png"]
+        assert list(analyses_table(analyses)["source"]) == ["a.png", "c.mp4", "b.png", "a.png"]
         counts = label_counts_over_time(analyses, period="day")
-        assert counts.set_index("label")["analyses"].to_dict() == {"happy": 2, "sad": 1}
+        assert counts.set_index("label")["analyses"].to_dict() == {"happy": 2, "no result": 1, "sad": 1}
         assert counts["period"].iloc[0] == utcnow().strftime("%Y-%m-%d")
-        shares = label_shares_by(analyses, "kind").set_index("kind")
-        assert shares.loc["image", "sad"] == 0.5 and shares.loc["video", "happy"] == 1.0
+        shares = label_shares_by(analyses, "kind").set_index("kind")  # each analysis once, not per file name
+        assert shares.loc["image", "sad"] == shares.loc["image", "no result"] == 1 / 3
+        assert shares.loc["video", "happy"] == 1.0 and shares.loc["video", "no result"] == 0.0
+        assert label_shares_by(analyses, "user").set_index("user").loc["bob", "happy"] == 1 / 3
+        assert headline(analyses, store.alerts(admin)) == {"analyses": 4, "with_result": 0.75,
+                                                          "most_common": "happy", "alerts": 1}
+        assert headline([], [])["most_common"] is None
         assert list(stored_rows(store.analysis(saved.id, admin))["label"]) == ["happy", "happy"]
         assert list(alerts_table(store.alerts(admin))["source"]) == ["a.png"]

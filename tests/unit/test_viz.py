@@ -42,3 +42,14 @@ def test_sentences_are_counted_in_whole_numbers():
     table = segments((0, 1), (1, 2), (2, 3)).assign(sentence=[1, 2, 3])
     axis = sentence_lines(table).layout.xaxis
     assert axis.dtick == 1 and axis.tickformat == "d"
+
+
+def test_outcome_charts_count_no_result_too_and_show_shares_in_percent():
+    from emotion_core.viz import outcome_counts, outcome_shares
+
+    counts = pd.DataFrame({"period": ["2026-12-01", "2026-12-01"], "label": ["happy", "no result"],
+                           "analyses": [2, 1]})
+    assert [bar.name for bar in outcome_counts(counts).data] == ["😄 happy", "no result"]
+    shares = pd.DataFrame({"kind": ["image"], "happy": [2 / 3], "no result": [1 / 3]})
+    fig = outcome_shares(shares, "kind")
+    assert fig.layout.xaxis.tickformat == ".0%" and fig.data[1].marker.color == "#bbbbbb"
