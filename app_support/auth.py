@@ -65,7 +65,7 @@ def _write_pending_cookie() -> None:
     max_age = int(SESSION_LIFETIME.total_seconds()) if token else 0
     cookie = json.dumps(f"{COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict")
     slot.html(f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
-            unsafe_allow_javascript=True)
+              unsafe_allow_javascript=True)
 
 
 def client_address() -> str:

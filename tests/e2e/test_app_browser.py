@@ -193,7 +193,7 @@ def test_a_text_chart_counts_sentences_and_the_menu_has_no_developer_options(app
     _screenshot(page, tmp_path, "text-sentences")
     ticks = chart.locator(".xtick text").evaluate_all("texts => texts.map(t => t.textContent)")
     assert ticks == ["1", "2", "3"]
-    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.get_by_role("button", name="Deploy").count() == page.get_by_role("button", name="Stop").count() == 0
 
 
 def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
