@@ -47,14 +47,14 @@ def _header(column: str) -> str:
     return f"{EMOJI[emotion]} {emotion}" if emotion in EMOTIONS else HEADERS.get(column, column)
 
 
-def show_table(table: pd.DataFrame, **dataframe: Any) -> None:
+def show_table(table: pd.DataFrame) -> None:
     """``st.dataframe`` with plain headers, probabilities and confidences in %, and "—" where text is missing."""
     shown = table.copy()
     for column in shown.select_dtypes(include="object").columns:
         shown[column] = shown[column].map(lambda value: NOTHING if value is None or value != value else value)
     config = {column: st.column_config.NumberColumn(_header(column), format="percent") if _is_share(column)
               else _header(column) for column in shown.columns}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **dataframe)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def field_value(key: str, value: Any) -> str:
