@@ -1,4 +1,7 @@
-"""Emotion Lens: the Streamlit entry point. It sets the page up, signs the user in and routes by role."""
+"""Emotion Lens: the Streamlit entry point. It sets the page up, signs the user in and routes by role.
+
+Serve it through ``app.py``, which adds the routes that set the session cookie.
+"""
 
 import streamlit as st
 
@@ -8,25 +11,27 @@ from emotion_core.permissions import allowed
 
 st.set_page_config(page_title="Emotion Lens", page_icon="🎭", layout="wide")
 
+PAGES = [  # file, title, icon, URL path, the permission it needs; the first is the default
+    ("pages/home.py", "Home", "🏠", "home", "view"),
+    ("pages/live.py", "Live webcam", "🎥", "live", "analyze"),
+    ("pages/analyze.py", "Analyze", "🔍", "analyze", "analyze"),
+    ("pages/multimodal.py", "Multimodal", "🧩", "multimodal", "analyze"),
+    ("pages/history.py", "History", "🗂️", "history", "view"),
+    ("pages/analytics.py", "Analytics", "📈", "analytics", "view"),
+    ("pages/alerts.py", "Alerts", "🚨", "alerts", "view"),
+    ("pages/models.py", "Models", "📊", "models", "view"),
+    ("pages/account.py", "Account", "👤", "account", "view"),
+    ("pages/admin.py", "Admin", "🛠️", "admin", "manage_users"),
+]
+
 user = auth.signed_in_user()
 if accounts().count() == 0:
     pages = [st.Page(auth.first_run_page, title="Create the admin", icon="🔑", url_path="welcome")]
-elif user is None:
-    pages = [st.Page(auth.sign_in_page, title="Sign in", icon="🔑", url_path="sign-in")]
+elif user is None:  # every page's address shows the sign-in form, which then comes back to that page
+    pages = [st.Page(auth.sign_in_page, title="Sign in", icon="🔑", url_path=path, default=path == PAGES[0][3])
+             for _file, _title, _icon, path, _permission in PAGES]
 else:
     auth.sidebar(user)
-    analyse = allowed(user, "analyze")
-    pages = [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        *([st.Page("pages/live.py", title="Live webcam", icon="🎥", url_path="live"),
-           st.Page("pages/analyze.py", title="Analyze", icon="🔍", url_path="analyze"),
-           st.Page("pages/multimodal.py", title="Multimodal", icon="🧩", url_path="multimodal")] if analyse else []),
-        st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
-        st.Page("pages/analytics.py", title="Analytics", icon="📈", url_path="analytics"),
-        st.Page("pages/alerts.py", title="Alerts", icon="🚨", url_path="alerts"),
-        st.Page("pages/models.py", title="Models", icon="📊", url_path="models"),
-        st.Page("pages/account.py", title="Account", icon="👤", url_path="account"),
-        *([st.Page("pages/admin.py", title="Admin", icon="🛠️", url_path="admin")]
-          if allowed(user, "manage_users") else []),
-    ]
-st.navigation(pages).run()
+    pages = [st.Page(file, title=title, icon=icon, url_path=path, default=path == PAGES[0][3])
+             for file, title, icon, path, permission in PAGES if allowed(user, permission)]
+st.navigation(pages, position="sidebar" if user else "hidden").run()

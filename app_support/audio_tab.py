@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_support.display import show_table
 from app_support.resources import calibrated_speech_predictor, settings, speech_predictor, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -67,7 +68,7 @@ def render(user: User) -> None:
     st.plotly_chart(segment_timeline(table, title="Each segment"), key="analyze_audio_segments")
     with st.expander("Spectrogram"):
         st.plotly_chart(spectrogram(analysis.audio.samples), key="analyze_audio_spectrogram")
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     stem = Path(name).stem
     csv_col, json_col = st.columns(2)
     csv_col.download_button("Segments (CSV)", table.to_csv(index=False), file_name=f"{stem}-speech.csv",

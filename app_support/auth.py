@@ -1,28 +1,71 @@
-"""Sign-in, the first-run page that creates the admin, and the role check every page makes.
+"""Sign-in, sign-out, the first-run page that creates the admin, and the role check every page makes.
 
-The session keeps only the user's id; the user is read again on every run, so a changed role, a disabled or a
-deleted account takes effect at once.
+Signing in starts a server-side session (see :meth:`Accounts.start_session`). This tab keeps its token in
+``st.session_state``, and the browser keeps it in a cookie, so that a reload or a deep link, which start a new
+Streamlit session, find it again (``st.context.cookies``). Streamlit can read cookies but not send one with its
+responses, so the page writes the cookie from the browser (``SameSite=Strict``, ``Secure`` over HTTPS); a script
+can read it, hence no ``HttpOnly``: the session behind it ends on sign-out, on expiry, and when the account is
+disabled. The user is read again on every run, so a changed role or a disabled or deleted account takes effect
+at once.
 """
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
 
 from app_support.resources import accounts, settings
+from app_support.widgets import new_password_inputs, passwords_match
+from emotion_core.accounts import SESSION_LIFETIME
 from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.permissions import allowed
 
-SESSION_KEY = "auth_user_id"
+SESSION_KEY = "auth_session"  # this tab's session token
+COOKIE = "emotion_lens_session"  # the browser's copy of it
+_COOKIE_KEY = "auth_cookie"  # the cookie to write on the next run: a token, or "" to clear it
+
+
+def session_token() -> str | None:
+    """The session token of this tab, or else of the browser (its cookie)."""
+    return st.session_state.get(SESSION_KEY) or st.context.cookies.get(COOKIE)
 
 
 def signed_in_user() -> User | None:
-    user_id = st.session_state.get(SESSION_KEY)
-    user = accounts().get(user_id) if user_id is not None else None
-    if user is None or user.disabled:
+    """The signed-in user, freshly read; None when signed out, or the session has ended or expired, or the
+    account is disabled."""
+    _write_pending_cookie()
+    token = session_token()
+    user = accounts().user_for_session(token) if token else None
+    if user is None:
         st.session_state.pop(SESSION_KEY, None)
-        return None
     return user
+
+
+def _sign_in(user: User) -> None:
+    token = accounts().start_session(user)
+    st.session_state[SESSION_KEY] = st.session_state[_COOKIE_KEY] = token
+    st.rerun()
+
+
+def _sign_out() -> None:
+    token = session_token()
+    if token:
+        accounts().end_session(token)
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state[_COOKIE_KEY] = ""
+
+
+def _write_pending_cookie() -> None:
+    """Set or clear the browser's cookie, once, after a sign-in or a sign-out."""
+    slot = st.empty()  # in the same place on every run, so that the elements after it keep their state
+    token = st.session_state.pop(_COOKIE_KEY, None)
+    if token is None:
+        return
+    max_age = int(SESSION_LIFETIME.total_seconds()) if token else 0
+    cookie = json.dumps(f"{COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict")
+    slot.html(f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+              unsafe_allow_javascript=True)
 
 
 def client_address() -> str:
@@ -45,7 +88,7 @@ def sign_in_page() -> None:
     st.subheader("Sign in")
     with st.form("auth_sign_in"):
         name = st.text_input("Name")
-        password = st.text_input("Password", type="password")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
@@ -53,8 +96,7 @@ def sign_in_page() -> None:
         except EmotionLensError as exc:
             st.error(f"Cannot sign in: {exc}")
             return
-        st.session_state[SESSION_KEY] = user.id
-        st.rerun()
+        _sign_in(user)
     if settings().open_registration:
         _registration_form()
     else:
@@ -80,26 +122,19 @@ def _new_account_form(key: str, *, prefix: str, button: str, create: Callable[[s
     """Name, password twice; ``create(name, password)`` makes the account, which is then signed in."""
     with st.form(key):
         name = st.text_input(f"{prefix}name")
-        password = st.text_input("Password (10 characters or more)", type="password")
-        repeated = st.text_input("Password again", type="password")
+        password, repeated = new_password_inputs()
         submitted = st.form_submit_button(button, type="primary")
-    if not submitted:
-        return
-    if password != repeated:
-        st.error("The two passwords differ.")
+    if not submitted or not passwords_match(password, repeated):
         return
     try:
         user = create(name, password)
     except EmotionLensError as exc:
         st.error(f"Cannot create the account: {exc}")
         return
-    st.session_state[SESSION_KEY] = user.id
-    st.rerun()
+    _sign_in(user)
 
 
 def sidebar(user: User) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
-        if st.button("Sign out", key="auth_sign_out"):
-            st.session_state.pop(SESSION_KEY, None)
-            st.rerun()
+        st.button("Sign out", key="auth_sign_out", on_click=_sign_out)

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_support.display import show_table
 from app_support.resources import store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -17,7 +18,7 @@ from emotion_core.history import save_text, save_text_batch
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
 from emotion_core.text_analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts
-from emotion_core.viz import probability_bars
+from emotion_core.viz import probability_bars, sentence_lines
 
 
 def highlighted(analysis: TextAnalysis) -> str:
@@ -80,13 +81,8 @@ def _one_text(user: User) -> None:
     st.html(highlighted(analysis))
     table = analysis.sentence_table()
     if len(table) > 1:
-        along = table.melt(id_vars=["sentence"], value_vars=[f"p_{e}" for e in EMOTIONS], var_name="emotion",
-                           value_name="probability")
-        along["emotion"] = along["emotion"].str.removeprefix("p_")
-        st.plotly_chart(px.line(along, x="sentence", y="probability", color="emotion", markers=True,
-                                color_discrete_map={e: colour_hex(e) for e in EMOTIONS},
-                                title="Emotions along the text"), key="analyze_text_along")
-    st.dataframe(table[["sentence", "text", "label", "confidence", "compound"]], hide_index=True, width="stretch")
+        st.plotly_chart(sentence_lines(table, title="Emotions along the text"), key="analyze_text_along")
+    show_table(table[["sentence", "text", "label", "confidence", "compound"]])
 
 
 def _batch(user: User) -> None:
@@ -122,7 +118,7 @@ def _batch(user: User) -> None:
     counts = done["label"].value_counts().reindex(EMOTIONS, fill_value=0).rename_axis("emotion").reset_index()
     st.plotly_chart(px.bar(counts, x="emotion", y="count", color="emotion", title="Emotions in the column",
                            color_discrete_map={e: colour_hex(e) for e in EMOTIONS}), key="analyze_text_batch_chart")
-    st.dataframe(combined, hide_index=True, width="stretch")
+    show_table(combined)
     st.download_button("Download results (CSV)", combined.to_csv(index=False),
                        file_name=f"{upload.name.removesuffix('.csv')}-emotions.csv", mime="text/csv")
 

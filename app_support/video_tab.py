@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_support.display import show_table
 from app_support.resources import face_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
@@ -32,7 +33,8 @@ def render(user: User) -> None:
         st.session_state["analyze_video_running"] = video.name
         bar = st.progress(0.0, text="Analysing…")
         # Any click reruns the page, which interrupts the analysis at its next progress update.
-        st.button("Cancel", key="analyze_video_cancel")
+        cancel = st.empty()
+        cancel.button("Cancel", key="analyze_video_cancel")
         try:
             result = analyze_video(
                 video.getvalue(), face_predictor(video_detector, model), name=video.name, stride=int(stride),
@@ -49,6 +51,7 @@ def render(user: User) -> None:
             st.error(str(exc))
         st.session_state.pop("analyze_video_running", None)  # not reached when a rerun interrupts
         bar.empty()
+        cancel.empty()
     elif st.session_state.pop("analyze_video_running", None):
         st.info("The analysis was cancelled.")
 
@@ -72,9 +75,9 @@ def render(user: User) -> None:
     st.plotly_chart(emotion_timeline(table, title="Emotions over time (first face)"),
                     key="analyze_video_timeline")
     st.markdown("**Face tracks**")
-    st.dataframe(tracks.round(3), hide_index=True, width="stretch")
+    show_table(tracks)
     with st.expander("Every frame"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table)
     stem = Path(result.source).stem
     csv_col, json_col, parquet_col, mp4_col = st.columns(4)
     csv_col.download_button("CSV", table.to_csv(index=False), file_name=f"{stem}-emotions.csv", mime="text/csv")

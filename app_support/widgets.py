@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_support.resources import face_model_names
+from emotion_core.accounts import MIN_PASSWORD
 from emotion_core.face import FACE_MODEL
 
 
@@ -20,3 +21,19 @@ def face_model_choice(key: str) -> str:
     return st.selectbox("Face model", list(names), key=key, format_func=lambda n: f"{n} ({names[n]})",
                         help="face_expression: our CNN. seed002_hybrid: seed 002's MobileNetV2 + LBP + Random "
                              "Forest, reproduced (see Models for both models' figures).")
+
+
+def new_password_inputs(label: str = "Password", *, key: str | None = None) -> tuple[str, str]:
+    """A new password and its repetition (keys ``{key}_password`` and ``{key}_repeated``), marked for password
+    managers as a new one."""
+    password = st.text_input(f"{label} ({MIN_PASSWORD} characters or more)", type="password",
+                             autocomplete="new-password", key=key and f"{key}_password")
+    return password, st.text_input(f"{label} again", type="password", autocomplete="new-password",
+                                   key=key and f"{key}_repeated")
+
+
+def passwords_match(password: str, repeated: str) -> bool:
+    """Whether the two match; if not, an error says so."""
+    if password != repeated:
+        st.error("The two passwords differ.")
+    return password == repeated

@@ -1,5 +1,5 @@
-"""Users, roles, passwords (bcrypt), sign-in back-off, disabled accounts and API tokens (stored as SHA-256
-digests only)."""
+"""Users, roles, passwords (bcrypt), sign-in back-off, disabled accounts, browser sessions and API tokens (both
+stored as SHA-256 digests only)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from emotion_core.db import ApiToken, User, aware, utcnow
+from emotion_core.db import ApiToken, BrowserSession, User, aware, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.permissions import ROLES, require
 from emotion_core.store import HistoryStore
@@ -29,6 +29,8 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "el_"
 TOKEN_USE_GRANULARITY = timedelta(minutes=1)
 """A token's ``last_used_at`` is rewritten at most this often, so an API request is not also a database write."""
+SESSION_LIFETIME = timedelta(days=7)
+"""How long a browser stays signed in without signing in again."""
 
 
 def hash_password(password: str) -> str:
@@ -44,6 +46,11 @@ def _dummy_hash() -> bytes:
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()  # any string: no match, no crash
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(f"password: at least {MIN_PASSWORD} characters.")
 
 
 def _refuse_disabled(user: User) -> None:
@@ -85,8 +92,7 @@ class Accounts:
             raise InvalidInputError(f"role: expected one of {', '.join(ROLES)}, got {role!r}.")
         if not name or len(name) > 80 or not name.isprintable():
             raise InvalidInputError("name: 1 to 80 printable characters.")
-        if len(password) < MIN_PASSWORD:
-            raise InvalidInputError(f"password: at least {MIN_PASSWORD} characters.")
+        _check_password(password)
         with self.store.session() as session:
             if session.scalar(select(User).where(User.name == name)):
                 raise InvalidInputError(f"name: {name!r} is taken.")
@@ -152,14 +158,71 @@ class Accounts:
             self._sign_in_sources.failure(source)
         raise AuthenticationFailed("wrong name or password.")
 
+    def set_password(self, name: str, password: str, *, by: User, keep_session: str | None = None) -> None:
+        """Give user ``name`` a new password (themselves, or an admin resetting it) and sign out each of their
+        browsers but the one holding ``keep_session``."""
+        if by.name != name:
+            require(by, "manage_users")
+        _check_password(password)
+        with self.store.session() as session:
+            user = self._get(session, name)
+            user.password_hash = hash_password(password)
+            user.failed_logins, user.locked_until = 0, None
+            self._end_sessions(session, user, keep=keep_session)
+
+    def change_password(self, user: User, *, current: str, new: str, source: str,
+                        keep_session: str | None = None) -> None:
+        """A user's own change: the current password is checked first, with the sign-in back-off."""
+        self.authenticate(user.name, current, source=source)
+        self.set_password(user.name, new, by=user, keep_session=keep_session)
+
     def set_disabled(self, name: str, disabled: bool, *, by: User) -> None:
-        """Disable an account (no sign-in, no API token, until enabled again) or enable it."""
+        """Disable an account (no sign-in, no API token, until enabled again; its browsers are signed out) or
+        enable it."""
         require(by, "manage_users")
         with self.store.session() as session:
             user = self._get(session, name)
             if disabled and self._is_last_admin(session, user):
                 raise InvalidInputError("the last enabled admin cannot be disabled.")
             user.disabled = disabled
+            if disabled:
+                self._end_sessions(session, user)
+
+    # Browser sessions -------------------------------------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        """A new browser session for ``user``, valid for :data:`SESSION_LIFETIME`; the token is returned once."""
+        token = secrets.token_urlsafe(32)
+        with self.store.session() as session:
+            session.add(BrowserSession(user_id=user.id, digest=_token_digest(token),
+                                       expires_at=self.clock() + SESSION_LIFETIME))
+        return token
+
+    def user_for_session(self, token: str) -> User | None:
+        """The session's user, freshly read; None once the session has expired or ended, or the account is
+        disabled (so disabling an account signs it out at its next page run)."""
+        with self.store.session() as session:
+            found = session.scalar(select(BrowserSession).where(BrowserSession.digest == _token_digest(token)))
+            if found is None or found.revoked_at is not None or aware(found.expires_at) <= self.clock():
+                return None
+            user = session.get(User, found.user_id)
+            return None if user.disabled else user
+
+    def end_session(self, token: str) -> None:
+        """Sign a browser out: its token no longer works (an unknown token is ignored)."""
+        with self.store.session() as session:
+            found = session.scalar(select(BrowserSession).where(BrowserSession.digest == _token_digest(token)))
+            if found is not None and found.revoked_at is None:
+                found.revoked_at = self.clock()
+
+    def _end_sessions(self, session, user: User, *, keep: str | None = None) -> None:
+        """End every session of ``user`` but the one whose token is ``keep``."""
+        open_sessions = select(BrowserSession).where(BrowserSession.user_id == user.id,
+                                                     BrowserSession.revoked_at.is_(None))
+        if keep is not None:
+            open_sessions = open_sessions.where(BrowserSession.digest != _token_digest(keep))
+        for found in session.scalars(open_sessions):
+            found.revoked_at = self.clock()
 
     # Tokens ------------------------------------------------------------------------------------------------
 

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 from emotion_core.db import Alert, Analysis
 from emotion_core.labels import EMOTIONS
 
+NO_RESULT = "no result"
+"""The category of an analysis without a dominant emotion (no face, no voice, nothing said): counted too."""
+OUTCOMES = (*EMOTIONS, NO_RESULT)
+
 
 def analyses_table(analyses: Sequence[Analysis]):
     """One row per analysis: id, when, who, kind, source, dominant label, rows, alerts, shared, media kept."""
@@ -40,11 +44,28 @@ def transcript_table(analysis: Analysis):
 PERIODS = {"day": ("D", "%Y-%m-%d"), "week": ("W", "week of %Y-%m-%d"), "month": ("M", "%Y-%m")}
 
 
+def _outcomes(analyses: Sequence[Analysis]):
+    """:func:`analyses_table` with every analysis's outcome: its dominant emotion, or :data:`NO_RESULT`."""
+    table = analyses_table(analyses)
+    table["label"] = table["label"].fillna(NO_RESULT)
+    return table
+
+
+def headline(analyses: Sequence[Analysis], alerts: Sequence[Alert]) -> dict:
+    """The numbers above the charts: analyses, the share with a result, the most common emotion (None without
+    any) and the alerts raised on these analyses."""
+    labels = [a.label for a in analyses if a.label is not None]
+    ids = {a.id for a in analyses}
+    return {"analyses": len(analyses), "with_result": len(labels) / len(analyses) if analyses else 0.0,
+            "most_common": max(EMOTIONS, key=labels.count) if labels else None,
+            "alerts": sum(alert.analysis_id in ids for alert in alerts)}
+
+
 def label_counts_over_time(analyses: Sequence[Analysis], *, period: str = "day"):
-    """Dominant label of each analysis counted per day, week or month (UTC); ``period`` labels are text."""
+    """The outcome of each analysis counted per day, week or month (UTC); ``period`` labels are text."""
     import pandas as pd
 
-    table = analyses_table(analyses).dropna(subset=["label"])
+    table = _outcomes(analyses)
     if table.empty:
         return pd.DataFrame(columns=["period", "label", "analyses"])
     freq, label_format = PERIODS[period]
@@ -54,14 +75,15 @@ def label_counts_over_time(analyses: Sequence[Analysis], *, period: str = "day")
 
 
 def label_shares_by(analyses: Sequence[Analysis], column: str):
-    """Share of each dominant label within each ``kind`` or ``source`` (rows sum to 1)."""
+    """Share of each outcome among the analyses of each ``kind`` or ``user`` (rows sum to 1), each analysis
+    counted once."""
     import pandas as pd
 
-    table = analyses_table(analyses).dropna(subset=["label"])
+    table = _outcomes(analyses)
     if table.empty:
-        return pd.DataFrame(columns=[column, *EMOTIONS])
+        return pd.DataFrame(columns=[column, *OUTCOMES])
     shares = pd.crosstab(table[column], table["label"], normalize="index")
-    return shares.reindex(columns=list(EMOTIONS), fill_value=0.0).reset_index()
+    return shares.reindex(columns=list(OUTCOMES), fill_value=0.0).reset_index()
 
 
 def alerts_table(alerts: Sequence[Alert]):

@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_BODY_BYTES = 16 * MAX_TEXT_CHARS
 """The largest text request: room for the longest text with every character escaped as JSON ``\\uXXXX``."""
+MAX_SHARE_BODY_BYTES = 1024
 
 _STATUS = [(LimitReached, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
            (BodyTooLarge, 413), (UnsupportedContentType, 415), (UnsupportedMediaError, 415),
@@ -172,6 +173,11 @@ def _saved(result: dict[str, Any], analysis: Analysis) -> dict[str, Any]:
     return {**result, "analysis_id": analysis.id,
             "alerts": [{"rule": a.rule_name, "start_s": a.start_s, "end_s": a.end_s, "detail": a.detail}
                        for a in analysis.alerts]}
+
+
+def _analysis_json(analysis: Analysis) -> dict[str, Any]:
+    return {"analysis_id": analysis.id, "kind": analysis.kind, "source": analysis.source_name,
+            "owner": analysis.user.name, "created_at": analysis.created_at.isoformat(), "shared": analysis.shared}
 
 
 def _queued(job: Job):
@@ -324,6 +330,17 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
             return _saved(result.to_dict(with_text=keep), saved)
 
         return _queued(services.jobs.submit(work, user_id=user.id, kind="multimodal"))
+
+    @api.patch("/analyses/<int:analysis_id>")
+    def analysis(analysis_id: int):
+        user: User = g.user
+        if request.mimetype != "application/json":
+            raise UnsupportedContentType('send JSON {"shared": true} or {"shared": false}, got '
+                                         f"{request.mimetype or 'no content type'}.")
+        shared = parse_fields("share", _json_body(MAX_SHARE_BODY_BYTES), from_form=False)["shared"]
+        if shared is None:
+            raise RequestError('missing field shared: send JSON {"shared": true} or {"shared": false}.')
+        return jsonify(_analysis_json(services.store.set_shared(analysis_id, user, shared=shared)))
 
     @api.get("/jobs/<job_id>")
     def job(job_id: str):

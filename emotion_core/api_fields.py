@@ -163,8 +163,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                    Field("method", "text", "how the modalities are fused", default="weighted",
                          choices=METHODS),
                    Field("window_s", "number", "fusion window in seconds", default=1.0, minimum=0.1, maximum=60)),
+    "share": (Field("shared", "boolean", "true: every signed-in user sees the analysis, viewers too; false: only "
+                    "its owner and the admins"),),
 }
-"""The fields of each analysis endpoint (``/analyze/<kind>``), beside its file fields."""
+"""The fields of each analysis endpoint (``/analyze/<kind>``), beside its file fields, and of ``share``
+(``PATCH /analyses/{analysis_id}``)."""
 
 
 def parse_fields(kind: str, body: Mapping[str, Any], *, from_form: bool, ignore: tuple[str, ...] = ()

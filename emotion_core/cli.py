@@ -498,6 +498,13 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    """Set a user's password from the shell (a forgotten one, too); their browsers are signed out."""
+    _accounts(settings).set_password(args.name, _read_password(), by=_owner())
+    print(f"changed the password of {args.name!r} in {settings.sqlalchemy_url}; their browsers are signed out")
+    return 0
+
+
 def cmd_users_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
     """``users disable`` and ``users enable``: a disabled user can neither sign in nor use API tokens."""
     _accounts(settings).set_disabled(args.name, args.action == "disable", by=_owner())
@@ -719,6 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("name")
     users_add.add_argument("--role", choices=("admin", "analyst", "viewer"), required=True)
     users_add.set_defaults(handler=cmd_users_add)
+    users_passwd = users_sub.add_parser("passwd", help="set a user's password, read like add's; signs them out")
+    users_passwd.add_argument("name")
+    users_passwd.set_defaults(handler=cmd_users_passwd)
     for action, effect in (("disable", "no sign-in and no API token until enabled again"),
                            ("enable", "a disabled user may sign in and use their tokens again")):
         users_state = users_sub.add_parser(action, help=f"{action} a user: {effect}")

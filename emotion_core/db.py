@@ -35,6 +35,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # set by an admin: no sign-in, no token
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    sessions: Mapped[list[BrowserSession]] = relationship(back_populates="user", cascade="all, delete-orphan")
     analyses: Mapped[list[Analysis]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
@@ -53,6 +54,21 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the app's session cookie holds the token, only its SHA-256 digest is stored."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
 
 
 class Analysis(Base):

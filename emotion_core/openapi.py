@@ -132,6 +132,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                       "description": "why there is no result (failed, interrupted, deleted)"},
         },
     },
+    "AnalysisRecord": {
+        "type": "object", "required": ["analysis_id", "kind", "source", "owner", "created_at", "shared"],
+        "properties": {"analysis_id": {"type": "integer"}, "kind": {"type": "string"}, "source": {"type": "string"},
+                       "owner": {"type": "string"}, "created_at": {"type": "string"}, "shared": {"type": "boolean"}},
+        "additionalProperties": False},
     "Health": {"type": "object", "required": ["status", "models"],
                "properties": {"status": {"const": "ok"}, "models": {"type": "array", "items": {"type": "string"}}}},
     "Models": {"type": "object", "required": ["models"],
@@ -152,7 +157,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     """Error responses; an endpoint that checks the token (401) may also answer 429: too many wrong tokens from
     this address lately, or (where jobs start) as many jobs under way as one user may have."""
     meaning = {400: "malformed request: the message names the field", 401: "missing or unknown token",
-               403: "role not allowed, or the account is disabled", 404: "not found",
+               403: "role not allowed, not the owner, or the account is disabled", 404: "not found",
                413: "body or upload too large", 415: "not the expected kind of file or body",
                422: "a file of the right kind that cannot be analysed",
                429: "too many wrong tokens from this address lately, or (where jobs start) max_jobs_per_user jobs "
@@ -235,6 +240,16 @@ def openapi_document() -> dict[str, Any]:
                     transcript={"type": "string", "format": "binary", "description": ".srt, .vtt or .txt"}),
                 "responses": {"202": {"description": "queued", **_json("Job")},
                               **_errors(400, 401, 403, 413, 415, 422)}}},
+            "/analyses/{analysis_id}": {"patch": {
+                "summary": "Share an analysis with every user (viewers too), or stop sharing it: its owner or an "
+                           "admin may", "security": secured,
+                "parameters": [{"name": "analysis_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["shared"], "properties": _properties("share"),
+                    "additionalProperties": False}}}},
+                "responses": {"200": {"description": "the analysis, as it is now", **_json("AnalysisRecord")},
+                              **_errors(400, 401, 403, 404, 413, 415)}}},
             "/jobs/{job_id}": {"get": {
                 "summary": "A job's status and, when done, its result", "security": secured,
                 "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -22,8 +22,17 @@ class HasRole(Protocol):
     role: str
 
 
+class Person(HasRole, Protocol):
+    id: int
+
+
 def allowed(user: HasRole | None, permission: str) -> bool:
     return user is not None and user.role in PERMISSIONS[permission]
+
+
+def owns(user: Person, owner_id: int) -> bool:
+    """Whether ``user`` may change (delete, share, unshare) what user ``owner_id`` made: its owner or an admin."""
+    return user.role == "admin" or user.id == owner_id
 
 
 def require(user: HasRole | None, permission: str) -> None:

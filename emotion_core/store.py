@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from emotion_core.alerts import Rule, evaluate_rules
 from emotion_core.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
-from emotion_core.errors import InvalidInputError, NotFound
+from emotion_core.errors import InvalidInputError, NotFound, PermissionDenied
 from emotion_core.jobs import forget_results, job_json
 from emotion_core.labels import EMOTIONS
-from emotion_core.permissions import require
+from emotion_core.permissions import owns, require
 from emotion_core.result import EmotionResult
 
 ANALYSIS_KINDS = ("image", "video", "live", "audio", "text", "multimodal")
@@ -159,8 +159,20 @@ class HistoryStore:
             found = session.get(Analysis, analysis_id, options=[selectinload(Analysis.rows),
                                                                 selectinload(Analysis.alerts),
                                                                 selectinload(Analysis.user)])
-            if found is None or not (viewer.role == "admin" or found.user_id == viewer.id or found.shared):
+            if found is None or not _may_see(viewer, found):
                 raise NotFound(f"analysis {analysis_id} does not exist or is not yours to see.")
+            return found
+
+    def set_shared(self, analysis_id: int, user: User, *, shared: bool) -> Analysis:
+        """Share an analysis with every signed-in user, viewers included, or stop sharing it (its owner or an
+        admin may)."""
+        with self.session() as session:
+            found = session.get(Analysis, analysis_id, options=[selectinload(Analysis.user)])
+            if found is None or not _may_see(user, found):
+                raise NotFound(f"analysis {analysis_id} does not exist or is not yours to see.")
+            if not owns(user, found.user_id):
+                raise PermissionDenied("only its owner or an admin may share or unshare an analysis.")
+            found.shared = shared
             return found
 
     def delete_analysis(self, analysis_id: int, user: User) -> None:
@@ -169,7 +181,7 @@ class HistoryStore:
         require(user, "delete")
         with self.session() as session:
             found = session.get(Analysis, analysis_id)
-            if found is None or not (user.role == "admin" or found.user_id == user.id):
+            if found is None or not owns(user, found.user_id):
                 raise NotFound(f"analysis {analysis_id} does not exist or is not yours to delete.")
             media = found.media_file
             forget_results(session, [found.id])
@@ -248,6 +260,10 @@ class HistoryStore:
         for name in media:
             (self.media_dir / name).unlink(missing_ok=True)
         return len(analyses)
+
+
+def _may_see(viewer: User, analysis: Analysis) -> bool:
+    return owns(viewer, analysis.user_id) or analysis.shared
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

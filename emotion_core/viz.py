@@ -9,6 +9,18 @@ from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
 
 LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}  # never over the lines
+NO_DATA = "no data in this window"
+
+
+def _note_empty(fig: Any, text: str = NO_DATA, *, row: int | None = None) -> None:
+    """Say so in the middle of an empty plot (or of the subplot in ``row``), instead of a blank frame.
+
+    Placed on the page rather than on the subplot's axes, which Plotly leaves out when they carry no trace.
+    """
+    x, y = (0.5, 0.5) if row is None else (sum(fig.get_subplot(row, 1).xaxis.domain) / 2,
+                                            sum(fig.get_subplot(row, 1).yaxis.domain) / 2)
+    fig.add_annotation(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False,
+                       font={"color": "#888888", "size": 14})
 
 
 def probability_bars(scores: Mapping[str, float], *, title: str = "") -> Any:
@@ -83,6 +95,8 @@ def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -
         if window_s is not None:
             rows = rows[rows["time_s"] >= rows["time_s"].max() - window_s]
         faces = rows[rows["label"] != "no face"]
+        if faces.empty:
+            _note_empty(fig, "no face in this window", row=1)
         for label in EMOTIONS:
             fig.add_trace(go.Scatter(x=faces["time_s"], y=faces[f"p_{label}"], name=f"{EMOJI[label]} {label}",
                                      mode="lines", line={"color": colour_hex(label), "width": 2},
@@ -93,6 +107,8 @@ def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -
         fig.add_trace(go.Bar(x=rows["time_s"], y=[1] * len(rows), width=step, marker_color=colours,
                              marker_line_width=0, customdata=rows["label"], showlegend=False,
                              hovertemplate="%{customdata} at %{x:.2f} s<extra></extra>"), row=2, col=1)
+    else:
+        _note_empty(fig, row=1)
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title="probability", row=1, col=1)
     fig.update_yaxes(visible=False, row=2, col=1)
     fig.update_xaxes(title="time (s)", row=2, col=1)
@@ -159,6 +175,8 @@ def segment_timeline(table, *, title: str = "") -> Any:
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    if table.empty:
+        _note_empty(fig, "no voiced segment")
     for label in EMOTIONS:
         xs, ys = [], []
         for row in table.itertuples():
@@ -180,7 +198,7 @@ def multimodal_timeline(face_rows, speech_table, cues, window_table, *, title: s
     from plotly.subplots import make_subplots
 
     rows = ["face", "speech", "text", "fused"]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=[f"{name} (probability of each emotion)" for name in rows])
     shown = set()
 
@@ -191,6 +209,9 @@ def multimodal_timeline(face_rows, speech_table, cues, window_table, *, title: s
         shown.add(label)
 
     faces = face_rows[face_rows["label"] != "no face"].drop_duplicates("time_s") if len(face_rows) else face_rows
+    for row, table in enumerate((faces, speech_table, cues, window_table), start=1):
+        if not len(table):
+            _note_empty(fig, row=row)
     for label in EMOTIONS:
         if len(faces):
             line(faces["time_s"], faces[f"p_{label}"], label, 1)
@@ -212,8 +233,24 @@ def multimodal_timeline(face_rows, speech_table, cues, window_table, *, title: s
     for row in range(1, 5):
         fig.update_yaxes(range=[0, 1.1], tickformat=".0%", row=row, col=1)
     fig.update_xaxes(title="time (s)", row=4, col=1)
-    fig.update_layout(title=title or None, height=760, legend={"orientation": "h", "y": 1.06},
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    # The legend sits between the title and the first panel's own title, never over either.
+    fig.update_layout(title=title or None, height=820, legend={**LEGEND_ABOVE, "y": 1.04},
+                      margin={"l": 10, "r": 10, "t": 150 if title else 110, "b": 10})
+    return fig
+
+
+def sentence_lines(table, *, title: str = "") -> Any:
+    """The probability of each emotion sentence by sentence (``table``: ``sentence`` numbered from 1, ``p_*``)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Scatter(x=table["sentence"], y=table[f"p_{label}"], mode="lines+markers",
+                                name=f"{EMOJI[label]} {label}", line={"color": colour_hex(label), "width": 2},
+                                hovertemplate=f"{label}: %{{y:.0%}} in sentence %{{x}}<extra></extra>")
+                     for label in EMOTIONS])
+    fig.update_layout(title=title or None, height=360, legend=LEGEND_ABOVE,
+                      xaxis={"title": "sentence", "dtick": 1, "tickformat": "d"},
+                      yaxis={"range": [0, 1.03], "tickformat": ".0%", "title": "probability"},
+                      margin={"l": 10, "r": 10, "t": 110 if title else 70, "b": 10})
     return fig
 
 
@@ -227,4 +264,45 @@ def contribution_bars(window_table, *, title: str = "") -> Any:
     fig.update_layout(barmode="stack", title=title or None, height=260, xaxis_title="window start (s)",
                       yaxis={"range": [0, 1], "tickformat": ".0%", "title": "share of the decision"},
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    return fig
+
+
+def _outcome_colour(label: str) -> str:
+    return colour_hex(label) if label in EMOTIONS else "#bbbbbb"
+
+
+def outcome_counts(counts, *, title: str = "") -> Any:
+    """Analyses per period, stacked by outcome (``counts``: ``period``, ``label``, ``analyses``; see
+    :func:`emotion_core.analytics.label_counts_over_time`)."""
+    import plotly.graph_objects as go
+
+    from emotion_core.analytics import OUTCOMES
+
+    labels = [label for label in OUTCOMES if label in set(counts["label"])]
+    fig = go.Figure([go.Bar(x=counts.loc[counts["label"] == label, "period"],
+                            y=counts.loc[counts["label"] == label, "analyses"],
+                            name=f"{EMOJI.get(label, '')} {label}".strip(), marker_color=_outcome_colour(label),
+                            hovertemplate=f"{label}: %{{y}} in %{{x}}<extra></extra>") for label in labels])
+    if counts.empty:
+        _note_empty(fig)
+    fig.update_layout(barmode="stack", title=title or None, height=340, legend=LEGEND_ABOVE,
+                      xaxis={"type": "category", "title": None}, yaxis={"title": "analyses", "rangemode": "tozero"},
+                      margin={"l": 10, "r": 10, "t": 100 if title else 60, "b": 10})
+    return fig
+
+
+def outcome_shares(shares, by: str, *, title: str = "") -> Any:
+    """One bar per ``by`` value (kind, user), split into the share of each outcome found at all, in %."""
+    import plotly.graph_objects as go
+
+    labels = [column for column in shares.columns if column != by and shares[column].sum() > 0]
+    fig = go.Figure([go.Bar(y=shares[by], x=shares[label], orientation="h", marker_color=_outcome_colour(label),
+                            name=f"{EMOJI.get(label, '')} {label}".strip(),
+                            hovertemplate=f"{label}: %{{x:.0%}} of %{{y}}<extra></extra>") for label in labels])
+    if shares.empty:
+        _note_empty(fig)
+    # Room above the bars for a legend of two rows under the title, so neither covers the other.
+    fig.update_layout(barmode="stack", title=title or None, height=200 + 40 * len(shares), legend=LEGEND_ABOVE,
+                      xaxis={"range": [0, 1.001], "tickformat": ".0%", "title": "share of the analyses"},
+                      yaxis={"title": None}, margin={"l": 10, "r": 10, "t": 130 if title else 90, "b": 10})
     return fig

@@ -1,4 +1,4 @@
-"""Account: your API tokens, and all your data to download or delete."""
+"""Account: your password, your API tokens, and all your data to download or delete."""
 
 import json
 
@@ -6,10 +6,25 @@ import streamlit as st
 
 from app_support import auth
 from app_support.resources import accounts, store
+from app_support.widgets import new_password_inputs, passwords_match
+from emotion_core.errors import EmotionLensError
 
 user = auth.require("view")
 st.title("👤 Account")
 st.markdown(f"**{user.name}**, {user.role}.")
+
+st.subheader("Password")
+with st.form("account_password", clear_on_submit=True):
+    current = st.text_input("Current password", type="password", autocomplete="current-password")
+    new, repeated = new_password_inputs("New password")
+    submitted = st.form_submit_button("Change my password")
+if submitted and passwords_match(new, repeated):
+    try:
+        accounts().change_password(user, current=current, new=new, source=auth.client_address(),
+                                   keep_session=auth.session_token())
+        st.toast("Password changed: your other browsers are signed out.", icon="✅")
+    except EmotionLensError as exc:
+        st.error(f"The password is unchanged: {exc}")
 
 st.subheader("API tokens")
 st.caption("For the JSON API (`Authorization: Bearer <token>`). A new token is shown once: only a digest of it "

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_support import auth
+from app_support.display import show_table
 from app_support.resources import store
 from emotion_core.analytics import alerts_table
 from emotion_core.permissions import allowed
@@ -16,7 +17,7 @@ alerts = store().alerts(user, unacknowledged_only=only_open)
 if not alerts:
     st.success("No alerts." if only_open else "No alert has fired yet.")
     st.stop()
-st.dataframe(alerts_table(alerts), hide_index=True, width="stretch")
+show_table(alerts_table(alerts))
 if allowed(user, "acknowledge"):
     pending = [a for a in alerts if a.acknowledged_at is None]
     for alert in pending:

@@ -1,38 +1,45 @@
-"""Analytics: how the emotions in your analyses spread over time, kinds and sources, and how often alerts fire."""
+"""Analytics: how many analyses, what they found over time, per kind and per user, and how often alerts fire."""
 
 import plotly.express as px
 import streamlit as st
 
 from app_support import auth
+from app_support.filters import analysis_filters
 from app_support.resources import store
-from emotion_core.analytics import alerts_table, label_counts_over_time, label_shares_by
-from emotion_core.labels import EMOTIONS
-from emotion_core.overlay import colour_hex
+from emotion_core.analytics import alerts_table, headline, label_counts_over_time, label_shares_by
+from emotion_core.viz import outcome_counts, outcome_shares
 
 user = auth.require("view")
 st.title("📈 Analytics")
-analyses = store().analyses(user)
+st.caption("Each analysis counts once, under its dominant emotion, or under 'no result' when it found no face, "
+           "voice or text to judge." + (" As admin you see everyone's." if user.role == "admin" else ""))
+with st.expander("Filters", expanded=True):
+    analyses = store().analyses(user, **analysis_filters(user, prefix="analytics"))
+alerts = store().alerts(user)
+numbers = headline(analyses, alerts)
+total, with_result, most_common, fired = st.columns(4)
+total.metric("Analyses", f"{numbers['analyses']:,}")
+with_result.metric("With a result", f"{numbers['with_result']:.0%}")
+most_common.metric("Most common emotion", numbers["most_common"] or "—")
+fired.metric("Alerts raised", f"{numbers['alerts']:,}")
 if not analyses:
-    st.info("No analyses to summarise yet.")
+    st.info("No analyses match these filters.")
     st.stop()
 
 period = st.segmented_control("Period", ["day", "week", "month"], default="day", key="analytics_period")
-colours = {label: colour_hex(label) for label in EMOTIONS}
-counts = label_counts_over_time(analyses, period=period or "day")
-over_time = px.bar(counts, x="period", y="analyses", color="label", color_discrete_map=colours,
-                   category_orders={"label": list(EMOTIONS)}, title="Dominant emotion of each analysis")
-st.plotly_chart(over_time.update_xaxes(type="category"), key="analytics_over_time")
+st.plotly_chart(outcome_counts(label_counts_over_time(analyses, period=period or "day"),
+                               title="Analyses and what they found"), key="analytics_over_time")
+by_kind, by_user = st.columns(2) if user.role == "admin" else (st.container(), None)
+by_kind.plotly_chart(outcome_shares(label_shares_by(analyses, "kind"), "kind", title="Per kind of analysis"),
+                     key="analytics_per_kind")
+if by_user is not None:
+    by_user.plotly_chart(outcome_shares(label_shares_by(analyses, "user"), "user", title="Per user"),
+                         key="analytics_per_user")
 
-by_kind, by_source = st.columns(2)
-for column, field, title in ((by_kind, "kind", "per kind of analysis"), (by_source, "source", "per source")):
-    shares = label_shares_by(analyses, field).melt(id_vars=field, var_name="label", value_name="share")
-    column.plotly_chart(px.bar(shares, x="share", y=field, color="label", orientation="h",
-                               color_discrete_map=colours, category_orders={"label": list(EMOTIONS)},
-                               title=f"Dominant emotions {title}"), key=f"analytics_{field}")
-
-alerts = alerts_table(store().alerts(user))
-if alerts.empty:
-    st.caption("No alerts have fired.")
+table = alerts_table([a for a in alerts if a.analysis_id in {analysis.id for analysis in analyses}])
+if table.empty:
+    st.caption("No alerts were raised on these analyses.")
 else:
-    alerts["day"] = alerts["created_at"].dt.date
-    st.plotly_chart(px.histogram(alerts, x="day", color="rule", title="Alerts per day"), key="analytics_alerts")
+    table["day"] = table["created_at"].dt.strftime("%Y-%m-%d")
+    per_day = px.histogram(table, x="day", color="rule", title="Alerts per day").update_xaxes(type="category")
+    st.plotly_chart(per_day.update_layout(yaxis_title="alerts", bargap=0.2), key="analytics_alerts")

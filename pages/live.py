@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from app_support import auth
+from app_support.display import show_table
 from app_support.resources import live_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice
@@ -109,9 +110,8 @@ else:
         with chart_column:
             st.plotly_chart(emotion_timeline(table, title="The whole session"), key="live_session_timeline")
         st.subheader("Session summary")
-        summary_chart, tracks = st.columns(2)
-        summary_chart.plotly_chart(share_bars(shares, title="Share of time per emotion"), key="live_shares")
-        tracks.dataframe(track_summary(table).round(3), hide_index=True, width="stretch")
+        st.plotly_chart(share_bars(shares, title="Share of time per emotion"), key="live_shares")
+        show_table(track_summary(table))  # full width: a half column cut the emotions off
         summary = {"duration_s": round(float(table["time_s"].max()), 2), "frames": int(table["frame"].nunique()),
                    "shares": shares, "tracks": track_summary(table).round(4).to_dict(orient="records")}
         show_alerts(save_once("live_saved", st.session_state.get("live_session", 0), lambda: save_live(

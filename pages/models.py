@@ -1,18 +1,22 @@
-"""Models: what each shipped model is, how it was trained, how well it did on held-out data, and against what."""
+"""Models: each shipped model in a few plain words, with how it was trained, how well it did on held-out data and
+against what in its research detail."""
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from app_support import auth
+from app_support.display import MODALITY_TITLES, model_in_plain_words
 from app_support.resources import benchmark, model_cards
 from emotion_core.viz import confusion_heatmap, per_class_bars
 
 auth.require("view")
 st.title("📊 Models")
-st.caption("Every figure below was produced by `python -m emotion_core evaluate` (or the training command, with the "
-           "same evaluation code) on data the model never trained on, and is stored in the model's card in "
-           "`models/` or in `benchmarks/results/`.")
+st.markdown("Each model guesses which of seven emotions a face, a voice or a text shows. The figures come from "
+            "data the model never saw while it learned; they tell you how often it is right, not whether it is "
+            "right about a given person.")
+st.caption("Every figure was produced by `python -m emotion_core evaluate` (or the training command, with the same "
+           "evaluation code) and is stored in the model's card in `models/` or in `benchmarks/results/`.")
 
 
 def report_view(report: dict, key: str) -> None:
@@ -82,29 +86,34 @@ def comparisons(card: dict) -> None:
 
 
 for card in [c for c in model_cards() if c.get("task") != "face detection"]:
-    st.header(f"{card['modality'].title()}: {card['model_id']}")
-    dataset = card.get("dataset", {})
-    datasets = [d for d in dataset.get("sets") or [dataset] if "name" in d]
-    st.markdown(f"{card.get('architecture', '')}. Trained on "
-                + ("; ".join(f"**{d['name']}** ({d.get('terms', 'terms not recorded')})" for d in datasets)
-                   or "data not recorded") + ".")
+    st.header(f"{MODALITY_TITLES[card['modality']]}: {card['name'].replace('_', ' ')}")
+    st.markdown(model_in_plain_words(card))
     splits = [name for name, value in card.get("metrics", {}).items() if isinstance(value, dict)]
-    if not splits:
-        st.info("This model has not been evaluated yet.")
-        continue
-    split = st.selectbox("Test set", splits, index=len(splits) - 1, key=f"models_split_{card['name']}")
-    report_view(card["metrics"][split], card["name"])
-    comparisons(card)
-    with st.expander("Training details and the full card"):
-        st.json(card)
+    with st.expander("Research detail: test sets, per-emotion figures, comparisons, training"):
+        dataset = card.get("dataset", {})
+        datasets = [d for d in dataset.get("sets") or [dataset] if "name" in d]
+        st.markdown(f"`{card['model_id']}`: {card.get('architecture', '')}. Trained on "
+                    + ("; ".join(f"**{d['name']}** ({d.get('terms', 'terms not recorded')})" for d in datasets)
+                       or "data not recorded") + ".")
+        if splits:
+            split = st.selectbox("Test set", splits, index=len(splits) - 1, key=f"models_split_{card['name']}")
+            report_view(card["metrics"][split], card["name"])
+            comparisons(card)
+        st.markdown("**The full card**")
+        st.json(card, expanded=False)
 
 seed002 = benchmark("seed002")
 if seed002:
-    st.header("Seed 002 reproduced: MobileNetV2 + LBP + Random Forest against a softmax head")
+    st.header("Seed 002 reproduced")
+    st.markdown("A published method for faces (features from a general-purpose image network plus texture "
+                "patterns, judged by a random forest) claims to beat the same network with a plain classifier on "
+                "top. Rebuilt here and measured on the same test photos, it stays well below the face model the "
+                "app uses; the research detail has every arm.")
+    research = st.expander("Research detail: MobileNetV2 + LBP + Random Forest against a softmax head")
     setup = f"{seed002['protocol']}; {seed002['preprocessing']}; {seed002['runtime']}."
-    st.caption(setup.replace("*", r"\*") + " See docs/seed002-reproduction.md.")  # file patterns, not emphasis
-    for tab, (name, results) in zip(st.tabs([f"{len(r['classes'])} classes" for r in
-                                             seed002["class_sets"].values()]), seed002["class_sets"].items()):
+    research.caption(setup.replace("*", r"\*") + " See docs/seed002-reproduction.md.")  # file patterns, not emphasis
+    for tab, (name, results) in zip(research.tabs([f"{len(r['classes'])} classes" for r in
+                                                   seed002["class_sets"].values()]), seed002["class_sets"].items()):
         with tab:
             arms = results["arms"]
             st.dataframe(pd.DataFrame([{"arm": a, "accuracy": r["test"]["accuracy"], "macro-F1": r["test"]["macro_f1"],

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import auth
+from app_support.display import show_table
 from app_support.resources import face_predictor, model_cards, settings, speech_predictor, store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -81,13 +82,12 @@ st.plotly_chart(contribution_bars(windows, title="Each modality's share of the f
 clashes = windows[windows["disagreement"]]
 st.markdown(f"**Where the modalities disagree**: {len(clashes)} of {len(windows)} windows.")
 if len(clashes):
-    st.dataframe(clashes[["start_s", "end_s", "face_label", "speech_label", "text_label", "label"]],
-                 hide_index=True, width="stretch")
+    show_table(clashes[["start_s", "end_s", "face_label", "speech_label", "text_label", "label"]])
 if len(cues):
     with st.expander("Transcript cues"):
-        st.dataframe(cues[["start_s", "end_s", "text", "label"]], hide_index=True, width="stretch")
+        show_table(cues[["start_s", "end_s", "text", "label"]])
 with st.expander("Every window"):
-    st.dataframe(windows, hide_index=True, width="stretch")
+    show_table(windows)
 stem = Path(analysis.source).stem
 csv_col, json_col = st.columns(2)
 csv_col.download_button("Windows (CSV)", windows.to_csv(index=False), file_name=f"{stem}-fused.csv",

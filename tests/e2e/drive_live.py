@@ -24,9 +24,7 @@ def main(url: str, y4m: str, screenshot: str, user: str, password: str) -> int:
         page.get_by_label("Name").fill(user, timeout=90_000)
         page.locator("input[type=password]").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_text("Signed in as").wait_for(timeout=60_000)
-        # A reload would open a new Streamlit session (signed out): move within the app instead.
-        page.get_by_role("link", name="Live webcam").click()
+        page.get_by_text("Signed in as").wait_for(timeout=60_000)  # back on the live page, signed in
         page.wait_for_selector("iframe", timeout=90_000)
         component = page.frame_locator("iframe").first
         component.get_by_role("button", name="START").click(timeout=60_000)

@@ -69,7 +69,7 @@ class TestDocumentAndHealth:
         document = client.get("/api/v1/openapi.json").get_json()
         assert document == json.loads(json.dumps(openapi_document()))
         assert document["openapi"].startswith("3.1")
-        routes = {rule.rule.removeprefix("/api/v1").replace("<job_id>", "{job_id}")
+        routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
                   for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
         assert routes == set(document["paths"])
 
@@ -230,6 +230,58 @@ class TestVideoJobs:
         assert (alert["start_s"], alert["end_s"]) == (pytest.approx(FACE_FROM), pytest.approx(FACE_UNTIL))
         (stored,) = services.store.alerts(services.accounts.user_for_token(tokens["bob"]))
         assert stored.analysis_id == job["result"]["analysis_id"]
+
+class TestSharing:
+    @pytest.fixture()
+    def bobs(self, api, astronaut_png):
+        """An analysis of bob's (an analyst), not shared."""
+        client, tokens, _ = api
+        return post_image(client, tokens["bob"], astronaut_png).get_json()["analysis_id"]
+
+    @staticmethod
+    def share(client, token, analysis_id, body, **kwargs):
+        return client.patch(f"/api/v1/analyses/{analysis_id}", headers=auth(token), json=body, **kwargs)
+
+    def seen_by(self, services, name):
+        user = next(u for u in Accounts(services.store).users() if u.name == name)
+        return [a.id for a in services.store.analyses(user)]
+
+    def test_the_owner_shares_and_unshares(self, api, bobs):
+        client, tokens, services = api
+        assert self.seen_by(services, "cy") == []
+        response = self.share(client, tokens["bob"], bobs, {"shared": True})
+        assert response.status_code == 200
+        assert check(response.get_json(), "AnalysisRecord")["shared"] is True
+        assert response.get_json()["owner"] == "bob" and self.seen_by(services, "cy") == [bobs]
+        response = self.share(client, tokens["bob"], bobs, {"shared": False})
+        assert response.get_json()["shared"] is False and self.seen_by(services, "cy") == []
+
+    def test_an_admin_may_and_others_may_not(self, api, bobs):
+        client, tokens, services = api
+        assert self.share(client, tokens["cy"], bobs, {"shared": True}).status_code == 404  # cannot see it
+        assert self.share(client, tokens["ada"], bobs, {"shared": True}).status_code == 200
+        refused = self.share(client, tokens["cy"], bobs, {"shared": False})  # sees it now, but is not its owner
+        assert refused.status_code == 403 and "owner" in check(refused.get_json(), "Error")["error"]["message"]
+        assert self.seen_by(services, "cy") == [bobs]
+
+    @pytest.mark.parametrize("body, status, message", [
+        ({}, 400, "missing field shared"),
+        ({"shared": "maybe"}, 400, "shared: expected true or false"),
+        ({"shared": True, "owner": "cy"}, 400, "unknown field 'owner'"),
+        ([True], 400, "not a JSON object"),
+    ])
+    def test_bad_bodies(self, api, bobs, body, status, message):
+        client, tokens, _ = api
+        response = self.share(client, tokens["bob"], bobs, body)
+        assert response.status_code == status and message in check(response.get_json(), "Error")["error"]["message"]
+
+    def test_a_form_is_415_and_an_unknown_analysis_404(self, api, bobs):
+        client, tokens, _ = api
+        form = client.patch(f"/api/v1/analyses/{bobs}", headers=auth(tokens["bob"]), data={"shared": "true"})
+        assert form.status_code == 415
+        assert self.share(client, tokens["bob"], bobs + 100, {"shared": True}).status_code == 404
+        assert self.share(client, "el_nobody", bobs, {"shared": True}).status_code == 401
+
 
 def test_the_api_and_the_pages_call_the_same_core_function():
     from app_support import image_tab, video_tab

@@ -145,14 +145,16 @@ def test_forms_with_files(fuzz_api, real_files, kind, data):
 
 
 @fuzz
-@given(path=st.sampled_from(sorted(openapi_document()["paths"])), method=st.sampled_from(["GET", "POST", "PUT"]),
+@given(path=st.sampled_from(sorted(openapi_document()["paths"])),
+       method=st.sampled_from(["GET", "POST", "PUT", "PATCH"]),
        content_type=st.sampled_from(["application/json", "multipart/form-data", "text/plain", "",
                                      "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]),
        body=st.binary(max_size=200) | st.sampled_from([b"[" * 3000, b'{"text": ' * 100, b"\xff\xfe{}"]),
-       job_id=st.text(max_size=40) | NASTY)
+       job_id=st.text(max_size=40) | NASTY | st.integers(-1, 10**6).map(str))
 def test_raw_bodies_on_every_route(fuzz_api, path, method, content_type, body, job_id):
     client, token, jobs = fuzz_api
-    url = "/api/v1" + path.replace("{job_id}", quote(job_id.encode("utf-8", "surrogatepass"), safe=""))
+    in_path = quote(job_id.encode("utf-8", "surrogatepass"), safe="")
+    url = "/api/v1" + path.replace("{job_id}", in_path).replace("{analysis_id}", in_path)
     headers = {**auth(token), **({"Content-Type": content_type} if content_type else {})}
     answered_sanely(client.open(url, method=method, headers=headers, data=body), jobs)
 

@@ -15,6 +15,23 @@ TIMEOUT = 120
 PASSWORD = "a long enough password"
 
 
+@pytest.fixture(autouse=True)
+def like_a_running_server(monkeypatch):
+    """Make AppTest behave as the server does once it has served a page.
+
+    - AppTest's stand-in client answers every cookie name with a mock: here, as in a new browser, none.
+    - AppTest forgets before every run that the app routes with ``st.navigation``, and then runs a page file
+      whose name matches the page asked for (Streamlit's older ``pages/`` behaviour) without the entry point.
+      A server forgets it only until the entry point first runs; this keeps AppTest's reset off the real flag.
+    """
+    from streamlit.runtime.context import ContextProxy, StreamlitCookies
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    monkeypatch.setattr(ContextProxy, "cookies", property(lambda _self: StreamlitCookies({})))
+    monkeypatch.setattr(app_test, "PagesManager", type("PagesManager", (PagesManager,), {}))
+
+
 @pytest.fixture()
 def home(tmp_path, monkeypatch):
     """A fresh EMOTION_LENS_HOME with an admin, an analyst and a viewer; the app's caches emptied."""
@@ -31,9 +48,14 @@ def home(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def with_session(at: AppTest, home, role: str) -> AppTest:
+    """``at`` holding a session of the ``role``'s user, as a tab does once signed in."""
+    at.session_state["auth_session"] = Accounts(home[0]).start_session(home[1][role])
+    return at
+
+
 def signed_in(home, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    at.session_state["auth_user_id"] = home[1][role].id
+    at = with_session(AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT), home, role)
     at.run()
     assert not at.exception
     return at
@@ -111,6 +133,7 @@ def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
     at.button(key="analyze_video_start").click().run()
     assert not at.exception and not at.error
     assert [m.value for m in at.metric][:3] == ["6 of 6", "0.2 s", "1"]
+    assert "Cancel" not in [b.label for b in at.button]  # only while it runs
     assert len(at.get("plotly_chart")) == 2
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["CSV", "JSON", "Parquet", "Annotated video"]
@@ -161,18 +184,29 @@ class TestAccess:
         at.button[0].click().run()
         assert not at.exception and at.title[0].value.endswith("Emotion Lens")
         assert any("root" in c.value and "admin" in c.value for c in at.caption)
+        token = at.session_state["auth_session"]
+        assert any(f"emotion_lens_session={token}" in h.proto.body for h in at.get("html"))  # the browser keeps it
         st.cache_resource.clear()
 
     def test_sign_in_and_wrong_password(self, home):
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
         assert at.subheader[0].value == "Sign in"
+        assert at.text_input[1].proto.autocomplete == "current-password"
         at.text_input[0].input("bob")
         at.text_input[1].input("not it")
         at.button[0].click().run()
         assert "wrong name or password" in at.error[0].value
         at.text_input[1].input(PASSWORD)
         at.button[0].click().run()
-        assert not at.exception and "auth_user_id" in at.session_state
+        assert not at.exception and "auth_session" in at.session_state
+
+    def test_sign_out_ends_the_session_and_clears_the_cookie(self, home):
+        at = signed_in(home, "analyst")
+        token = at.session_state["auth_session"]
+        at.button(key="auth_sign_out").click().run()
+        assert not at.exception and at.subheader[0].value == "Sign in"
+        assert Accounts(home[0]).user_for_session(token) is None
+        assert any("document.cookie" in h.proto.body and "Max-Age=0" in h.proto.body for h in at.get("html"))
 
     def test_sign_in_refuses_a_disabled_or_waiting_account(self, home):
         store, users = home
@@ -184,7 +218,7 @@ class TestAccess:
             at.text_input[0].input(name)
             at.text_input[1].input(PASSWORD)
             at.button[0].click().run()
-            assert message in at.error[0].value and "auth_user_id" not in at.session_state
+            assert message in at.error[0].value and "auth_session" not in at.session_state
 
     def test_admin_disables_and_enables_a_user(self, home):
         store, users = home
@@ -198,7 +232,7 @@ class TestAccess:
 
         submit("bob", "Disable")
         assert Accounts(store).get(users["analyst"].id).disabled
-        assert "auth_user_id" not in analyst.run().session_state  # signed out at its next run
+        assert "auth_session" not in analyst.run().session_state  # signed out at its next run
         submit("bob", "Enable")
         assert not Accounts(store).get(users["analyst"].id).disabled
         submit("ada", "Disable")
@@ -214,7 +248,7 @@ class TestAccess:
         at.text_input[3].input(PASSWORD)
         at.text_input[4].input("something else entirely")
         at.button[1].click().run()
-        assert "differ" in at.error[0].value and "auth_user_id" not in at.session_state
+        assert "differ" in at.error[0].value and "auth_session" not in at.session_state
         at.text_input[4].input(PASSWORD)
         at.button[1].click().run()
         assert not at.exception
@@ -229,8 +263,7 @@ class TestAccess:
     @pytest.mark.parametrize("role, page", [("viewer", "analyze"), ("analyst", "admin")])
     def test_each_page_checks_the_role_itself(self, home, role, page):
         """Even run directly, past the router, a page refuses a role that may not use it."""
-        at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=TIMEOUT)
-        at.session_state["auth_user_id"] = home[1][role].id
+        at = with_session(AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=TIMEOUT), home, role)
         at.run()
         assert not at.exception and "does not allow this page" in at.error[0].value
         assert not at.get("file_uploader") and not at.get("form")
@@ -255,6 +288,30 @@ def test_history_analytics_alerts_account_and_admin_pages_render(home, astronaut
     assert len(at.dataframe[0].value) == 1
     at.multiselect(key="history_open").select(at.multiselect(key="history_open").options[0]).run()
     assert not at.exception and at.subheader[0].value.startswith("#1")
+    fields = " ".join(m.value for m in at.markdown)
+    assert "**Face detector:**" in fields and "**Faces found:** 1" in fields
+    assert "**Image size:** 512 × 512 px" in fields
+    assert not at.json  # labelled fields, not a raw JSON tree
+
+
+def open_first_analysis(at: AppTest) -> AppTest:
+    at.switch_page("pages/history.py").run()
+    chooser = at.multiselect(key="history_open")
+    return chooser.select(chooser.options[0]).run()
+
+
+def test_the_owner_shares_from_history_and_a_viewer_then_sees_it(home):
+    store, users = home
+    saved = store.save_analysis(user=users["analyst"], kind="text", source_name="notes.txt", rows=[])
+    viewer = signed_in(home, "viewer").switch_page("pages/history.py").run()
+    assert viewer.dataframe[0].value.empty
+    analyst = open_first_analysis(signed_in(home, "analyst"))
+    analyst.toggle(key=f"history_shared_{saved.id}").set_value(True).run()
+    assert not analyst.exception and store.analysis(saved.id, users["viewer"]).shared
+    assert "is shared with everyone" in analyst.toast[0].value
+    viewer = open_first_analysis(viewer)
+    assert list(viewer.dataframe[0].value["source"]) == ["notes.txt"]
+    assert not viewer.toggle and any("Shared by bob" in c.value for c in viewer.caption)
 
 
 def test_history_shows_kept_words_and_says_when_they_were_not_kept(home):
@@ -397,3 +454,80 @@ def test_admin_saves_a_rule_and_refuses_a_bad_one(home):
     assert not at.exception
     assert [(r.name, r.labels, r.min_seconds) for r in store.rules()] == [
         ("upset for 5 s", ["angry", "disgust", "fear", "sad"], 5.0)]
+
+
+class TestAdminAndAccount:
+    @pytest.fixture()
+    def admin_page(self, home) -> AppTest:
+        return signed_in(home, "admin").switch_page("pages/admin.py").run()
+
+    def test_adding_a_user_is_confirmed_and_the_form_empties(self, home, admin_page):
+        at = admin_page
+        at.text_input(key="admin_user_name").input("dee")
+        at.text_input(key="admin_user_password").input(PASSWORD)
+        next(b for b in at.button if b.label == "Add").click().run()
+        assert not at.exception and not at.error
+        assert at.toast[0].value == "Added 'dee'."
+        assert "dee" in [u.name for u in Accounts(home[0]).users()]
+
+    def test_an_admin_resets_a_password(self, home, admin_page):
+        at = admin_page
+        at.selectbox(key="admin_user_reset_target").select("cy")
+        at.text_input(key="admin_user_reset_password").input("a brand new password")
+        at.text_input(key="admin_user_reset_repeated").input("a brand new password")
+        next(b for b in at.button if b.label == "Set the password").click().run()
+        assert not at.exception and "New password set for 'cy'" in at.toast[0].value
+        assert Accounts(home[0]).authenticate("cy", "a brand new password", source="test").name == "cy"
+
+    def test_a_saved_rule_is_then_edited_not_added_twice(self, home, admin_page):
+        at, store = admin_page, home[0]
+        save = next(b for b in at.button if b.label == "Save rule")
+        save.click().run()
+        assert not at.exception and at.toast[0].value == "Saved the rule 'Negative emotion for 5 s'."
+        (rule,) = store.rules()
+        assert at.selectbox(key="admin_rule_pick").value == rule.id
+        at.slider(key=f"admin_rule_threshold_{rule.id}").set_value(0.8)
+        next(b for b in at.button if b.label == "Save changes").click().run()
+        assert [(r.id, r.threshold) for r in store.rules()] == [(rule.id, 0.8)]
+        at.selectbox(key="admin_rule_pick").select(0).run()
+        assert at.text_input(key="admin_rule_name_0").value == "Negative emotion for 5 s"  # a fresh form
+        at.selectbox(key="admin_rule_pick").select(rule.id).run()
+        next(b for b in at.button if b.label == "Delete rule").click().run()
+        assert store.rules() == [] and at.selectbox(key="admin_rule_pick").value == 0
+        assert at.toast[0].value == "Deleted the rule."
+
+    def test_a_user_changes_their_password_on_the_account_page(self, home):
+        at = signed_in(home, "viewer").switch_page("pages/account.py").run()
+        current, new, repeated = at.text_input[:3]
+        assert [current.proto.autocomplete, new.proto.autocomplete] == ["current-password", "new-password"]
+        current.input("not the password")
+        new.input("a brand new password")
+        repeated.input("a brand new password")
+        next(b for b in at.button if b.label == "Change my password").click().run()
+        assert "The password is unchanged: wrong name or password" in at.error[0].value
+        current, new, repeated = at.text_input[:3]
+        current.input(PASSWORD)
+        new.input("a brand new password")
+        repeated.input("a brand new password")
+        next(b for b in at.button if b.label == "Change my password").click().run()
+        assert not at.exception and not at.error and "Password changed" in at.toast[0].value
+        assert Accounts(home[0]).authenticate("cy", "a brand new password", source="test").name == "cy"
+        assert "Signed in as" in at.sidebar.caption[0].value  # this browser stays signed in
+
+
+def test_analytics_counts_every_analysis_with_headline_numbers_and_filters(home):
+    store, users = home
+    store.save_analysis(user=users["analyst"], kind="image", source_name="one.png", rows=[], label="happy")
+    store.save_analysis(user=users["analyst"], kind="image", source_name="none.png", rows=[])  # no face found
+    store.save_analysis(user=users["admin"], kind="text", source_name="notes", rows=[], label="sad")
+    at = signed_in(home, "admin").switch_page("pages/analytics.py").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {"Analyses": "3", "With a result": "67%",
+                                                      "Most common emotion": "happy", "Alerts raised": "0"}
+    assert len(at.get("plotly_chart")) == 3  # over time, per kind, per user
+    at.selectbox(key="analytics_owner").select("bob").run()
+    assert at.metric[0].value == "2" and at.metric[1].value == "50%"
+    at.selectbox(key="analytics_kind").select("video").run()
+    assert at.metric[0].value == "0" and "No analyses match" in at.info[0].value
+    analyst = signed_in(home, "analyst").switch_page("pages/analytics.py").run()
+    assert analyst.metric[0].value == "2" and not [s for s in analyst.selectbox if s.label == "User"]

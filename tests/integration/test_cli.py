@@ -120,6 +120,25 @@ class TestUsers:
         store.engine.dispose()
 
 
+    def test_passwd_sets_a_password_read_like_add(self, capsys, tmp_path, monkeypatch):
+        monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+        run(capsys, "users", "add", "ada", "--role", "admin")
+        store = HistoryStore.open(f"sqlite:///{tmp_path / 'emotion_lens.db'}", media_dir=tmp_path / "media")
+        accounts = Accounts(store)
+        session = accounts.start_session(accounts.users()[0])
+        monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
+        status, out, _ = run(capsys, "users", "passwd", "ada")
+        assert status == 0 and "changed the password of 'ada'" in out
+        assert accounts.authenticate("ada", "a new long password", source="shell").name == "ada"
+        assert accounts.user_for_session(session) is None
+        monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+        status, _, err = run(capsys, "users", "passwd", "ada")
+        assert status == 2 and "at least 10 characters" in err
+        assert run(capsys, "users", "passwd", "nobody")[0] == 2
+        store.engine.dispose()
+
+
 class TestRules:
     @pytest.fixture()
     def home_store(self, tmp_path, monkeypatch):

@@ -6,9 +6,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from emotion_core.accounts import ACCOUNT_BACKOFF, SOURCE_BACKOFF, TOKEN_USE_GRANULARITY, Accounts
+from emotion_core.accounts import (
+    ACCOUNT_BACKOFF,
+    SESSION_LIFETIME,
+    SOURCE_BACKOFF,
+    TOKEN_USE_GRANULARITY,
+    Accounts,
+)
 from emotion_core.alerts import Rule
-from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, TimelineRow, utcnow
+from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
 from emotion_core.errors import (
     AuthenticationFailed,
     InvalidInputError,
@@ -69,6 +75,21 @@ class TestRoles:
         with pytest.raises(PermissionDenied):
             store.delete_analysis(saved.id, viewer)
         assert [a.id for a in store.analyses(viewer)] == [saved.id]  # shared: visible, read only
+
+    def test_sharing_by_role(self, store, people):
+        accounts, admin, analyst, viewer = people
+        other = accounts.create_user("dan", PASSWORD, "analyst", by=admin)
+        saved = store.save_analysis(user=analyst, kind="image", source_name="x.png", rows=[])
+        for stranger in (viewer, other):
+            with pytest.raises(NotFound):  # not shared: not theirs to see, nor to share
+                store.set_shared(saved.id, stranger, shared=True)
+        assert store.set_shared(saved.id, analyst, shared=True).shared
+        assert [a.id for a in store.analyses(viewer)] == [a.id for a in store.analyses(other)] == [saved.id]
+        for stranger in (viewer, other):
+            with pytest.raises(PermissionDenied, match="owner"):  # they see it, but it is not theirs
+                store.set_shared(saved.id, stranger, shared=False)
+        assert not store.set_shared(saved.id, admin, shared=False).shared
+        assert store.analyses(viewer) == [] and store.analyses(other) == []
 
     def test_analyst_cannot_manage_users_or_rules(self, store, people):
         accounts, _, analyst, _ = people
@@ -228,6 +249,72 @@ class TestLogin:
         assert [(u.name, u.disabled) for u in accounts.users()] == [("ada", False), ("cy", False)]
 
 
+class TestSessions:
+    @pytest.fixture()
+    def clock(self):
+        return FakeClock()
+
+    @pytest.fixture()
+    def accounts(self, store, people, clock):
+        return Accounts(store, clock=clock)
+
+    def test_a_session_lasts_its_lifetime_and_only_a_digest_is_stored(self, store, accounts, people, clock):
+        token = accounts.start_session(people[2])
+        assert accounts.user_for_session(token).name == "bob"
+        with store.session() as session:
+            assert token not in session.scalars(select(BrowserSession)).one().digest
+        clock.advance(SESSION_LIFETIME.total_seconds() - 1)
+        assert accounts.user_for_session(token).name == "bob"
+        clock.advance(1)
+        assert accounts.user_for_session(token) is None
+
+    def test_signing_out_ends_that_session_only(self, accounts, people):
+        first, second = accounts.start_session(people[2]), accounts.start_session(people[2])
+        accounts.end_session(first)
+        accounts.end_session("no such token")
+        assert accounts.user_for_session(first) is None
+        assert accounts.user_for_session(second).name == "bob"
+
+    def test_a_disabled_account_loses_its_session(self, accounts, people):
+        _, admin, analyst, _ = people
+        token = accounts.start_session(analyst)
+        accounts.set_disabled("bob", True, by=admin)
+        assert accounts.user_for_session(token) is None
+        accounts.set_disabled("bob", False, by=admin)
+        assert accounts.user_for_session(token) is None  # signed out for good: sign in again
+
+    def test_a_changed_role_shows_at_once(self, accounts, people):
+        _, admin, analyst, _ = people
+        token = accounts.start_session(analyst)
+        accounts.set_role("bob", "viewer", by=admin)
+        assert accounts.user_for_session(token).role == "viewer"
+
+
+class TestPasswords:
+    def test_a_user_changes_their_own_keeping_this_browser_only(self, people):
+        accounts, _, analyst, _ = people
+        here, elsewhere = accounts.start_session(analyst), accounts.start_session(analyst)
+        with pytest.raises(AuthenticationFailed, match="wrong name or password"):
+            accounts.change_password(analyst, current="not it", new="another long password", source=HOME)
+        with pytest.raises(InvalidInputError, match="at least 10"):
+            accounts.change_password(analyst, current=PASSWORD, new="short", source=HOME)
+        accounts.change_password(analyst, current=PASSWORD, new="another long password", source=HOME,
+                                 keep_session=here)
+        assert accounts.authenticate("bob", "another long password", source=HOME).name == "bob"
+        assert accounts.user_for_session(here).name == "bob" and accounts.user_for_session(elsewhere) is None
+
+    def test_only_an_admin_resets_anothers_and_that_signs_them_out(self, people):
+        accounts, admin, analyst, viewer = people
+        session = accounts.start_session(viewer)
+        with pytest.raises(PermissionDenied):
+            accounts.set_password("cy", "chosen by bob!", by=analyst)
+        accounts.set_password("cy", "chosen by the admin", by=admin)
+        assert accounts.user_for_session(session) is None
+        assert accounts.authenticate("cy", "chosen by the admin", source=HOME).name == "cy"
+        with pytest.raises(NotFound):
+            accounts.set_password("nobody", "chosen by the admin", by=admin)
+
+
 class TestTokens:
     def test_only_a_digest_is_stored_and_revocation_works(self, store, people):
         accounts, _, analyst, _ = people
@@ -349,7 +436,13 @@ class TestOwnData:
 
 class TestAnalytics:
     def test_tables_for_the_pages(self, store, people):
-        from emotion_core.analytics import alerts_table, analyses_table, label_counts_over_time, label_shares_by
+        from emotion_core.analytics import (
+            alerts_table,
+            analyses_table,
+            headline,
+            label_counts_over_time,
+            label_shares_by,
+        )
         from emotion_core.analytics import rows_table as stored_rows
 
         _, admin, analyst, _ = people
@@ -359,12 +452,18 @@ class TestAnalytics:
                             label="happy")
         saved = store.save_analysis(user=admin, kind="video", source_name="c.mp4",
                                     rows=rows_of(face("happy"), face("happy")), label="happy")
+        store.save_analysis(user=analyst, kind="image", source_name="a.png", rows=[])  # no face: no result
         analyses = store.analyses(admin)
-        assert list(analyses_table(analyses)["source"]) == ["c.mp4", "b.png", "a.png"]
+        assert list(analyses_table(analyses)["source"]) == ["a.png", "c.mp4", "b.png", "a.png"]
         counts = label_counts_over_time(analyses, period="day")
-        assert counts.set_index("label")["analyses"].to_dict() == {"happy": 2, "sad": 1}
+        assert counts.set_index("label")["analyses"].to_dict() == {"happy": 2, "no result": 1, "sad": 1}
         assert counts["period"].iloc[0] == utcnow().strftime("%Y-%m-%d")
-        shares = label_shares_by(analyses, "kind").set_index("kind")
-        assert shares.loc["image", "sad"] == 0.5 and shares.loc["video", "happy"] == 1.0
+        shares = label_shares_by(analyses, "kind").set_index("kind")  # each analysis once, not per file name
+        assert shares.loc["image", "sad"] == shares.loc["image", "no result"] == 1 / 3
+        assert shares.loc["video", "happy"] == 1.0 and shares.loc["video", "no result"] == 0.0
+        assert label_shares_by(analyses, "user").set_index("user").loc["bob", "happy"] == 1 / 3
+        assert headline(analyses, store.alerts(admin)) == {"analyses": 4, "with_result": 0.75,
+                                                          "most_common": "happy", "alerts": 1}
+        assert headline([], [])["most_common"] is None
         assert list(stored_rows(store.analysis(saved.id, admin))["label"]) == ["happy", "happy"]
         assert list(alerts_table(store.alerts(admin))["source"]) == ["a.png"]

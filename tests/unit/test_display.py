@@ -1,0 +1,28 @@
+"""How figures read on the pages: labelled settings and summaries, and models in plain words."""
+
+from app_support.display import NOTHING, field_value, model_in_plain_words
+
+
+class TestFieldValue:
+    def test_units_shares_and_nothing(self):
+        assert field_value("duration_s", 12.5) == "12.5 s"
+        assert field_value("shares", {"sad": 0.25, "happy": 0.75}) == "happy 75%, sad 25%"
+        assert field_value("image", {"width": 640, "height": 480}) == "640 × 480 px"
+        assert field_value("overall", {"label": "happy", "confidence": 0.42}) == "happy (42% confident)"
+        assert field_value("cancelled", False) == "no"
+        assert field_value("reason", None) == field_value("notes", []) == NOTHING
+
+    def test_lists_of_records_are_counted(self):
+        assert field_value("tracks", [{"track_id": 1}, {"track_id": 2}]) == "2"
+        assert field_value("labels", ["happy", "sad"]) == "happy, sad"
+
+
+def test_a_model_in_plain_words():
+    report = {"n": 3589, "accuracy": 0.701, "ms_per_item": 2.4,
+              "per_class": {e: {"f1": f1} for e, f1 in zip("abcdefg", (0.6, 0.5, 0.4, 0.9, 0.55, 0.8, 0.7))}}
+    card = {"modality": "face", "metrics": {"PublicTest": {**report, "accuracy": 0.6}, "PrivateTest": report}}
+    words = model_in_plain_words(card)
+    assert "3,589 photos of faces" in words and "PrivateTest" in words and "**70%**" in words
+    assert "right 14% of the time" in words and "Most reliable on **d**, least on **c**" in words
+    assert "2 ms a face" in words
+    assert model_in_plain_words({"modality": "text"}).endswith("has not been evaluated yet.")
