@@ -23,9 +23,10 @@ _ENGLISH = frozenset("""a an the and or but if of to in on at for with from by a
 i you he she it we they me my your his her its our their this that these those not no so very just what when
 why how all do did does have has had will would can could should there here than then too""".split())
 MAX_SENTENCES = 2_000
-MAX_OCCLUSIONS = 1_000
-"""Word variants classified at most to explain one text (about a third of a second on one core; a page or two of
-text); the sentences from the one that would pass it on are not explained."""
+MAX_OCCLUSIONS = 500
+"""Word variants classified at most to explain one text (about a sixth of a second on one core; a page of text),
+so the largest text stays well inside 2 s on a busy 2-core machine; the sentences from the one that would pass
+it on are not explained."""
 
 
 def english_warning(text: str) -> str | None:

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from emotion_core.accounts import Accounts
 from emotion_core.store import HistoryStore
@@ -108,14 +109,15 @@ def test_a_deep_link_signs_in_to_its_page_which_a_reload_keeps(app_url, browser,
     sign_in(page, "bob")
     page.get_by_text("Signed in as").wait_for(timeout=60_000)
     assert page.url == f"{app_url}/history"
-    assert page.get_by_role("heading", name="History").is_visible()
+    expect(page.get_by_role("heading", name="History")).to_be_visible(timeout=60_000)
     cookie = next(c for c in page.context.cookies() if c["name"] == "emotion_lens_session")
     assert cookie["sameSite"] == "Strict" and cookie["expires"] > time.time() + 86400
 
     page.reload()
     page.get_by_text("Signed in as").wait_for(timeout=60_000)
-    assert page.url == f"{app_url}/history" and page.get_by_role("heading", name="History").is_visible()
-    assert not page.get_by_text("Page not found").is_visible()
+    assert page.url == f"{app_url}/history"
+    expect(page.get_by_role("heading", name="History")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Page not found")).not_to_be_visible()
     _screenshot(page, tmp_path, "session-2-after-reload")
 
     page.get_by_role("button", name="Sign out").click()
@@ -213,14 +215,14 @@ def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
     open_analysis(page, "team.png")
     page.get_by_text("Settings and summary").click()
     page.get_by_text("640 × 480 px").wait_for(timeout=30_000)
-    assert page.get_by_text("Face detector:").is_visible()
+    expect(page.get_by_text("Face detector:")).to_be_visible()
     page.get_by_text("640 × 480 px").scroll_into_view_if_needed()
     _screenshot(page, tmp_path, "history-plain")
 
     page.goto(f"{app_url}/models")
     page.get_by_role("heading", name="Faces: face expression").wait_for(timeout=60_000)
     page.get_by_text("Face detectors").wait_for(timeout=30_000)
-    assert page.get_by_text("of the time, where guessing among 7").first.is_visible()
+    expect(page.get_by_text("of the time, where guessing among 7").first).to_be_visible()
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     _screenshot(page, tmp_path, "models-plain")
     assert height < 4000  # a summary per model; the research report waits in expanders
