@@ -163,7 +163,9 @@ def wait_of(accounts: Accounts, source: str, name: str = "bob") -> int:
     return refused.value.retry_after
 
 
-class TestLogin:
+class ClockedAccounts:
+    """Accounts over the store on a clock the test moves by hand."""
+
     @pytest.fixture()
     def clock(self):
         return FakeClock()
@@ -172,6 +174,8 @@ class TestLogin:
     def accounts(self, store, people, clock):
         return Accounts(store, clock=clock)
 
+
+class TestLogin(ClockedAccounts):
     def test_password_is_hashed_and_checked(self, accounts):
         user = accounts.authenticate("bob", PASSWORD, source=HOME)
         assert user.name == "bob" and user.password_hash.startswith("$2") and PASSWORD not in user.password_hash
@@ -249,15 +253,7 @@ class TestLogin:
         assert [(u.name, u.disabled) for u in accounts.users()] == [("ada", False), ("cy", False)]
 
 
-class TestSessions:
-    @pytest.fixture()
-    def clock(self):
-        return FakeClock()
-
-    @pytest.fixture()
-    def accounts(self, store, people, clock):
-        return Accounts(store, clock=clock)
-
+class TestSessions(ClockedAccounts):
     def test_a_session_lasts_its_lifetime_and_only_a_digest_is_stored(self, store, accounts, people, clock):
         token = accounts.start_session(people[2])
         assert accounts.user_for_session(token).name == "bob"
