@@ -3,14 +3,16 @@
 For each window, each modality present contributes the mean of its probabilities over the window; the fused
 probabilities are ``sum(w_m * p_m) / sum(w_m)`` over the modalities present (weighted average), or the share of
 the modalities' votes (majority vote, ties broken by the weighted average). A modality with nothing in a window
-is absent there, never filled in. There is no labelled multimodal data here, so the fusion's accuracy is not
-measured; its arithmetic and alignment are tested exactly.
+is absent there, never filled in. A modality whose results in a window are marked uncertain weighs
+:data:`UNCERTAIN_WEIGHT` times its weight there (in proportion to the uncertain share of its time). There is no
+labelled multimodal data here, so the fusion's accuracy is not measured; its arithmetic and alignment are tested
+exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,9 @@ FUSED_MODELS = {"face": FACE_MODEL, "speech": SPEECH_MODEL, "text": TEXT_MODEL} 
 
 MODALITIES = ("face", "speech", "text")
 METHODS = ("weighted", "vote")
+UNCERTAIN_WEIGHT = 0.25
+"""How much an uncertain result counts against a trusted one of the same modality: enough to be heard when it is
+all there is, too little to outvote a modality that knows what it reads."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Observation:
     start_s: float
     end_s: float
     probabilities: np.ndarray  # over EMOTIONS
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class FusedWindow:
     per_modality: dict[str, np.ndarray]  # mean probabilities of the modalities present
     fused: EmotionResult | None  # None when no modality says anything in this window
     contributions: dict[str, float]  # each modality's share of the fused decision (sums to 1)
+    uncertain_share: dict[str, float] = field(default_factory=dict)  # of each present modality's time here
 
     @property
     def disagreement(self) -> bool:
@@ -58,6 +65,7 @@ class FusedWindow:
             probs = self.per_modality.get(modality)
             row[f"{modality}_label"] = EMOTIONS[int(probs.argmax())] if probs is not None else None
             row[f"{modality}_share"] = round(self.contributions.get(modality, 0.0), 4)
+            row[f"{modality}_uncertain"] = round(self.uncertain_share[modality], 4) if probs is not None else None
         row["label"] = self.fused.label if self.fused else "none"
         row["confidence"] = self.fused.confidence if self.fused else None
         row.update({f"p_{e}": (self.fused.scores[e] if self.fused else None) for e in EMOTIONS})
@@ -123,6 +131,7 @@ def fuse_timeline(observations: Sequence[Observation], *, duration_s: float, win
         start, end = index * window_s, min(duration_s, (index + 1) * window_s) if duration_s else window_s
         sums: dict[str, np.ndarray] = {}
         mass: dict[str, float] = {}
+        doubt: dict[str, float] = {}
         for o in observations:
             if o.end_s > o.start_s:  # an interval (a speech segment, a text cue): seconds of overlap
                 weight = min(end, o.end_s) - max(start, o.start_s)
@@ -132,12 +141,15 @@ def fuse_timeline(observations: Sequence[Observation], *, duration_s: float, win
                 continue
             sums[o.modality] = sums.get(o.modality, np.zeros(len(EMOTIONS))) + weight * o.probabilities
             mass[o.modality] = mass.get(o.modality, 0.0) + weight
+            doubt[o.modality] = doubt.get(o.modality, 0.0) + (weight if o.uncertain else 0.0)
         present = {m: sums[m] / mass[m] for m in MODALITIES if m in sums and weights.get(m, 0) > 0}
+        uncertain_share = {m: doubt[m] / mass[m] for m in present}
+        trusted = {m: weights[m] * (1 - (1 - UNCERTAIN_WEIGHT) * uncertain_share[m]) for m in present}
         if present:
-            fused, contributions = fuse(present, weights=weights, method=method)
+            fused, contributions = fuse(present, weights=trusted, method=method)
         else:
             fused, contributions = None, {}
-        windows.append(FusedWindow(start, end, present, fused, contributions))
+        windows.append(FusedWindow(start, end, present, fused, contributions, uncertain_share))
     return windows
 
 
@@ -148,12 +160,14 @@ def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence
     out = []
     for row in face_rows:
         if row.get("label") in EMOTIONS:
-            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[f"p_{e}"] for e in EMOTIONS])))
+            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[f"p_{e}"] for e in EMOTIONS]),
+                                   bool(row.get("uncertain", False))))
     for result in speech:
         out.append(Observation("speech", result.span[0], result.span[1],
-                               np.array([result.scores[e] for e in EMOTIONS])))
+                               np.array([result.scores[e] for e in EMOTIONS]), result.uncertain is not None))
     for start, end, result in text:
-        out.append(Observation("text", start, end, np.array([result.scores[e] for e in EMOTIONS])))
+        out.append(Observation("text", start, end, np.array([result.scores[e] for e in EMOTIONS]),
+                               result.uncertain is not None))
     return out
 
 

@@ -30,6 +30,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "landmarks": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}}},
             "detector_score": {"type": "number"},
             "span": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            "uncertain": {"type": "boolean", "description": "true when the result should not be trusted"},
+            "uncertain_reason": {"type": "string", "description": "why, present when uncertain is true"},
             "extra": {"type": "object"},
         },
     },

@@ -33,6 +33,9 @@ class EmotionResult:
         The face detector's confidence; ``None`` for detectors that give none (Haar).
     span : (start, end), optional
         Time span in seconds, for speech segments and video frames.
+    uncertain : str, optional
+        Why this result should not be trusted (its confidence is low, the input lies far from what the model
+        learnt, the face is tiny or blurred); ``None`` when nothing is known against it.
     """
 
     modality: str
@@ -43,6 +46,7 @@ class EmotionResult:
     landmarks: Mapping[str, tuple[float, float]] | None = None
     detector_score: float | None = None
     span: tuple[float, float] | None = None
+    uncertain: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,6 +57,8 @@ class EmotionResult:
         total = math.fsum(self.scores.values())
         if not math.isclose(total, 1.0, abs_tol=1e-3):
             raise ValueError(f"scores must sum to 1, got {total:.4f}")
+        if self.uncertain is not None and not self.uncertain.strip():
+            raise ValueError("uncertain must name a reason, or be None")
         # Keep the canonical order whatever order the caller used.
         object.__setattr__(self, "scores", {k: float(self.scores[k]) for k in EMOTIONS})
 
@@ -91,6 +97,9 @@ class EmotionResult:
             data["detector_score"] = round(self.detector_score, 4)
         if self.span is not None:
             data["span"] = [round(self.span[0], 3), round(self.span[1], 3)]
+        data["uncertain"] = self.uncertain is not None
+        if self.uncertain is not None:
+            data["uncertain_reason"] = self.uncertain
         if self.extra:
             data["extra"] = dict(self.extra)
         return data
@@ -111,6 +120,8 @@ class EmotionResult:
             row["detector_score"] = self.detector_score
         if self.span is not None:
             row["start_s"], row["end_s"] = self.span
+        row["uncertain"] = self.uncertain is not None
+        row["uncertain_reason"] = self.uncertain
         row.update({k: v for k, v in self.extra.items() if isinstance(v, (str, int, float, bool))})
         return row
 
@@ -127,5 +138,6 @@ class EmotionResult:
             landmarks={k: (float(x), float(y)) for k, (x, y) in landmarks.items()} if landmarks else None,
             detector_score=data.get("detector_score"),
             span=tuple(data["span"]) if data.get("span") is not None else None,
+            uncertain=data.get("uncertain_reason"),
             extra=data.get("extra", {}),
         )

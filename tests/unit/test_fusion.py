@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from emotion_core.fusion import (
+    UNCERTAIN_WEIGHT,
     Observation,
     default_weights,
     fuse,
@@ -85,6 +86,21 @@ class TestTimeline:
         observations = [Observation("face", 0.1, 0.1, p(happy=1)), Observation("speech", 0, 1, p(sad=1))]
         (window,) = fuse_timeline(observations, duration_s=1.0, weights={"face": 1.0, "speech": 0.0})
         assert list(window.per_modality) == ["face"] and window.fused.label == "happy"
+
+    def test_an_uncertain_modality_weighs_less_but_is_heard_alone(self):
+        doubtful_speech = Observation("speech", 0.0, 1.0, p(angry=1), uncertain=True)
+        (both,) = fuse_timeline([Observation("face", 0.5, 0.5, p(happy=1)), doubtful_speech], duration_s=1.0,
+                                weights={"face": 1.0, "speech": 1.0})
+        assert both.fused.scores["happy"] == pytest.approx(1 / (1 + UNCERTAIN_WEIGHT))
+        assert both.uncertain_share == {"face": 0.0, "speech": 1.0} and both.to_row()["speech_uncertain"] == 1.0
+        (alone,) = fuse_timeline([doubtful_speech], duration_s=1.0, weights={"face": 1.0, "speech": 1.0})
+        assert alone.fused.label == "angry" and alone.to_row()["face_uncertain"] is None
+
+    def test_observations_carry_the_uncertain_mark(self):
+        doubtful = EmotionResult.from_probabilities(p(sad=1), modality="speech", model_id="s", span=(0.0, 1.0),
+                                                    uncertain="far from the training voices")
+        row = {"time_s": 0.0, "label": "happy", "uncertain": True, **{f"p_{e}": float(e == "happy") for e in EMOTIONS}}
+        assert [o.uncertain for o in observations_from([row], [doubtful])] == [True, True]
 
     def test_observations_from_every_modality(self):
         rows = [{"time_s": 0.0, "label": "happy", **{f"p_{e}": float(e == "happy") for e in EMOTIONS}},

@@ -43,6 +43,16 @@ class TestSerialisation:
         assert back.label == result.label and back.box == result.box and back.span == result.span
         assert back.scores == pytest.approx(result.scores, abs=1e-6)
 
+    def test_uncertain_names_its_reason_and_survives_the_round_trip(self):
+        assert make().to_dict()["uncertain"] is False and "uncertain_reason" not in make().to_dict()
+        doubtful = make(uncertain="confidence 0.31, below 0.45")
+        data = json.loads(json.dumps(doubtful.to_dict()))
+        assert data["uncertain"] is True and data["uncertain_reason"] == "confidence 0.31, below 0.45"
+        assert EmotionResult.from_dict(data).uncertain == doubtful.uncertain
+        assert doubtful.to_row()["uncertain"] is True
+        with pytest.raises(ValueError, match="reason"):
+            make(uncertain=" ")
+
     def test_row_is_flat(self):
         row = make(box=(1, 2, 30, 40), span=(0.0, 2.0)).to_row()
         assert row["p_happy"] == pytest.approx(0.7)
