@@ -16,6 +16,12 @@ from emotion_core.labels import EMOJI
 from emotion_core.media import IMAGE_TYPES, encode_png
 from emotion_core.viz import probability_bars
 
+FOUND_HOW = {
+    "whole image": "The face fills the photo, so the whole photo was analysed as one face.",
+    "close-up": "The face fills most of the photo: it was found on a second, close-up look.",
+}
+"""What the page says about faces the detector did not find in the photo as it is."""
+
 
 def render(user: User) -> None:
     source = st.radio("Photo from", ["Upload a file", "Camera"], horizontal=True, key="analyze_image_source")
@@ -58,6 +64,9 @@ def render(user: User) -> None:
                        "least about 40 pixels wide, or another detector.")
         else:
             st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found, left to right.")
+            how = faces[0].extra.get("detection")
+            if how in FOUND_HOW:
+                st.info(FOUND_HOW[how])
         for number, face in enumerate(sorted(faces, key=lambda f: f.box[0]), start=1):
             st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {face.confidence:.0%} "
                         f"confident")

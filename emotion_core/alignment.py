@@ -8,7 +8,7 @@ the same kind of input in both.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,6 +37,20 @@ FRAMINGS: dict[str, Framing] = {
     "blazeface-short": Framing(scale=1.17, shift_y=-0.09),
     "haar": Framing(scale=1.01, shift_y=0.0),
 }
+
+
+def reframe(detection: FaceDetection, found_by: str, framed_as: str) -> FaceDetection:
+    """A box of detector ``found_by`` resized and moved so that :func:`face_square` with ``framed_as`` gives the
+    same square: the close-up model's boxes then follow the main detector's convention."""
+    if found_by == framed_as:
+        return detection
+    source, target = FRAMINGS[found_by], FRAMINGS[framed_as]
+    x, y, w, h = detection.box
+    width = w * source.scale / target.scale
+    centre_y = y + h / 2 + source.shift_y * w - target.shift_y * width
+    height = h * width / w
+    box = (round(x + w / 2 - width / 2), round(centre_y - height / 2), round(width), round(height))
+    return replace(detection, box=box)
 
 
 def eye_angle(landmarks: dict[str, tuple[float, float]] | None) -> float:

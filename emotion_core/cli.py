@@ -619,7 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_face.add_argument("--data", type=Path, required=True)
     ev_face.add_argument("--prefix", help="only files whose name starts with this (e.g. PrivateTest)")
     ev_face.add_argument("--detect", choices=("auto", "always", "never"), default="auto",
-                         help="auto: images up to 96 px are face crops, larger ones go through the detector")
+                         help="auto: find faces as analyze does (the detector, then a close-up look, so tight "
+                              "crops and photos both work); always: the detector alone; never: every image is "
+                              "a face crop")
     ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_face.add_argument("--write-card", action="store_true",
                          help="also record the report in the model's card, under metrics[PREFIX]")

@@ -20,19 +20,35 @@ KEYPOINTS = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")
 """BlazeFace keypoint names, from the subject's point of view (the right eye is on the image's left)."""
 
 
+DETECTION_METHODS = ("detector", "close-up", "whole image")
+"""How a face was found (see :func:`emotion_core.face_search.find_faces`): by the detector on the image as it
+is, on the image looked at as a close-up, or as a close-up filling the whole image, which is then analysed as
+one face crop."""
+
+
 @dataclass(frozen=True)
 class FaceDetection:
-    """One face: box ``(x, y, width, height)`` in pixels, confidence, and keypoints when the detector has them."""
+    """One face: box ``(x, y, width, height)`` in pixels, confidence, keypoints when the detector has them, and
+    how it was found (one of :data:`DETECTION_METHODS`)."""
 
     box: tuple[int, int, int, int]
     score: float | None
     landmarks: dict[str, tuple[float, float]] | None = None
+    method: str = "detector"
 
 
 class FaceDetector(Protocol):
     name: str
+    close_up: FaceDetector
+    """The detector that looks at close-ups (see :func:`emotion_core.face_search.find_faces`): itself, or a
+    model made for large faces."""
 
-    def detect(self, image_bgr: np.ndarray) -> list[FaceDetection]: ...
+    def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,
+               min_score: float | None = None) -> list[FaceDetection]: ...
+
+
+BORDER_GREY = 128
+"""Grey of the border put around an image looked at as a close-up (BlazeFace reads it as 0)."""
 
 
 @dataclass(frozen=True)
@@ -41,13 +57,18 @@ class _BlazeFaceSpec:
     input_size: int
     strides: tuple[int, ...]
     anchors_per_cell: tuple[int, ...]
+    min_score: float
 
 
 # Anchor layouts of MediaPipe's SSD anchor options for each model: the short-range model has 2 anchors per cell
 # on a 16x16 grid and 6 per cell on an 8x8 grid (896), the full-range model one per cell on a 48x48 grid (2304).
+# Score thresholds from benchmarks/detection.py --split train --sweep (results/detection_sweep.json): at 0.5 the
+# full-range model put a false face in 16.5 of 1,000 images without one and the short-range model in 73.5; at 0.6
+# (MediaPipe's own for the full-range model) and 0.7, in 2.5 and 1.25, while the short-range model still finds
+# every face of 128 px and more and the full-range model those of 128 to 256 px in 85 % of pastes or more.
 _BLAZEFACE_MODELS = {
-    "short": _BlazeFaceSpec("blazeface_short_range.onnx", 128, (8, 16), (2, 6)),
-    "full": _BlazeFaceSpec("blazeface_full_range.onnx", 192, (4,), (1,)),
+    "short": _BlazeFaceSpec("blazeface_short_range.onnx", 128, (8, 16), (2, 6), 0.7),
+    "full": _BlazeFaceSpec("blazeface_full_range.onnx", 192, (4,), (1,), 0.6),
 }
 
 
@@ -101,19 +122,23 @@ class BlazeFaceDetector:
     variant : {"full", "short"}
         ``full`` (192 px input) finds faces up to a few metres away; ``short`` (128 px) is tuned for faces
         close to a webcam and is faster.
-    min_score : float
-        Candidates below this confidence are dropped.
+    min_score : float, optional
+        Candidates below this confidence are dropped; by default the variant's measured threshold.
     iou_threshold : float
         Overlap above which candidates are merged into one face.
+    close_up : BlazeFaceDetector, optional
+        The detector that looks at close-ups (itself by default).
     """
 
-    def __init__(self, *, session, variant: str = "full", min_score: float = 0.5, iou_threshold: float = 0.3):
+    def __init__(self, *, session, variant: str = "full", min_score: float | None = None,
+                 iou_threshold: float = 0.3, close_up: BlazeFaceDetector | None = None):
+        spec = _BLAZEFACE_MODELS[variant]
         self.session = session
         self.variant = variant
-        self.min_score = min_score
+        self.min_score = spec.min_score if min_score is None else min_score
         self.iou_threshold = iou_threshold
+        self.close_up = close_up if close_up is not None else self
         self.name = "blazeface" if variant == "full" else f"blazeface-{variant}"
-        spec = _BLAZEFACE_MODELS[variant]
         self._size = spec.input_size
         self._anchors = _anchor_centres(spec)
         self._input_name = session.get_inputs()[0].name
@@ -126,23 +151,30 @@ class BlazeFaceDetector:
         path = Path(models_dir) / _BLAZEFACE_MODELS[variant].file
         return cls(session=load_onnx_session(path), variant=variant, **kwargs)
 
-    def detect(self, image_bgr: np.ndarray) -> list[FaceDetection]:
-        """Find every face; see :class:`FaceDetection`."""
+    def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,
+               min_score: float | None = None) -> list[FaceDetection]:
+        """Find every face; see :class:`FaceDetection`.
+
+        ``margin`` puts a grey border around the image, as wide on each side as that fraction of its longer
+        side, so that a face filling the image is seen with surroundings; boxes stay in the image's pixels.
+        ``min_score`` replaces :attr:`min_score` for this call.
+        """
         import cv2
 
         image_bgr = check_image(image_bgr)
         height, width = image_bgr.shape[:2]
-        # Letterbox into a square so the model sees undistorted faces, then scale to [-1, 1] RGB.
-        side = max(height, width)
-        resized = cv2.resize(image_bgr, (max(1, round(width * self._size / side)),
-                                         max(1, round(height * self._size / side))), interpolation=cv2.INTER_AREA)
-        canvas = np.zeros((self._size, self._size, 3), dtype=np.uint8)
+        # Letterbox into a square (black bars, as MediaPipe pads; grey around a close-up) so the model sees
+        # undistorted faces, then scale to [-1, 1] RGB.
+        side = max(height, width) * (1 + 2 * margin)
+        resized = shrink(image_bgr, (max(1, round(width * self._size / side)),
+                                     max(1, round(height * self._size / side))))
+        canvas = np.full((self._size, self._size, 3), BORDER_GREY if margin else 0, dtype=np.uint8)
         oy, ox = (self._size - resized.shape[0]) // 2, (self._size - resized.shape[1]) // 2
         canvas[oy:oy + resized.shape[0], ox:ox + resized.shape[1]] = resized
         tensor = (cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0)[None]
         regressors, logits = self.session.run(None, {self._input_name: tensor})
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits[0, :, 0], -80.0, 80.0)))
-        keep = scores >= self.min_score
+        keep = scores >= (self.min_score if min_score is None else min_score)
         if not keep.any():
             return []
         raw, anchors, scores = regressors[0, keep] / self._size, self._anchors[keep], scores[keep]
@@ -160,6 +192,17 @@ class BlazeFaceDetector:
         return [f for f in faces if f is not None]
 
 
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize ``image`` to ``size`` (width, height) with area averaging, halving first while it is over twice as
+    large: OpenCV averages exact halves several times faster than other factors (0.4 ms instead of 1.3 ms for a
+    640x480 frame to BlazeFace's 192 px)."""
+    import cv2
+
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def _clip_detection(corners, points, score, width, height) -> FaceDetection | None:
     x0, y0, x1, y1 = (float(v) for v in corners)
     x0, y0 = max(0.0, x0), max(0.0, y0)
@@ -167,7 +210,7 @@ def _clip_detection(corners, points, score, width, height) -> FaceDetection | No
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0))
-    landmarks = {name: (float(x), float(y)) for name, (x, y) in zip(KEYPOINTS, points)}
+    landmarks = None if points is None else {name: (float(x), float(y)) for name, (x, y) in zip(KEYPOINTS, points)}
     return FaceDetection(box=box, score=score, landmarks=landmarks)
 
 
@@ -184,6 +227,7 @@ class HaarDetector:
         self.max_side = max_side
         self.min_face = min_face
         self.equalize = equalize
+        self.close_up = self
         self._lock = threading.Lock()
 
     @classmethod
@@ -197,24 +241,29 @@ class HaarDetector:
             raise ModelUnavailableError(f"Haar cascade could not be loaded from {path}.")
         return cls(cascade=cascade, **kwargs)
 
-    def detect(self, image_bgr: np.ndarray) -> list[FaceDetection]:
+    def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,
+               min_score: float | None = None) -> list[FaceDetection]:
+        """Find every face; ``margin`` as in :meth:`BlazeFaceDetector.detect` (the cascade has no scores, so
+        ``min_score`` does not apply)."""
         import cv2
 
         image_bgr = check_image(image_bgr)
         height, width = image_bgr.shape[:2]
-        factor = min(1.0, self.max_side / max(height, width))
         gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+        pad = round(margin * max(height, width))
+        if pad:
+            gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=BORDER_GREY)
+        factor = min(1.0, self.max_side / max(gray.shape))
         if factor < 1.0:
-            gray = cv2.resize(gray, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
+            gray = shrink(gray, (round(gray.shape[1] * factor), round(gray.shape[0] * factor)))
         if self.equalize:
             gray = cv2.equalizeHist(gray)
         with self._lock:
             found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                                   minSize=(self.min_face, self.min_face))
-        return [
-            FaceDetection(box=tuple(round(v / factor) for v in (x, y, w, h)), score=None)
-            for (x, y, w, h) in (found if len(found) else [])
-        ]
+        faces = (_clip_detection(np.array([x, y, x + w, y + h]) / factor - pad, None, None, width, height)
+                 for (x, y, w, h) in (found if len(found) else []))
+        return [f for f in faces if f is not None]
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -239,9 +288,14 @@ def available_detectors() -> tuple[str, ...]:
 
 
 def load_detector(name: str, *, models_dir: str | Path) -> FaceDetector:
-    """Build a face detector by name: ``blazeface`` (default), ``blazeface-short`` or ``haar``."""
+    """Build a face detector by name: ``blazeface`` (default), ``blazeface-short`` or ``haar``.
+
+    The full-range BlazeFace misses faces that fill the image, which the short-range model finds: it looks at
+    close-ups with that model.
+    """
     if name == "blazeface":
-        return BlazeFaceDetector.from_dir(models_dir, variant="full")
+        return BlazeFaceDetector.from_dir(models_dir, variant="full",
+                                          close_up=BlazeFaceDetector.from_dir(models_dir, variant="short"))
     if name == "blazeface-short":
         return BlazeFaceDetector.from_dir(models_dir, variant="short")
     if name == "haar":

@@ -22,8 +22,6 @@ from emotion_core.progress import progress as show_progress
 from emotion_core.result import EmotionResult
 
 DETECT_MODES = ("auto", "always", "never")
-CROP_MAX_SIDE = 96
-"""With ``detect="auto"``, images no larger than this (in both sides) are taken as face crops."""
 
 
 def classification_report(y_true: Sequence[str], y_pred: Sequence[str], *,
@@ -110,9 +108,10 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     prefix : str, optional
         Only files whose name starts with it (e.g. ``PrivateTest``).
     detect : {"auto", "always", "never"}
-        ``never``: every image is a face crop. ``always``: the detector finds the face; images without one are
-        skipped with that reason; with several faces the largest counts. ``auto``: images up to
-        :data:`CROP_MAX_SIDE` pixels are crops, larger ones go through the detector.
+        ``auto``: faces are looked for as the app, the API and ``analyze`` look for them
+        (:func:`~emotion_core.face_search.find_faces`: the detector, then a close-up look, so tight crops and
+        whole photos both work). ``always``: the detector alone, on the image as it is. ``never``: every image
+        is a face crop. Images without a face are skipped with that reason; with several, the largest counts.
     """
     if detect not in DETECT_MODES:
         raise InvalidInputError(f"detect: expected one of {', '.join(DETECT_MODES)}, got {detect!r}.")
@@ -120,10 +119,9 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
 
     def predict(path: Path) -> EmotionResult | None:
         image = read_image(path, max_pixels=max_pixels)
-        is_crop = detect == "never" or (detect == "auto" and max(image.shape[:2]) <= CROP_MAX_SIDE)
-        if is_crop:
+        if detect == "never":
             return predictor.predict_crop(image)
-        faces = predictor.predict(image)
+        faces = predictor.predict(image, close_up=detect == "auto")
         return max(faces, key=lambda r: r.box[2] * r.box[3]) if faces else None
 
     report = evaluate_items(files.paths, files.labels, predict, progress=progress)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,12 +19,16 @@ from emotion_core.alignment import (
 )
 from emotion_core.detection import FaceDetection, FaceDetector, check_image, load_detector
 from emotion_core.errors import InvalidInputError
+from emotion_core.face_search import find_faces
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
 
 FACE_MODEL = "face_expression"
 """File stem of the shipped face-expression model in ``models/``."""
+
+EYE_LEVELLING_SCORE = 0.5
+"""Detections from this score level a crop's eyes: the detectors' threshold when the face model was trained."""
 
 
 class FacePredictor:
@@ -88,42 +94,43 @@ class FacePredictor:
             probs = (probs[: len(faces)] + probs[len(faces):]) / 2
         return probs / probs.sum(axis=1, keepdims=True)
 
-    def predict(self, image_bgr: np.ndarray) -> list[EmotionResult]:
-        """One result per face found in a BGR uint8 image; an empty list when there is none."""
+    def predict(self, image_bgr: np.ndarray, *, close_up: bool = True) -> list[EmotionResult]:
+        """One result per face found in a BGR uint8 image (see :func:`~emotion_core.face_search.find_faces`);
+        an empty list when there is none."""
         image_bgr = check_image(image_bgr)
         start = time.perf_counter()
-        detections = self.detector.detect(image_bgr)
+        detections = find_faces(self.detector, image_bgr, close_up=close_up)
         probs = self.classify_detections(image_bgr, detections)
         elapsed_ms = (time.perf_counter() - start) * 1000
         return [self.result(p, d, latency_ms=elapsed_ms) for d, p in zip(detections, probs)]
 
     def classify_detections(self, image_bgr: np.ndarray, detections: list[FaceDetection]) -> np.ndarray:
-        """Probabilities ``(N, 7)`` for faces already located in ``image_bgr`` (e.g. by a tracker)."""
+        """Probabilities ``(N, 7)`` for faces already located in ``image_bgr`` (e.g. by a tracker); a
+        whole-image face is framed as a face crop."""
         if not detections:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
         gray = to_gray(image_bgr)
-        return self.classify(np.stack([prepare_detected_face(gray, d, self.detector.name) for d in detections]))
+        return self.classify(np.stack([prepare_face_crop(gray, d) if d.method == "whole image"
+                                       else prepare_detected_face(gray, d, self.detector.name) for d in detections]))
 
-    def result(self, probs: np.ndarray, detection: FaceDetection, **fields) -> EmotionResult:
-        """An :class:`EmotionResult` for one located face."""
+    def result(self, probs: np.ndarray, detection: FaceDetection, *, extra: Mapping[str, Any] | None = None,
+               **fields) -> EmotionResult:
+        """An :class:`EmotionResult` for one located face; ``extra["detection"]`` says how it was found."""
         return EmotionResult.from_probabilities(
             probs, modality="face", model_id=self.model_id, box=detection.box, landmarks=detection.landmarks,
-            detector_score=detection.score, **fields,
+            detector_score=detection.score, extra={"detection": detection.method, **(extra or {})}, **fields,
         )
 
     def predict_crop(self, image_bgr: np.ndarray) -> EmotionResult:
         """Result for an image that is itself a face crop (as in FER-2013): no search, only the eyes levelled."""
         image_bgr = check_image(image_bgr)
         start = time.perf_counter()
-        gray = to_gray(image_bgr)
-        detection = locate_eyes_in_crop(self.detector, gray)
-        probs = self.classify(prepare_face_crop(gray, detection)[None])[0]
-        height, width = gray.shape
-        return EmotionResult.from_probabilities(
-            probs, modality="face", model_id=self.model_id, latency_ms=(time.perf_counter() - start) * 1000,
-            box=(0, 0, width, height), landmarks=detection.landmarks if detection else None,
-            detector_score=detection.score if detection else None,
-        )
+        eyes = locate_eyes_in_crop(self.detector, to_gray(image_bgr))
+        height, width = image_bgr.shape[:2]
+        detection = FaceDetection(box=(0, 0, width, height), score=eyes.score if eyes else None,
+                                  landmarks=eyes.landmarks if eyes else None, method="whole image")
+        probs = self.classify_detections(image_bgr, [detection])[0]
+        return self.result(probs, detection, latency_ms=(time.perf_counter() - start) * 1000)
 
 
 def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetection | None:
@@ -134,7 +141,7 @@ def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetecti
     import cv2
 
     padded = pad_for_detection(gray)
-    found = detector.detect(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR))
+    found = detector.detect(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR), min_score=EYE_LEVELLING_SCORE)
     if not found:
         return None
     pad = (padded.shape[0] - gray.shape[0]) // 2

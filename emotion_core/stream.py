@@ -20,8 +20,9 @@ from emotion_core.tracking import FaceTracker
 class FrameReport:
     """What was seen in one frame.
 
-    ``faces`` hold the smoothed probabilities of each tracked face, with ``extra["track_id"]``; ``detected``
-    says whether the detector ran on this frame or the tracks' last boxes were reused.
+    ``faces`` hold the smoothed probabilities of each confirmed face track (see
+    :class:`~emotion_core.tracking.FaceTracker`), with ``extra["track_id"]``; ``detected`` says whether the
+    detector ran on this frame or the tracks' last boxes were reused.
     """
 
     index: int
@@ -66,9 +67,10 @@ class FrameAnalyzer:
         start = time.perf_counter()
         detected = self._index % self.detect_every == 0
         if detected:
-            tracks = self.tracker.update(self.predictor.detector.detect(image_bgr))
-        else:
-            tracks = self.tracker.current()
+            # The detector alone: the close-up looks of photos (emotion_core.face_search) would cost four more
+            # passes on every frame without a face, and a false close-up of a still scene would repeat.
+            self.tracker.update(self.predictor.detector.detect(image_bgr))
+        tracks = self.tracker.shown()
         probs = self.predictor.classify_detections(image_bgr, [t.detection for t in tracks])
         latency_ms = (time.perf_counter() - start) * 1000
         faces = [

@@ -35,6 +35,13 @@ def astronaut_bgr() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def face_crop_bgr(astronaut_bgr) -> np.ndarray:
+    """The astronaut cut to her face, brow to chin (110x110), as a profile picture or a data set's aligned face
+    is: the detector alone finds no face in it."""
+    return np.ascontiguousarray(astronaut_bgr[70:180, 170:280])
+
+
+@pytest.fixture(scope="session")
 def coffee_bgr() -> np.ndarray:
     """skimage's coffee cup: a real photo with no face."""
     import cv2

@@ -88,6 +88,17 @@ def test_analyze_photo_shows_every_face_with_its_chart(app, astronaut_png):
     assert [b.label for b in at.get("download_button")] == ["Download annotated image", "Download JSON"]
 
 
+def test_a_headshot_is_found_and_the_page_says_how(app, face_crop_bgr):
+    import cv2
+
+    headshot = cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)
+    at = analyze_upload(app, "headshot.png", encode(headshot))
+    assert not at.exception and not at.error and not at.warning
+    assert "1 face found" in at.success[0].value
+    assert "whole photo was analysed as one face" in at.info[0].value
+    assert any("happy" in m.value for m in at.markdown)
+
+
 def test_photo_without_a_face(app, coffee_bgr):
     at = analyze_upload(app, "coffee.jpg", encode(coffee_bgr, "JPEG"), "image/jpeg")
     assert not at.exception

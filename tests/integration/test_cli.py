@@ -31,6 +31,14 @@ class TestAnalyze:
         assert [face["label"] for face in data["faces"]] == ["happy"]
         assert set(data["faces"][0]) >= {"scores", "confidence", "box", "landmarks", "detector_score", "model_id"}
 
+    def test_a_headshot_is_one_whole_image_face(self, capsys, tmp_path, face_crop_bgr):
+        photo = tmp_path / "headshot.png"
+        photo.write_bytes(encode(cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)))
+        status, out, _ = run(capsys, "analyze", str(photo), "--json")
+        (face,) = json.loads(out)["faces"]
+        assert status == 0 and face["label"] == "happy"
+        assert face["box"] == [0, 0, 400, 400] and face["extra"] == {"detection": "whole image"}
+
     def test_human_summary_and_no_face(self, capsys, tmp_path, coffee_bgr):
         photo = tmp_path / "coffee.jpg"
         photo.write_bytes(encode(coffee_bgr, "JPEG"))
@@ -80,8 +88,8 @@ class TestEvaluate:
         assert status == 0 and "accuracy=" in out
         assert set(report) >= {"n", "accuracy", "macro_f1", "uar", "per_class", "confusion", "ms_per_item",
                                "skipped"}
-        # photo (detector) + 48 px crop (auto: taken as a crop) are judged; coffee has no face; contempt and
-        # the broken file are reported with their reasons
+        # photo (detector) + 48 px crop (auto: the whole image, on a close-up look) are judged; coffee has no
+        # face; contempt and the broken file are reported with their reasons
         assert report["n"] == 2 and report["accuracy"] == 1.0
         reasons = sorted(item["reason"] for item in report["skipped"])
         assert len(reasons) == 3
@@ -93,6 +101,12 @@ class TestEvaluate:
                              "--detect", "never", "--json", "-")
         report = json.loads(out[out.index("{"):])
         assert status == 0 and report["n"] == 3 and report["detect"] == "never"
+
+    def test_detect_always_is_the_detector_alone(self, capsys, labelled_folder):
+        status, out, _ = run(capsys, "evaluate", "face", "--data", str(labelled_folder), "--prefix", "PrivateTest",
+                             "--detect", "always", "--json", "-")
+        report = json.loads(out[out.index("{"):])
+        assert status == 0 and report["n"] == 1  # the 48 px crop is skipped: no face for the detector alone
 
     def test_missing_folder(self, capsys, tmp_path):
         status, _, err = run(capsys, "evaluate", "face", "--data", str(tmp_path / "none"))

@@ -53,6 +53,35 @@ def test_every_frame_gets_a_row(face_predictor, clip):
     assert track["dominant"] == "happy" and track["frames"] == FACE_FRAMES
 
 
+def no_face_frames(image_bgr: np.ndarray, frames: int) -> list[np.ndarray]:
+    """A camera's slow pan and zoom across a photo, as 640x480 frames."""
+    import cv2
+
+    h, w = image_bgr.shape[:2]
+    views = []
+    for i in range(frames):
+        t = i / (frames - 1)
+        ch = int(h * (0.9 - 0.4 * t))
+        cw = min(w, ch * 4 // 3)
+        x, y = int((w - cw) * t), int((h - ch) * (1 - t))
+        views.append(cv2.resize(image_bgr[y:y + ch, x:x + cw], (640, 480), interpolation=cv2.INTER_AREA))
+    return views
+
+
+def test_a_clip_without_a_face_has_only_no_face_rows(face_predictor, coffee_bgr):
+    """Pans across photos where the detector alone, at its former threshold of 0.5, saw faces in 20 frames."""
+    import cv2
+    from skimage import data
+
+    photos = (data.rocket(), data.hubble_deep_field())
+    scenes = [coffee_bgr] + [cv2.cvtColor(photo, cv2.COLOR_RGB2BGR) for photo in photos]
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    frames = [frame for scene in scenes for frame in no_face_frames(scene, 24)] + [noise] * 5
+    result = analyze_video(encode_clip(frames), face_predictor, name="empty.mp4", annotate=False)
+    assert result.frames_analysed == len(frames)
+    assert {row["label"] for row in result.rows} == {"no face"} and result.track_summary().empty
+
+
 def test_annotated_video_is_h264_with_every_frame(face_predictor, clip):
     result = analyze_video(clip, face_predictor, name="clip.mp4")
     with av.open(io.BytesIO(result.annotated_mp4)) as container:

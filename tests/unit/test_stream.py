@@ -13,13 +13,14 @@ from emotion_core.tracking import FaceTracker
 class StubDetector:
     name = "stub"
 
-    def __init__(self, boxes):
+    def __init__(self, boxes, score=1.0):
         self.boxes = boxes
+        self.score = score
         self.calls = 0
 
     def detect(self, image):
         self.calls += 1
-        return [FaceDetection(box=b, score=1.0) for b in self.boxes]
+        return [FaceDetection(box=b, score=self.score) for b in self.boxes]
 
 
 class StubPredictor:
@@ -27,8 +28,8 @@ class StubPredictor:
 
     model_id = "stub"
 
-    def __init__(self, boxes):
-        self.detector = StubDetector(boxes)
+    def __init__(self, boxes, score=1.0):
+        self.detector = StubDetector(boxes, score)
 
     def classify_detections(self, image, detections):
         return np.array([np.eye(7)[EMOTIONS.index("happy" if d.box[0] < 100 else "sad")] for d in detections])
@@ -78,3 +79,20 @@ def test_annotate_draws_every_tracked_face():
 def test_detect_every_must_be_positive():
     with pytest.raises(ValueError):
         FrameAnalyzer(predictor=StubPredictor([]), detect_every=0)
+
+
+def test_a_false_face_in_single_frames_never_becomes_a_row():
+    predictor = StubPredictor([], score=0.6)
+    analyzer = FrameAnalyzer(predictor=predictor, tracker=FaceTracker(confirm_hits=3))
+    rows = []
+    for i in range(12):
+        predictor.detector.boxes = [(10 + 40 * (i % 5), 10, 50, 50)] if i % 2 == 0 else []
+        rows += analyzer.analyze(FRAME, time_s=i / 30).rows()
+    assert {row["label"] for row in rows} == {"no face"}
+
+
+def test_a_weak_face_that_stays_is_shown_from_its_third_detection():
+    predictor = StubPredictor([(10, 10, 50, 50)], score=0.6)
+    analyzer = FrameAnalyzer(predictor=predictor, tracker=FaceTracker(confirm_hits=3))
+    labels = [analyzer.analyze(FRAME, time_s=i / 30).rows()[0]["label"] for i in range(5)]
+    assert labels == ["no face", "no face", "happy", "happy", "happy"]

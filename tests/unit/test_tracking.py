@@ -5,8 +5,8 @@ from emotion_core.detection import FaceDetection
 from emotion_core.tracking import FaceTracker, box_iou
 
 
-def face(x, y, size=50) -> FaceDetection:
-    return FaceDetection(box=(x, y, size, size), score=0.9)
+def face(x, y, size=50, score=0.95) -> FaceDetection:
+    return FaceDetection(box=(x, y, size, size), score=score)
 
 
 class TestIoU:
@@ -55,3 +55,46 @@ class TestFaceTracker:
     def test_smoothing_must_leave_room_for_new_frames(self):
         with pytest.raises(ValueError):
             FaceTracker(smoothing=1.0)
+
+
+class TestConfirmation:
+    def test_a_weak_face_is_shown_after_some_rounds_in_a_row(self):
+        tracker = FaceTracker(confirm_hits=3, confirm_score=0.9)
+        shown = []
+        for x in (10, 12, 14, 16):
+            tracker.update([face(x, 10, score=0.7)])
+            shown.append([t.track_id for t in tracker.shown()])
+        assert shown == [[], [], [1], [1]]
+
+    def test_a_strong_face_is_shown_at_once(self):
+        tracker = FaceTracker(confirm_hits=3, confirm_score=0.9)
+        tracker.update([face(10, 10, score=0.95)])
+        assert [t.track_id for t in tracker.shown()] == [1]
+
+    def test_a_face_without_score_needs_the_rounds(self):
+        tracker = FaceTracker(confirm_hits=2)
+        tracker.update([face(10, 10, score=None)])
+        assert tracker.shown() == []
+        tracker.update([face(10, 10, score=None)])
+        assert len(tracker.shown()) == 1
+
+    def test_a_false_face_that_does_not_come_back_leaves_no_track(self):
+        tracker = FaceTracker(confirm_hits=3, max_missed=10)
+        tracker.update([face(10, 10, score=0.6)])
+        tracker.update([])
+        assert tracker.tracks == []
+        tracker.update([face(10, 10, score=0.6)])  # back after a gap: a new tentative track, not a third hit
+        tracker.update([face(10, 10, score=0.6)])
+        assert tracker.shown() == [] and tracker.tracks[0].track_id == 2
+
+    def test_a_confirmed_face_survives_missed_rounds(self):
+        tracker = FaceTracker(confirm_hits=1, max_missed=5)
+        tracker.update([face(10, 10, score=0.6)])
+        tracker.update([])
+        assert tracker.shown() == [] and len(tracker.tracks) == 1
+        tracker.update([face(12, 10, score=0.6)])
+        assert [t.track_id for t in tracker.shown()] == [1]
+
+    def test_confirm_hits_must_be_positive(self):
+        with pytest.raises(ValueError):
+            FaceTracker(confirm_hits=0)

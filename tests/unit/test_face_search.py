@@ -1,0 +1,59 @@
+"""The photo search every surface runs: the detector, then the close-up looks that find a face filling the image."""
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion_core.alignment import face_square, reframe
+from emotion_core.detection import FaceDetection, available_detectors, load_detector
+from emotion_core.face_search import find_faces
+from tests.conftest import MODELS
+
+
+@pytest.fixture(scope="module")
+def blazeface():
+    return load_detector("blazeface", models_dir=MODELS)
+
+
+@pytest.mark.parametrize("side", [110, 400])
+def test_a_face_filling_the_image_is_found_and_classified_as_the_whole_image(face_predictor, blazeface, face_crop_bgr,
+                                                                              side):
+    image = cv2.resize(face_crop_bgr, (side, side), interpolation=cv2.INTER_CUBIC)
+    assert blazeface.detect(image) == []  # what the detector alone sees: nothing
+    (face,) = find_faces(blazeface, image)
+    assert face.method == "whole image" and face.box == (0, 0, side, side)
+    assert face.landmarks["right_eye"][0] < face.landmarks["left_eye"][0] < side
+    (result,) = face_predictor.predict(image)
+    assert result.label == "happy" and result.extra["detection"] == "whole image"
+
+
+def test_a_photo_keeps_the_detectors_face(face_predictor, astronaut_bgr):
+    (result,) = face_predictor.predict(astronaut_bgr)
+    assert result.extra["detection"] == "detector" and result.box[2] < 200
+
+
+@pytest.mark.parametrize("name", available_detectors())
+def test_no_face_in_a_coffee_cup_even_close_up(name, coffee_bgr):
+    detector = load_detector(name, models_dir=MODELS)
+    cup = np.ascontiguousarray(coffee_bgr[30:330, 130:430])
+    assert find_faces(detector, coffee_bgr) == [] and find_faces(detector, cup) == []
+
+
+def test_the_detector_alone_on_request(blazeface, face_crop_bgr):
+    assert find_faces(blazeface, face_crop_bgr, close_up=False) == []
+
+
+@pytest.mark.parametrize("name", ["blazeface-short", "haar"])
+def test_a_margin_keeps_boxes_in_the_images_pixels(name, astronaut_bgr):
+    detector = load_detector(name, models_dir=MODELS)
+    head = np.ascontiguousarray(astronaut_bgr[10:250, 110:350])
+    (plain,) = detector.detect(head)
+    (framed,) = detector.detect(head, margin=0.5)
+    assert framed.box == pytest.approx(plain.box, abs=0.15 * plain.box[2])
+
+
+def test_reframing_keeps_the_face_square():
+    found = FaceDetection(box=(100, 120, 80, 80), score=0.9)
+    moved = reframe(found, "blazeface-short", "blazeface")
+    assert face_square(moved, "blazeface") == pytest.approx(face_square(found, "blazeface-short"), abs=1)
+    assert reframe(found, "haar", "haar") is found
