@@ -62,13 +62,14 @@ class _BlazeFaceSpec:
 
 # Anchor layouts of MediaPipe's SSD anchor options for each model: the short-range model has 2 anchors per cell
 # on a 16x16 grid and 6 per cell on an 8x8 grid (896), the full-range model one per cell on a 48x48 grid (2304).
-# Score thresholds from benchmarks/detection.py --split train --sweep (results/detection_sweep.json): at 0.5 the
-# full-range model put a false face in 16.5 of 1,000 images without one and the short-range model in 73.5; at 0.6
-# (MediaPipe's own for the full-range model) and 0.7, in 2.5 and 1.25, while the short-range model still finds
-# every face of 128 px and more and the full-range model those of 128 to 256 px in 85 % of pastes or more.
+# Score thresholds from benchmarks/detection.py --split train --sweep (results/detection_sweep.json), the lowest
+# that keep false faces to about 1 in 1,000 images and frames without a face: at 0.5 the full-range model put one
+# in 16.5 of 1,000 images and 22 of 1,000 frames, the short-range model in 73.5 and 161; at 0.65 and 0.75, in 1.25
+# and 1 and in 0.25 and 0. The short-range model still finds every face of 128 px and more at 0.75; the
+# full-range model finds faces of 128 to 256 px in 70 to 90 % of pastes at 0.65 (85 to 100 % at 0.6).
 _BLAZEFACE_MODELS = {
-    "short": _BlazeFaceSpec("blazeface_short_range.onnx", 128, (8, 16), (2, 6), 0.7),
-    "full": _BlazeFaceSpec("blazeface_full_range.onnx", 192, (4,), (1,), 0.6),
+    "short": _BlazeFaceSpec("blazeface_short_range.onnx", 128, (8, 16), (2, 6), 0.75),
+    "full": _BlazeFaceSpec("blazeface_full_range.onnx", 192, (4,), (1,), 0.65),
 }
 
 
