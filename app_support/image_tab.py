@@ -61,7 +61,7 @@ def render(user: User) -> None:
     with details:
         if not faces:
             st.warning("No face found in this image. Try a photo where the face is frontal, lit and at "
-                       "least about 40 pixels wide, or another detector.")
+                       "least about 100 pixels wide, or another detector.")
         else:
             st.success(f"{len(faces)} face{'s' if len(faces) > 1 else ''} found, left to right.")
             how = faces[0].extra.get("detection")
