@@ -14,6 +14,7 @@ from emotion_core.errors import EmotionLensError
 from emotion_core.history import save_image
 from emotion_core.labels import EMOJI
 from emotion_core.media import IMAGE_TYPES, encode_png
+from emotion_core.overlay import left_to_right
 from emotion_core.viz import probability_bars
 
 FOUND_HOW = {
@@ -67,7 +68,7 @@ def render(user: User) -> None:
             how = faces[0].extra.get("detection")
             if how in FOUND_HOW:
                 st.info(FOUND_HOW[how])
-        for number, face in enumerate(sorted(faces, key=lambda f: f.box[0]), start=1):
+        for number, face in enumerate(left_to_right(faces), start=1):
             st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {face.confidence:.0%} "
                         f"confident")
             st.plotly_chart(probability_bars(face.scores), key=f"analyze_image_bars_{number}")

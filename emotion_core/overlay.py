@@ -65,8 +65,39 @@ def draw_emoji(image: np.ndarray, centre: tuple[int, int], radius: int, label: s
                    cv2.LINE_AA)
 
 
+def left_to_right(results: Sequence[EmotionResult]) -> list[EmotionResult]:
+    """The face results in the order the overlay numbers them (and the app lists them): by the box's left edge."""
+    return sorted((r for r in results if r.box is not None), key=lambda r: (r.box[0], r.box[1]))
+
+
+Rect = tuple[int, int, int, int]  # left, top, right, bottom
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_banner(box: tuple[int, int, int, int], size: tuple[int, int], image_size: tuple[int, int],
+                 taken: Sequence[Rect]) -> Rect:
+    """Where a label of ``size`` (width, height) goes for a face ``box``: above it, else below it, else inside its
+    top edge, the first that stays in the image and clears the labels already ``taken``; when all of those are
+    taken, the first free place further down, so labels never overlap while the image has room."""
+    x, y, w, h = box
+    banner_w, banner_h = size
+    width, height = image_size
+    left = max(0, min(x, width - banner_w))
+    tops = [y - banner_h, y + h, y]
+    tops += list(range(y + h + banner_h, height - banner_h + 1, max(1, banner_h // 2)))
+    candidates = [(left, top, left + banner_w, top + banner_h) for top in tops if 0 <= top <= height - banner_h]
+    for rect in candidates:
+        if not any(_overlaps(rect, other) for other in taken):
+            return rect
+    return candidates[0] if candidates else (left, 0, left + banner_w, min(height, banner_h))
+
+
 def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndarray:
-    """A copy of ``image_bgr`` with each face result drawn: box, emoji, label and confidence.
+    """A copy of ``image_bgr`` with each face result drawn: box, number (left to right, as the app lists the
+    faces), emoji, label and confidence. Labels are placed so that they never cover one another.
 
     Results without a box (speech, text) are ignored.
     """
@@ -76,21 +107,23 @@ def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndar
     height, width = out.shape[:2]
     scale = max(0.4, min(width, height) / 900)
     thickness = max(1, round(2 * scale))
-    for result in results:
-        if result.box is None:
-            continue
+    faces = left_to_right(results)
+    for result in faces:
         x, y, w, h = result.box
+        cv2.rectangle(out, (x, y), (x + w, y + h), COLOURS_BGR[result.label], thickness, cv2.LINE_AA)
+    taken: list[Rect] = []
+    for number, result in enumerate(faces, start=1):
         colour = COLOURS_BGR[result.label]
-        cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness, cv2.LINE_AA)
-        text = f"{result.label} {result.confidence:.0%}"
-        font_scale = max(0.45, min(1.2, w / 160))
+        text = f"{number}  {result.label} {result.confidence:.0%}" if len(faces) > 1 else \
+            f"{result.label} {result.confidence:.0%}"
+        font_scale = max(0.45, min(1.2, result.box[2] / 160))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         emoji_r = th
-        banner_h = th + base + 8
-        top = y - banner_h if y - banner_h >= 0 else min(height - banner_h, y + h)
-        right = min(width, x + tw + 2 * emoji_r + 14)
-        cv2.rectangle(out, (x, top), (right, top + banner_h), colour, -1)
-        draw_emoji(out, (x + emoji_r + 4, top + banner_h // 2), emoji_r, result.label)
-        cv2.putText(out, text, (x + 2 * emoji_r + 10, top + th + 4), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+        left, top, right, bottom = place_banner(result.box, (tw + 2 * emoji_r + 14, th + base + 8), (width, height),
+                                                taken)
+        taken.append((left, top, right, bottom))
+        cv2.rectangle(out, (left, top), (right, bottom), colour, -1)
+        draw_emoji(out, (left + emoji_r + 4, (top + bottom) // 2), emoji_r, result.label)
+        cv2.putText(out, text, (left + 2 * emoji_r + 10, top + th + 4), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
                     (255, 255, 255) if result.label != "happy" else (20, 20, 20), thickness, cv2.LINE_AA)
     return out

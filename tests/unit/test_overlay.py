@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from emotion_core.labels import EMOTIONS
-from emotion_core.overlay import COLOURS_BGR, annotate, colour_hex, draw_emoji
+from emotion_core.overlay import COLOURS_BGR, annotate, colour_hex, draw_emoji, left_to_right, place_banner
 from emotion_core.result import EmotionResult
 
 
@@ -42,3 +42,22 @@ def test_each_emoji_is_drawn_and_differs_from_neutral(label):
 
 def test_colour_hex_is_rgb():
     assert colour_hex("angry") == "#dc2828"
+
+
+def test_crowded_labels_never_overlap_and_stay_in_the_image():
+    boxes = [(10 + 45 * i, 60, 40, 40) for i in range(5)]  # five faces side by side, labels wider than the faces
+    taken = []
+    for box in boxes:
+        rect = place_banner(box, (120, 20), (400, 300), taken)
+        assert rect[0] >= 0 and rect[1] >= 0 and rect[2] <= 400 and rect[3] <= 300
+        assert not any(rect[0] < o[2] and o[0] < rect[2] and rect[1] < o[3] and o[1] < rect[3] for o in taken)
+        taken.append(rect)
+    assert taken[0][3] == 60  # the first label sits right above its face
+
+
+def test_faces_are_numbered_left_to_right():
+    right, left = face_result("sad", box=(200, 10, 50, 50)), face_result("happy", box=(20, 100, 50, 50))
+    assert left_to_right([right, left]) == [left, right]
+    image = np.full((300, 300, 3), 255, np.uint8)
+    one, two = annotate(image, [right, left]), annotate(image, [left, right])
+    assert np.array_equal(one, two)  # the numbers follow positions, not the order results come in
