@@ -325,7 +325,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
                 data, face=services.face(), speech=services.speech(), text=services.text(), name=name,
                 transcript=transcript, transcript_name=transcript_name,
                 weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
-                max_seconds=services.settings.max_audio_seconds, progress=progress)
+                max_seconds=services.settings.max_audio_seconds, progress=lambda done, _stage: progress(done))
             saved = save_multimodal(services.store, user, result, media=data if keep else None)
             return _saved(result.to_dict(with_text=keep), saved)
 

@@ -84,36 +84,42 @@ def analyze_multimodal(video: bytes, *, face, speech, text, name: str = "video",
                        transcript: str | bytes | None = None, transcript_name: str = "transcript.txt",
                        weights: Mapping[str, float], method: str = "weighted", window_s: float = 1.0,
                        max_bytes: int = 200 * 2**20, max_seconds: float = 20 * 60,
-                       progress: Callable[[float], None] | None = None) -> MultimodalAnalysis:
+                       progress: Callable[[float, str], None] | None = None) -> MultimodalAnalysis:
     """Faces frame by frame, speech segment by segment, text cue by cue, then late fusion per window.
 
     A modality that is missing — no face in a window, no sound track, silence, no transcript — is reported
-    under ``missing`` (or simply absent from those windows), never guessed.
+    under ``missing`` (or simply absent from those windows), never guessed. ``progress(done, stage)`` hears the
+    share done and what is being done now (faces, speech, text, fusion).
     """
+    def report(done: float, stage: str) -> None:
+        if progress is not None:
+            progress(done, stage)
+
+    report(0.0, "Faces: reading the video")
     clip = analyze_video(video, face, name=name, max_bytes=max_bytes, annotate=False,
-                         progress=(lambda done: progress(0.8 * done)) if progress else None)
+                         progress=lambda done: report(0.8 * done, f"Faces: {done:.0%} of the frames"))
     duration = clip.frames_read / clip.fps if clip.fps else 0.0
     missing: dict[str, str] = {}
     notes: list[str] = []
     if not any(row["label"] != "no face" for row in clip.rows):
         missing["face"] = "no face in any frame"
     audio = None
+    report(0.8, "Speech: finding and classifying the speech segments")
     try:
         audio = analyze_audio(decode_audio(video, name=name, max_seconds=max_seconds), speech)
         if audio.overall is None:
             missing["speech"] = audio.reason or "no speech"
     except EmotionLensError as exc:
         missing["speech"] = str(exc)
-    if progress:
-        progress(0.9)
+    report(0.9, "Text: reading the transcript")
     cues = _transcript_cues(transcript, transcript_name, duration, notes)
     if not cues:
         missing["text"] = "no transcript given"
     cue_results = list(zip(cues, text.predict([c.text for c in cues]))) if cues else []
+    report(0.95, "Fusion: putting the modalities on one time axis")
     observations = observations_from(clip.rows, audio.segments if audio else (),
                                      [(c.start_s, c.end_s, r) for c, r in cue_results])
     windows = fuse_timeline(observations, duration_s=duration, window_s=window_s, weights=weights, method=method)
-    if progress:
-        progress(1.0)
+    report(1.0, "Done")
     return MultimodalAnalysis(source=name, video=clip, audio=audio, cues=cue_results, windows=windows,
                               weights=dict(weights), method=method, window_s=window_s, missing=missing, notes=notes)

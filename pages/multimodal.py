@@ -44,14 +44,14 @@ keep = keep_media_checkbox("multimodal_keep")
 
 if video is not None and st.button("Analyse", type="primary", key="multimodal_start"):
     transcript = transcript_file.getvalue() if transcript_file is not None else (typed or None)
-    bar = st.progress(0.0, text="Analysing faces, speech and text…")
+    bar = st.progress(0.0, text="Starting…")
     try:
         analysis = analyze_multimodal(
             video.getvalue(), face=face_predictor(settings().face_detector), speech=speech_predictor(),
             text=text_predictor(), name=video.name, transcript=transcript,
             transcript_name=transcript_file.name if transcript_file is not None else "typed.txt",
             weights=weights, method=method, window_s=window_s, max_bytes=settings().max_upload_bytes,
-            max_seconds=settings().max_audio_seconds, progress=lambda done: bar.progress(done))
+            max_seconds=settings().max_audio_seconds, progress=lambda done, stage: bar.progress(done, text=stage))
         st.session_state["multimodal_result"] = analysis
         st.session_state["multimodal_saved"] = save_once(
             "multimodal_saved_once", (video.file_id, hash(str(transcript)), method, window_s, str(weights)),

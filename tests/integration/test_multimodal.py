@@ -57,8 +57,12 @@ def predictors(face_predictor):
 
 def test_every_modality_on_one_axis(predictors, astronaut_bgr):
     weights = default_weights(list_cards(MODELS))
+    heard: list[tuple[float, str]] = []
     result = analyze_multimodal(talking_face(astronaut_bgr), transcript=SRT, transcript_name="talk.srt",
-                                weights=weights, **predictors)
+                                weights=weights, progress=lambda done, stage: heard.append((done, stage)), **predictors)
+    stages = list(dict.fromkeys(stage.split(":")[0] for _, stage in heard))
+    assert stages == ["Faces", "Speech", "Text", "Fusion", "Done"]
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard) and heard[-1][0] == 1.0
     assert result.missing == {}
     assert len(result.windows) == SECONDS
     assert [sorted(w.per_modality) for w in result.windows][:2] == [["face", "speech", "text"]] * 2
