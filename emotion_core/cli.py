@@ -769,6 +769,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TRAINING_PACKAGES = frozenset({"keras", "torch", "onnx", "onnxscript", "skl2onnx", "sentence_transformers"})
+"""Installed by requirements-train.txt only: the app, the API and analysis run without them."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -778,6 +782,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, Settings.from_env())
     except EmotionLensError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in TRAINING_PACKAGES:
+            raise
+        print(f"error: this command needs the training packages ({exc.name} is missing): "
+              "pip install -r requirements-train.txt", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader (e.g. `head`) closed the pipe: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

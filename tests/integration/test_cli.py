@@ -198,3 +198,14 @@ class TestRules:
         status, out, err = run(capsys, "rules", "add", "--name", "r", *option)
         assert (status, out) == (2, "") and err.startswith("error: rule: ") and message in err
         assert err.count("\n") == 1 and home_store.rules() == []
+
+
+def test_training_without_the_training_packages_says_what_to_install(capsys, monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "keras", None)  # as if requirements-train.txt were not installed
+    monkeypatch.delitem(sys.modules, "emotion_core.training.face", raising=False)
+    monkeypatch.delitem(sys.modules, "emotion_core.training.layers", raising=False)
+    monkeypatch.delitem(sys.modules, "emotion_core.training.augment", raising=False)
+    status, _out, err = run(capsys, "train", "face", "--data", str(tmp_path))
+    assert status == 2 and "pip install -r requirements-train.txt" in err and "keras" in err
