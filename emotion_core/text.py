@@ -38,7 +38,7 @@ def tokenize(text: str) -> list[str]:
     Examples
     --------
     >>> tokenize("I can't believe it!! 😀")
-    ["i", "can't", 'believe', 'it', '!', '!', '😀']
+    ['i', "can't", 'believe', 'it', '!', '!', '😀']
     """
     return _TOKEN.findall(text.lower())
 
