@@ -129,36 +129,17 @@ def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | byte
 
 def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
     """Every row of a CSV/TSV column; prints the rows with the results appended, as CSV."""
-    import pandas as pd
-
-    from emotion_core.errors import InvalidInputError
+    from emotion_core.media import read_table
     from emotion_core.text import TextPredictor
-    from emotion_core.text_analysis import analyze_texts
+    from emotion_core.text_analysis import analyze_text_column
 
-    frame = _read_table(args.path)
-    if args.column not in frame.columns:
-        raise InvalidInputError(f"{args.path}: no column {args.column!r}; the columns are "
-                                f"{', '.join(map(str, frame.columns))} (choose one with --column).")
-    results = analyze_texts(frame[args.column].tolist(), TextPredictor.from_dir(settings.models_dir))
-    combined = pd.concat([frame.reset_index(drop=True), results.drop(columns=["row"])], axis=1)
+    combined = analyze_text_column(read_table(args.path), args.column, TextPredictor.from_dir(settings.models_dir),
+                                   source=str(args.path))
     if args.json:
         _write_json(json.loads(combined.to_json(orient="records")), "-")
     else:
         combined.to_csv(sys.stdout, index=False)
     return 0
-
-
-def _read_table(path: Path):
-    """A CSV or TSV file of texts, every cell read as text."""
-    import pandas as pd
-
-    from emotion_core.errors import InvalidInputError
-
-    try:
-        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
-                           keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None
 
 
 def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,7 +155,7 @@ def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _write_json(analysis.to_dict(), "-")
     elif args.csv:
-        _write_csv([{"source": str(args.path), **face.to_row()} for face in analysis.faces])
+        analysis.face_table().to_csv(sys.stdout, index=False)
     else:
         print(f"{args.path}: {len(analysis.faces)} face(s)")
         for i, face in enumerate(analysis.faces, 1):
@@ -361,7 +342,9 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
         texts, labels = corpus.texts, corpus.labels
         names = [f"{args.corpus} {args.split} {i}" for i in range(1, len(texts) + 1)]
     else:
-        frame = _read_table(args.data)
+        from emotion_core.media import read_table
+
+        frame = read_table(args.data)
         missing = {"text", "label"} - set(frame.columns)
         if missing:
             from emotion_core.errors import InvalidInputError
@@ -574,6 +557,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
+    """Analyse an archive on Ray (see :mod:`emotion_core.batch`); the summary goes to stderr."""
+    from dataclasses import replace
+
+    from emotion_core.batch import BatchOptions, run_batch, summary_line
+
+    if args.model_dir:
+        settings = replace(settings, models_dir=args.model_dir)
+    options = BatchOptions(kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), column=args.column,
+                           workers=args.workers, ray_address=args.ray_address, resume=args.resume, stride=args.stride,
+                           part_seconds=args.part_seconds, face_model=args.face_model,
+                           detector=args.detector or settings.face_detector)
+    run = run_batch(args.inputs, out_dir=args.out, settings=settings, options=options)
+    print(summary_line(run, args.out), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
     from emotion_core.labels import EMOTIONS
@@ -612,6 +612,29 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--annotated", type=Path, help="video: also write the annotated video (H.264 MP4) here")
     model_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
+
+    batch = sub.add_parser("batch", help="analyse an archive (folders, globs, lists, tables of texts) on Ray into "
+                                         "Parquet tables")
+    batch.add_argument("inputs", nargs="+", metavar="INPUT",
+                       help="a folder (recursive), a glob, @LIST (a text file naming one path per line), or a file; "
+                            "csv/tsv/parquet files are tables of texts (see --column)")
+    batch.add_argument("--out", type=Path, required=True,
+                       help="folder for items/<kind>.parquet, files.parquet, errors.parquet and manifest.json")
+    batch.add_argument("--kinds", default="image,video,audio,text",
+                       help="which kinds of files to analyse (default: image,video,audio,text)")
+    batch.add_argument("--column", default="text", help="tables: the column with the texts (default: text)")
+    batch.add_argument("--ray-address", help="a running Ray cluster (e.g. 10.0.0.1:6379, or auto); default: start "
+                                             "Ray on this machine")
+    batch.add_argument("--workers", type=int, help="actors analysing side by side, one CPU each (default: every CPU "
+                                                   "of the cluster or of this machine)")
+    batch.add_argument("--resume", action="store_true",
+                       help="continue a run in --out: files already done (by content hash) are skipped")
+    batch.add_argument("--stride", type=int, default=1, help="video: analyse every n-th frame (default 1)")
+    batch.add_argument("--part-seconds", type=float, default=60.0,
+                       help="video: cut longer videos into parts of this many seconds, analysed side by side "
+                            "(default 60; face tracks restart at each part)")
+    model_options(batch)
+    batch.set_defaults(handler=cmd_batch)
 
     evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
     evaluate_sub = evaluate.add_subparsers(dest="modality", required=True)

@@ -14,6 +14,7 @@ import numpy as np
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
+TABLE_TYPES = ("csv", "tsv", "parquet")
 _IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO"}  # MPO: JPEGs from some phone cameras
 _EXPECTED = "a JPEG, PNG, WebP or BMP image"
 
@@ -126,3 +127,23 @@ def check_text(text: str | bytes, *, name: str = "text", max_chars: int = MAX_TE
         raise InvalidInputError(f"{name}: no words to analyse; the text model reads English words, not emoji or "
                                 "punctuation alone.")
     return text
+
+
+def read_table(path: str | Path):
+    """A CSV, TSV or Parquet table of texts as a DataFrame, every CSV/TSV cell read as text.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or parsed (CSV/TSV must be UTF-8).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
+                           keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None
