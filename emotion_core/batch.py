@@ -224,6 +224,7 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
 
     from emotion_core.progress import progress as progress_bar
 
+    clock = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
         env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
@@ -238,6 +239,7 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
         import ray.data
 
         resources = ray.cluster_resources()
+        ray_start_s = time.perf_counter() - clock
         workers = options.workers or max(1, int(resources.get("CPU", 1)))
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # ours counts parts, files and errors
@@ -267,7 +269,8 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
                 journal.add({"type": "error", "file": part.file, "sha256": part.sha256, "kind": part.kind,
                              "part": part.part, "reason": row["reason"], "seconds": round(float(row["seconds"]), 4)})
             _finish_file(plan[part.sha256], out=out, journal=journal)
-        return {"address": options.ray_address or "local", "nodes": len([n for n in ray.nodes() if n["Alive"]]),
+        return {"ray_start_s": round(ray_start_s, 3), "analysis_s": round(time.perf_counter() - clock - ray_start_s, 3),
+                "address": options.ray_address or "local", "nodes": len([n for n in ray.nodes() if n["Alive"]]),
                 "cpus": resources.get("CPU"), "workers": workers, "worker_processes": len(pids),
                 "ray": ray.__version__}
     finally:

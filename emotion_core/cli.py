@@ -567,7 +567,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         settings = replace(settings, models_dir=args.model_dir)
     options = BatchOptions(kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), column=args.column,
                            workers=args.workers, ray_address=args.ray_address, resume=args.resume, stride=args.stride,
-                           part_seconds=args.part_seconds, face_model=args.face_model,
+                           part_seconds=args.part_seconds, part_rows=args.part_rows, face_model=args.face_model,
                            detector=args.detector or settings.face_detector)
     run = run_batch(args.inputs, out_dir=args.out, settings=settings, options=options)
     print(summary_line(run, args.out), file=sys.stderr)
@@ -633,6 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--part-seconds", type=float, default=60.0,
                        help="video: cut longer videos into parts of this many seconds, analysed side by side "
                             "(default 60; face tracks restart at each part)")
+    batch.add_argument("--part-rows", type=int, default=5000,
+                       help="tables: cut longer tables into parts of this many rows (default 5000)")
     model_options(batch)
     batch.set_defaults(handler=cmd_batch)
 
