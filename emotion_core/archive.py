@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[Missing]]:
     def add(item: str, base: Path | None = None) -> None:
         path = Path(item).expanduser()
         if base is not None and not path.is_absolute():
-            path = base / path
+            path = Path(os.path.normpath(base / path))  # one name per file, so that duplicates fold
         if item.startswith("@"):
             listing = Path(item[1:]).expanduser()
             try:

@@ -574,6 +574,20 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a batch run in a user's history: one analysis per file."""
+    from emotion_core.errors import NotFound
+    from emotion_core.history import import_batch
+
+    store = _store(settings)
+    user = next((u for u in _accounts(settings).users() if u.name == args.user), None)
+    if user is None:
+        raise NotFound(f"user {args.user!r} does not exist (add one with `users add`).")
+    saved, present = import_batch(store, user, args.dir)
+    print(f"imported {len(saved)} analyses from {args.dir} for {args.user!r} ({present} already there)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
     from emotion_core.labels import EMOTIONS
@@ -637,6 +651,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="tables: cut longer tables into parts of this many rows (default 5000)")
     model_options(batch)
     batch.set_defaults(handler=cmd_batch)
+
+    batch_import = sub.add_parser("batch-import", help="record a batch run in a user's history, one analysis per file")
+    batch_import.add_argument("dir", type=Path, metavar="DIR", help="the --out folder of a batch run")
+    batch_import.add_argument("--user", required=True, help="whose history receives the analyses")
+    batch_import.set_defaults(handler=cmd_batch_import)
 
     evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
     evaluate_sub = evaluate.add_subparsers(dest="modality", required=True)
