@@ -7,12 +7,14 @@ downloaded. Run from the project root::
     python -m benchmarks.batch_scale --json benchmarks/results/batch_scale.json
 
 The cluster part starts ``ray start --head --num-cpus 1`` and a second ``ray start --address ... --num-cpus 1``
-on this host (two raylets: two nodes as Ray sees them), runs the archive with ``--ray-address``, and stops them.
+on this host (two raylets: two nodes as Ray sees them), runs the archive with ``--ray-address``, and stops
+them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,23 +104,55 @@ def make_archive(root: Path, *, images: int = 2, videos: int = 1, audios: int = 
     return root
 
 
-def _batch(archive: Path, out: Path, *extra: str) -> dict[str, Any]:
+def _batch(archive: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """One ``batch`` run in a fresh process (as a user runs it); the manifest's entry for it."""
     command = [sys.executable, "-m", "emotion_core", "batch", str(archive), "--out", str(out), *extra]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}")
     run = json.loads((out / "manifest.json").read_text())["latest"]
-    print(done.stderr.strip().splitlines()[-1])
+    print(done.stderr.strip().splitlines()[-1], flush=True)
     return {"command": shlex.join(command), "process_s": round(time.perf_counter() - started, 3),
             "wall_s": run["wall_s"], "planning_s": run["planning_s"], "counts": run["counts"],
             "per_kind": run["per_kind"], "throughput": run["throughput"], "cluster": run["cluster"]}
 
 
-def _ray(*args: str) -> None:
+@contextlib.contextmanager
+def two_node_cluster(port: int, env: dict[str, str]) -> Iterator[str]:
+    """``ray start --head --num-cpus 1`` and ``ray start --address ... --num-cpus 1`` on this host, in the
+    foreground (``--block``), so that stopping them touches only these two and what they started."""
     ray = str(Path(sys.executable).with_name("ray"))
-    subprocess.run([ray, *args], check=True, capture_output=True, text=True)
+    address = f"127.0.0.1:{port}"
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--object-store-memory", str(200 * 2**20),
+              "--block"]
+    logs = Path(tempfile.mkdtemp(prefix="emotion-lens-ray-"))
+    nodes = [subprocess.Popen([ray, "start", "--head", "--port", str(port), "--include-dashboard", "false", *common],
+                              stdout=(logs / "head.log").open("w"), stderr=subprocess.STDOUT, env=env)]
+    try:
+        _wait_for_nodes(ray, address, 1, env)
+        nodes.append(subprocess.Popen([ray, "start", "--address", address, *common],
+                                      stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT, env=env))
+        _wait_for_nodes(ray, address, 2, env)
+        yield address
+    finally:
+        for node in reversed(nodes):
+            node.terminate()  # `ray start --block` stops its own processes on SIGTERM
+            try:
+                node.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                node.kill()
+
+
+def _wait_for_nodes(ray: str, address: str, count: int, env: dict[str, str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = subprocess.run([ray, "status", "--address", address], capture_output=True, text=True, env=env)
+        if status.returncode == 0 and status.stdout.count(" node_") >= count:
+            return
+        time.sleep(2)
+    raise RuntimeError(f"the Ray cluster at {address} did not reach {count} node(s) in {timeout:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,14 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = {"local_1_worker": _batch(archive, work / "out1", "--workers", "1", *common),
             "local_2_workers": _batch(archive, work / "out2", "--workers", "2", *common)}
     if not args.skip_cluster:
-        address = f"127.0.0.1:{args.port}"
-        try:
-            _ray("start", "--head", "--num-cpus", "1", "--port", str(args.port), "--include-dashboard", "false",
-                 "--object-store-memory", str(200 * 2**20))
-            _ray("start", "--address", address, "--num-cpus", "1", "--object-store-memory", str(200 * 2**20))
-            runs["cluster_2_nodes"] = _batch(archive, work / "out3", "--ray-address", address, *common)
-        finally:
-            _ray("stop", "--force")
+        env = {**os.environ, "RAY_AUTH_MODE": "token"}  # the nodes and the driver share ~/.ray/auth_token
+        with two_node_cluster(args.port, env) as address:
+            runs["cluster_2_nodes"] = _batch(archive, work / "out3", "--ray-address", address, *common,
+                                             env={"RAY_AUTH_MODE": "token"})
     one, one_analysis = runs["local_1_worker"]["wall_s"], runs["local_1_worker"]["cluster"]["analysis_s"]
     results = {
         "benchmark": "batch_scale",

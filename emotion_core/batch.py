@@ -232,7 +232,8 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
         if options.ray_address:
             ray.init(address=options.ray_address, runtime_env=env, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=options.workers or os.cpu_count() or 1, include_dashboard=False,
+            ray.init(address="local",  # a new instance, never one that happens to run here already
+                     num_cpus=options.workers or os.cpu_count() or 1, include_dashboard=False,
                      object_store_memory=options.object_store_mb * 2**20, runtime_env=env,
                      logging_level=logging.WARNING)
     try:
