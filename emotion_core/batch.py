@@ -38,8 +38,9 @@ from emotion_core.archive import (
     plan_file,
     summarize_file,
 )
-from emotion_core.config import PROJECT_ROOT, Settings
+from emotion_core.config import Settings
 from emotion_core.errors import EmotionLensError, InvalidInputError
+from emotion_core.remote import start_ray
 
 ERROR_COLUMNS = ("file", "sha256", "kind", "part", "reason")
 
@@ -225,17 +226,7 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
     from emotion_core.progress import progress as progress_bar
 
     clock = time.perf_counter()
-    started_here = not ray.is_initialized()
-    if started_here:
-        env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                                         os.environ.get("PYTHONPATH")]))}}
-        if options.ray_address:
-            ray.init(address=options.ray_address, runtime_env=env, logging_level=logging.WARNING)
-        else:
-            ray.init(address="local",  # a new instance, never one that happens to run here already
-                     num_cpus=options.workers or os.cpu_count() or 1, include_dashboard=False,
-                     object_store_memory=options.object_store_mb * 2**20, runtime_env=env,
-                     logging_level=logging.WARNING)
+    started_here = start_ray(options.ray_address, num_cpus=options.workers, object_store_mb=options.object_store_mb)
     try:
         import ray.data
 

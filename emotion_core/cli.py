@@ -551,7 +551,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     set_inference_threads(args.inference_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    app = create_app({"ray_address": args.ray_address} if args.ray_address else None)
     print(f"Emotion Lens API on http://{args.host}:{args.port}/api/v1 (Ctrl+C stops)", file=sys.stderr)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="emotion-lens")
     return 0
@@ -736,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "reads uploads and writes answers outside these threads, so more only queue inside)")
     serve.add_argument("--inference-threads", type=int, default=1,
                        help="ONNX Runtime threads per model (default 1: requests run in parallel; 0 = every core)")
+    serve.add_argument("--ray-address", help="run video and multimodal jobs on this Ray cluster (HOST:PORT, or "
+                                             "'local' for Ray on this machine); requests answered at once stay here")
     serve.set_defaults(handler=cmd_serve)
 
     tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: the seed's MFCC CNN "
