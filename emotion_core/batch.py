@@ -83,7 +83,7 @@ class _PartWorker:
         results = []
         for task in batch.to_dict(orient="records"):
             part = Part(**{k: task[k] for k in Part.__dataclass_fields__})
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             row: dict[str, Any] = {"key": part.key, "ok": True, "reason": "", "table": b"", "info": "{}", "items": 0}
             try:
                 table, info = analyze_part(part, self.predictors, settings=self.settings,
@@ -95,6 +95,7 @@ class _PartWorker:
             except Exception as exc:  # one bad file must never stop the run
                 row["ok"], row["reason"] = False, f"{part.file}: failed unexpectedly ({exc.__class__.__name__}: {exc})"
             row["seconds"] = time.perf_counter() - started
+            row["cpu_s"] = time.process_time() - cpu  # below "seconds" when the worker waits for a core
             row["pid"] = os.getpid()
             results.append(row)
         return pd.DataFrame(results)
@@ -256,6 +257,7 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
                 temporary.replace(path)  # whole or absent, even if the run is killed here
                 journal.add({"type": "part", "key": part.key, "sha256": part.sha256, "kind": part.kind,
                              "items": int(row["items"]), "seconds": round(float(row["seconds"]), 4),
+                             "cpu_s": round(float(row["cpu_s"]), 4),
                              "info": json.loads(row["info"])})
             else:
                 journal.add({"type": "error", "file": part.file, "sha256": part.sha256, "kind": part.kind,
@@ -338,10 +340,11 @@ def _manifest_entry(inputs: Sequence[str], *, options: BatchOptions, settings: S
     analysed = [r for r in new if r["type"] == "part"]
     per_kind: dict[str, dict[str, float]] = {}
     for record in analysed:
-        entry = per_kind.setdefault(record["kind"], {"parts": 0, "items": 0, "compute_s": 0.0})
+        entry = per_kind.setdefault(record["kind"], {"parts": 0, "items": 0, "compute_s": 0.0, "cpu_s": 0.0})
         entry["parts"] += 1
         entry["items"] += record["items"]
         entry["compute_s"] = round(entry["compute_s"] + record["seconds"], 4)
+        entry["cpu_s"] = round(entry["cpu_s"] + record.get("cpu_s", 0.0), 4)
     items_now = sum(r["items"] for r in analysed)
     errors_now = sum(r["type"] == "error" for r in new)
     return {
@@ -355,7 +358,7 @@ def _manifest_entry(inputs: Sequence[str], *, options: BatchOptions, settings: S
         "machine": {**machine_info(), "ray": ray.__version__}, "cluster": cluster,
         "counts": {**counts, "parts_analysed": len(analysed), "errors_now": errors_now, "items_analysed": items_now},
         "totals": tables,
-        "per_kind": per_kind,  # compute_s: the workers' seconds, model loading in the first part of each
+        "per_kind": per_kind,  # the workers' wall and CPU seconds; a worker's first part of a kind loads its model
         "throughput": {"parts_per_s": round(len(analysed) / wall_s, 4) if wall_s else None,
                        "items_per_s": round(items_now / wall_s, 4) if wall_s else None},
     }
