@@ -113,10 +113,13 @@ def _batch(archive: Path, out: Path, *extra: str, env: dict[str, str] | None = N
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}")
     run = json.loads((out / "manifest.json").read_text())["latest"]
+    work = sum(kind["compute_s"] for kind in run["per_kind"].values())
     print(done.stderr.strip().splitlines()[-1], flush=True)
     return {"command": shlex.join(command), "process_s": round(time.perf_counter() - started, 3),
             "wall_s": run["wall_s"], "planning_s": run["planning_s"], "counts": run["counts"],
-            "per_kind": run["per_kind"], "throughput": run["throughput"], "cluster": run["cluster"]}
+            "per_kind": run["per_kind"], "throughput": run["throughput"], "cluster": run["cluster"],
+            "cpu_share_while_working": round(sum(k["cpu_s"] for k in run["per_kind"].values()) / work, 3),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 
 @contextlib.contextmanager
@@ -175,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     archive = make_archive(work / "archive", images=args.images, videos=args.videos, audios=args.audios,
                            texts=args.texts, video_seconds=args.video_seconds, audio_seconds=args.audio_seconds,
                            broken=True)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     common = ("--stride", str(args.stride), "--part-seconds", str(args.part_seconds), "--part-rows",
               str(args.part_rows))
     runs = {"local_1_worker": _batch(archive, work / "out1", "--workers", "1", *common),
@@ -192,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         "note": "2 CPU cores shared with other jobs while measuring. wall_s: the whole command (hashing, planning, "
                 "Ray start-up, model loading in every actor, analysis, tables); analysis_s: from the Ray Data "
                 "pipeline's start to its last result (actor start-up and model loading included); speedups are "
-                "the 1-worker time over the other's",
+                "the 1-worker time over the other's. cpu_share_while_working: the workers' CPU seconds over their wall "
+                "seconds (1.0: a worker had its core all the time)",
         "archive": {"images": args.images, "videos": args.videos, "video_seconds": args.video_seconds,
                     "audios": args.audios, "audio_seconds": args.audio_seconds, "texts": args.texts,
                     "broken_files": 2, "stride": args.stride},
+        "load_average_before": load_before,  # 1, 5 and 15 minutes: processes wanting the 2 cores
         "runs": runs,
         "speedup_2_workers": round(one / runs["local_2_workers"]["wall_s"], 3),
         "speedup_2_workers_analysis": round(one_analysis / runs["local_2_workers"]["cluster"]["analysis_s"], 3),

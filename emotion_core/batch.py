@@ -45,6 +45,10 @@ from emotion_core.remote import start_ray
 ERROR_COLUMNS = ("file", "sha256", "kind", "part", "reason")
 
 
+class BatchStopped(EmotionLensError, RuntimeError):
+    """The Ray run broke off (a worker or node died); the parts that finished are kept for ``--resume``."""
+
+
 @dataclass(frozen=True)
 class BatchOptions:
     """How a batch runs; the defaults are the command's.
@@ -119,16 +123,26 @@ class _Journal:
     def __init__(self, path: Path):
         self.path = path
         self.records: list[dict[str, Any]] = []
+        self._by_file: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
         if path.exists():
             with path.open(encoding="utf-8") as handle:
-                self.records = [json.loads(line) for line in handle if line.strip().endswith("}")]
+                for line in handle:
+                    if line.strip().endswith("}"):  # a line cut off by a kill is left out
+                        self._index(json.loads(line))
+
+    def _index(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        self._by_file.setdefault((record["type"], record.get("sha256")), []).append(record)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
+        self._index(record)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
 
-    def of(self, kind: str) -> list[dict[str, Any]]:
+    def of(self, kind: str, sha256: str | None = None) -> list[dict[str, Any]]:
+        """Records of one type, all of them or those of one file (by content hash)."""
+        if sha256 is not None:
+            return self._by_file.get((kind, sha256), [])
         return [r for r in self.records if r["type"] == kind]
 
 
@@ -161,9 +175,36 @@ def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
     for item in missing:
         journal.add({"type": "error", "file": item.input, "sha256": None, "kind": None, "part": None,
                      "reason": f"{item.input}: {item.reason}."})
-    done = {r["sha256"] for r in journal.of("file") + journal.of("error") if r["sha256"]}
     counts = {"files_found": len(files), "missing_inputs": len(missing), "already_done": 0, "excluded_kind": 0,
               "duplicates": 0, "files_planned": 0, "parts": 0, "parts_resumed": 0}
+    plan = _plan(files, journal=journal, settings=settings, options=options, counts=counts)
+    counts["files_planned"] = len(plan)
+    parts = [p for file_parts in plan.values() for p in file_parts]
+    counts["parts"] = len(parts)
+    part_records = {r["key"]: r for r in journal.of("part")}
+    pending = [p for p in parts if p.key not in part_records or not _part_path(out, p).exists()]
+    counts["parts_resumed"] = len(parts) - len(pending)
+    planned_s = time.perf_counter() - clock
+
+    cluster: dict[str, Any] = {}
+    if pending:
+        cluster = _run_on_ray(pending, out=out, journal=journal, plan=plan, settings=settings, options=options,
+                              progress=progress)
+    for file_parts in plan.values():  # files whose parts were all done before (a resumed run)
+        _finish_file(file_parts, out=out, journal=journal)
+    wall_s = time.perf_counter() - clock
+    tables = _write_tables(out, journal)
+    run = _manifest_entry(inputs, options=options, settings=settings, started=started, wall_s=wall_s,
+                          planned_s=planned_s, counts=counts, tables=tables, new=journal.records[first_record:],
+                          cluster=cluster)
+    _append_manifest(out / "manifest.json", run)
+    return run
+
+
+def _plan(files: list[Path], *, journal: _Journal, settings: Settings, options: BatchOptions,
+          counts: dict[str, int]) -> dict[str, list[Part]]:
+    """The parts of every file still to do, by content hash; what cannot be planned goes to the journal."""
+    done = {r["sha256"] for r in journal.of("file") + journal.of("error") if r["sha256"]}
     plan: dict[str, list[Part]] = {}
     for path in files:
         kind = file_kind(path)
@@ -193,27 +234,7 @@ def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
         except EmotionLensError as exc:
             journal.add({"type": "error", "file": str(path), "sha256": sha, "kind": kind, "part": None,
                          "reason": str(exc)})
-    counts["files_planned"] = len(plan)
-    parts = [p for file_parts in plan.values() for p in file_parts]
-    counts["parts"] = len(parts)
-    part_records = {r["key"]: r for r in journal.of("part")}
-    pending = [p for p in parts if p.key not in part_records or not _part_path(out, p).exists()]
-    counts["parts_resumed"] = len(parts) - len(pending)
-    planned_s = time.perf_counter() - clock
-
-    cluster: dict[str, Any] = {}
-    if pending:
-        cluster = _run_on_ray(pending, out=out, journal=journal, plan=plan, settings=settings, options=options,
-                              progress=progress)
-    for file_parts in plan.values():  # files whose parts were all done before (a resumed run)
-        _finish_file(file_parts, out=out, journal=journal)
-    wall_s = time.perf_counter() - clock
-    tables = _write_tables(out, journal)
-    run = _manifest_entry(inputs, options=options, settings=settings, started=started, wall_s=wall_s,
-                          planned_s=planned_s, counts=counts, tables=tables, new=journal.records[first_record:],
-                          cluster=cluster)
-    _append_manifest(out / "manifest.json", run)
-    return run
+    return plan
 
 
 def _part_path(out: Path, part: Part) -> Path:
@@ -246,23 +267,13 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
         if progress:
             rows = progress_bar(rows, desc="batch", unit="part", total=len(pending))
         pids: set[int] = set()
-        for row in rows:
-            part = by_key[row["key"]]
-            pids.add(int(row["pid"]))
-            if row["ok"]:
-                path = _part_path(out, part)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_suffix(".tmp")
-                temporary.write_bytes(row["table"])
-                temporary.replace(path)  # whole or absent, even if the run is killed here
-                journal.add({"type": "part", "key": part.key, "sha256": part.sha256, "kind": part.kind,
-                             "items": int(row["items"]), "seconds": round(float(row["seconds"]), 4),
-                             "cpu_s": round(float(row["cpu_s"]), 4),
-                             "info": json.loads(row["info"])})
-            else:
-                journal.add({"type": "error", "file": part.file, "sha256": part.sha256, "kind": part.kind,
-                             "part": part.part, "reason": row["reason"], "seconds": round(float(row["seconds"]), 4)})
-            _finish_file(plan[part.sha256], out=out, journal=journal)
+        try:
+            for row in rows:
+                pids.add(int(row["pid"]))
+                _record(row, by_key[row["key"]], out=out, journal=journal, plan=plan)
+        except ray.exceptions.RayError as exc:  # a worker or node died: what finished is kept
+            raise BatchStopped(f"the Ray run stopped ({exc.__class__.__name__}); what finished is kept in {out}: "
+                               "run the same command with --resume to go on.") from exc
         return {"ray_start_s": round(ray_start_s, 3), "analysis_s": round(time.perf_counter() - clock - ray_start_s, 3),
                 "address": options.ray_address or "local", "nodes": len([n for n in ray.nodes() if n["Alive"]]),
                 "cpus": resources.get("CPU"), "workers": workers, "worker_processes": len(pids),
@@ -272,15 +283,32 @@ def _run_on_ray(pending: list[Part], *, out: Path, journal: _Journal, plan: dict
             ray.shutdown()
 
 
+def _record(row: dict[str, Any], part: Part, *, out: Path, journal: _Journal, plan: dict[str, list[Part]]) -> None:
+    """Keep one part's answer: its rows (written whole or not at all) or its error; then its file, if complete."""
+    if row["ok"]:
+        path = _part_path(out, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(row["table"])
+        temporary.replace(path)  # whole or absent, even if the run is killed here
+        journal.add({"type": "part", "key": part.key, "sha256": part.sha256, "kind": part.kind,
+                     "items": int(row["items"]), "seconds": round(float(row["seconds"]), 4),
+                     "cpu_s": round(float(row["cpu_s"]), 4), "info": json.loads(row["info"])})
+    else:
+        journal.add({"type": "error", "file": part.file, "sha256": part.sha256, "kind": part.kind,
+                     "part": part.part, "reason": row["reason"], "seconds": round(float(row["seconds"]), 4)})
+    _finish_file(plan[part.sha256], out=out, journal=journal)
+
+
 def _finish_file(parts: list[Part], *, out: Path, journal: _Journal) -> None:
     """Once every part of a file is done or failed, add its summary (if any part succeeded) to the journal."""
     import pandas as pd
 
     sha = parts[0].sha256
-    if any(r["sha256"] == sha for r in journal.of("file")):
+    if journal.of("file", sha):
         return
-    records = {r["key"]: r for r in journal.of("part") if r["sha256"] == sha}
-    failed = {r["part"] for r in journal.of("error") if r["sha256"] == sha}
+    records = {r["key"]: r for r in journal.of("part", sha)}
+    failed = {r["part"] for r in journal.of("error", sha)}
     if any(p.key not in records and p.part not in failed for p in parts):
         return
     done = [p for p in parts if p.key in records]
