@@ -162,6 +162,10 @@ def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
         raise InvalidInputError(f"--kinds: expected some of {', '.join(KINDS)}, got {', '.join(sorted(unknown))}.")
     if options.stride < 1:
         raise InvalidInputError(f"--stride: expected 1 or more, got {options.stride}.")
+    if options.workers is not None and options.workers < 1:
+        raise InvalidInputError(f"--workers: expected 1 or more, got {options.workers}.")
+    if options.part_seconds <= 0 or options.part_rows < 1:
+        raise InvalidInputError("--part-seconds and --part-rows: expected more than 0.")
     out = Path(out_dir)
     if (out / "journal.jsonl").exists() and not options.resume:
         raise InvalidInputError(f"{out} holds an earlier batch run; add --resume to continue it, or choose an "

@@ -2,6 +2,7 @@
 two parts, a recording, a table of texts, a broken photo and a file of an unsupported kind. Ray runs twice in
 all (the first run, and a resumed one), which keeps the file under a minute on two cores."""
 
+import io
 import json
 
 import pandas as pd
@@ -82,6 +83,17 @@ def test_import_into_history(first_run, store, people):
     assert import_batch(store, analyst, out) == ([], len(files))  # nothing twice
     with pytest.raises(InvalidInputError, match="no batch run here"):
         import_batch(store, analyst, out.parent / "archive")
+
+
+def test_batch_import_command(first_run, tmp_path, monkeypatch, capsys):
+    _, out, _ = first_run
+    monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["users", "add", "ann", "--role", "admin"]) == 0
+    assert main(["batch-import", str(out), "--user", "ann"]) == 0
+    assert "imported 4 analyses" in capsys.readouterr().out
+    assert main(["batch-import", str(out), "--user", "nobody"]) == 2
+    assert "user 'nobody' does not exist" in capsys.readouterr().err
 
 
 def test_a_killed_run_resumes_without_doing_work_twice(first_run):
