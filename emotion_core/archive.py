@@ -238,12 +238,14 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     EmotionLensError
         What the single-file analysis raises for a broken, unsupported or oversized file.
     """
+    from emotion_core.media import read_file
+
     path = Path(part.file)
     info: dict[str, Any] = {}
     if part.kind == "image":
         from emotion_core.analysis import analyze_image
 
-        table = analyze_image(_read_bytes(path), predictors.get("image"), source=part.file,
+        table = analyze_image(read_file(path), predictors.get("image"), source=part.file,
                               max_pixels=settings.max_image_pixels).face_table()
     elif part.kind == "video":
         from emotion_core.video import analyze_video
@@ -266,7 +268,7 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     elif path.suffix.lower() == ".txt":
         from emotion_core.text_analysis import analyze_text
 
-        analysis = analyze_text(_read_bytes(path), predictors.get("text"), source=part.file, explain=False)
+        analysis = analyze_text(read_file(path), predictors.get("text"), source=part.file, explain=False)
         table = analysis.sentence_table()
         info = {"warnings": [analysis.warning] if analysis.warning else []}
     else:
@@ -278,13 +280,6 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     for position, (name, value) in enumerate((("file", part.file), ("sha256", part.sha256), ("part", part.part))):
         table.insert(position, name, value)
     return table, info
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
 
 
 def summarize_file(parts: Sequence[Part], tables: Sequence[Any], infos: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -61,7 +61,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.calibrate:
         raise InvalidInputError("--calibrate applies to speech: an audio file, or a video with --audio.")
     if kind == "txt":
-        return _analyze_text(args, settings, _read(args.path), str(args.path))
+        from emotion_core.media import read_file
+
+        return _analyze_text(args, settings, read_file(args.path), str(args.path))
     if kind in ("csv", "tsv"):
         return _analyze_text_table(args, settings)
     if kind in IMAGE_TYPES:
@@ -97,15 +99,6 @@ def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
         for segment in analysis.segments:
             print(f"  {segment.span[0]:6.2f}-{segment.span[1]:6.2f} s  {segment.label} ({segment.confidence:.0%})")
     return 0
-
-
-def _read(path: Path) -> bytes:
-    from emotion_core.errors import InvalidInputError
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
 
 
 def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | bytes, source: str) -> int:
@@ -144,13 +137,9 @@ def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
 
 def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.analysis import analyze_image
-    from emotion_core.errors import InvalidInputError
+    from emotion_core.media import read_file
 
-    try:
-        data = args.path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{args.path}: cannot be read ({exc.strerror}).") from None
-    analysis = analyze_image(data, _face_predictor(args, settings), source=str(args.path),
+    analysis = analyze_image(read_file(args.path), _face_predictor(args, settings), source=str(args.path),
                              max_pixels=settings.max_image_pixels)
     if args.json:
         _write_json(analysis.to_dict(), "-")

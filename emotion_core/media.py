@@ -78,14 +78,17 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
-    """Read an image file from disk with the checks of :func:`decode_image`."""
-    path = Path(path)
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes; a file that cannot be read raises :class:`InvalidInputError` naming it and why."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
-    return decode_image(data, max_pixels=max_pixels, name=path.name)
+
+
+def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
+    """Read an image file from disk with the checks of :func:`decode_image`."""
+    return decode_image(read_file(path), max_pixels=max_pixels, name=Path(path).name)
 
 
 def encode_png(image_bgr: np.ndarray) -> bytes:
