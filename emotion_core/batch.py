@@ -40,7 +40,7 @@ from emotion_core.archive import (
 )
 from emotion_core.config import Settings
 from emotion_core.errors import EmotionLensError, InvalidInputError
-from emotion_core.remote import start_ray
+from emotion_core.remote import check_reachable, start_ray
 
 ERROR_COLUMNS = ("file", "sha256", "kind", "part", "reason")
 
@@ -166,6 +166,8 @@ def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
         raise InvalidInputError(f"--workers: expected 1 or more, got {options.workers}.")
     if options.part_seconds <= 0 or options.part_rows < 1:
         raise InvalidInputError("--part-seconds and --part-rows: expected more than 0.")
+    if options.ray_address:
+        check_reachable(options.ray_address)  # before anything is written
     out = Path(out_dir)
     if (out / "journal.jsonl").exists() and not options.resume:
         raise InvalidInputError(f"{out} holds an earlier batch run; add --resume to continue it, or choose an "

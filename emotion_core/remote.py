@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from emotion_core.config import PROJECT_ROOT, Settings
+from emotion_core.errors import EmotionLensError
 
 
 def start_ray(address: str | None, *, num_cpus: int | None = None, object_store_mb: int = 200) -> bool:
@@ -27,12 +28,35 @@ def start_ray(address: str | None, *, num_cpus: int | None = None, object_store_
     env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                                      os.environ.get("PYTHONPATH")]))}}
     if address:
-        ray.init(address=address, runtime_env=env, logging_level=logging.WARNING)
+        check_reachable(address)
+        try:
+            ray.init(address=address, runtime_env=env, logging_level=logging.WARNING)
+        except ConnectionError as exc:
+            raise ClusterUnavailableError(f"--ray-address {address}: no Ray cluster there ({exc}).") from None
     else:
         ray.init(address="local",  # a new instance, never one that happens to run here already
                  num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
                  object_store_memory=object_store_mb * 2**20, runtime_env=env, logging_level=logging.WARNING)
     return True
+
+
+class ClusterUnavailableError(EmotionLensError, ConnectionError):
+    """The Ray cluster named by ``--ray-address`` cannot be reached."""
+
+
+def check_reachable(address: str, *, timeout: float = 5.0) -> None:
+    """Refuse a ``HOST:PORT`` nobody answers on at once: Ray itself would retry for minutes."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return  # "auto", "ray://..." and the like: Ray resolves them itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterUnavailableError(f"--ray-address {address}: nothing answers there ({exc.strerror or exc}); "
+                                      "start the cluster with `ray start --head`, or leave --ray-address out to "
+                                      "run on this machine.") from None
 
 
 _worker_predictors: dict[tuple[str, str], Any] = {}
