@@ -159,10 +159,10 @@ def plan_file(path: Path, *, kind: str, sha256: str, settings: Settings, stride:
     return [base]
 
 
-def _table_column(path: Path, column: str):
+def _table_column(path: Path, column: str, *, start: int = 0, stop: int | None = None):
     from emotion_core.media import read_table
 
-    frame = read_table(path)
+    frame = read_table(path, start=start, stop=stop)
     if column not in frame.columns:
         raise InvalidInputError(f"{path}: no column {column!r}; the columns are "
                                 f"{', '.join(map(str, frame.columns))} (choose one with --column).")
@@ -274,7 +274,7 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     else:
         from emotion_core.text_analysis import analyze_text_column
 
-        frame = _table_column(path, column).iloc[int(part.start): None if part.stop < 0 else int(part.stop)]
+        frame = _table_column(path, column, start=int(part.start), stop=None if part.stop < 0 else int(part.stop))
         table = analyze_text_column(frame, column, predictors.get("text"), source=part.file)
         table.insert(0, "row", range(part.offset + 1, part.offset + len(table) + 1))
     for position, (name, value) in enumerate((("file", part.file), ("sha256", part.sha256), ("part", part.part))):

@@ -132,8 +132,11 @@ def check_text(text: str | bytes, *, name: str = "text", max_chars: int = MAX_TE
     return text
 
 
-def read_table(path: str | Path):
+def read_table(path: str | Path, *, start: int = 0, stop: int | None = None):
     """A CSV, TSV or Parquet table of texts as a DataFrame, every CSV/TSV cell read as text.
+
+    ``start`` and ``stop`` choose a range of rows (0-based, header excluded), so that a part of a big CSV is read
+    without parsing the rest.
 
     Raises
     ------
@@ -145,8 +148,9 @@ def read_table(path: str | Path):
     path = Path(path)
     try:
         if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
+            return pd.read_parquet(path).iloc[start:stop].reset_index(drop=True)
         return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
-                           keep_default_na=False, encoding="utf-8")
+                           keep_default_na=False, encoding="utf-8", skiprows=range(1, start + 1) if start else None,
+                           nrows=None if stop is None else stop - start)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None

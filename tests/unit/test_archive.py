@@ -49,6 +49,16 @@ class TestPlanFile:
             (0, 3, 0, 3, 0), (1, 3, 3, 6, 3), (2, 3, 6, 7, 6)]
         assert len({p.key for p in parts}) == 3
 
+    @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+    def test_a_row_range_of_a_table_is_read_alone(self, tmp_path, suffix):
+        from emotion_core.media import read_table
+
+        table = tmp_path / f"t{suffix}"
+        frame = pd.DataFrame({"id": [str(i) for i in range(7)], "text": [f"text {i}" for i in range(7)]})
+        frame.to_csv(table, index=False) if suffix == ".csv" else frame.to_parquet(table, index=False)
+        assert list(read_table(table, start=3, stop=6)["id"]) == ["3", "4", "5"]
+        assert list(read_table(table, start=6)["text"]) == ["text 6"]
+
     def test_a_missing_column_and_an_oversized_file_are_refused(self, tmp_path):
         table = tmp_path / "t.csv"
         pd.DataFrame({"body": ["hello"]}).to_csv(table, index=False)
