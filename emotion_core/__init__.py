@@ -32,6 +32,8 @@ _PUBLIC = {
     "evaluate_face": "emotion_core.evaluation",
     "classification_report": "emotion_core.evaluation",
     "list_cards": "emotion_core.modelcard",
+    "run_batch": "emotion_core.batch",
+    "BatchOptions": "emotion_core.batch",
 }
 
 __all__ = sorted(_PUBLIC)

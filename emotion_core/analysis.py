@@ -29,6 +29,12 @@ class ImageAnalysis:
         """BGR copy of the image with a box, emoji, label and confidence per face."""
         return annotate(self.image, self.faces)
 
+    def face_table(self):
+        """One row per face, as ``analyze --csv`` prints it: ``source`` and :meth:`EmotionResult.to_row`."""
+        from emotion_core.stream import rows_table
+
+        return rows_table([{"source": self.source, **face.to_row()} for face in self.faces])
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON that ``analyze --json`` prints."""
         data: dict[str, Any] = {

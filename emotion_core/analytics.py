@@ -95,3 +95,20 @@ def alerts_table(alerts: Sequence[Alert]):
         "acknowledged_by": a.acknowledged_by,
     } for a in alerts], columns=["id", "created_at", "rule", "analysis", "source", "from_s", "to_s", "detail",
                                  "acknowledged_by"])
+
+
+def batch_folders(analyses: Sequence[Analysis]) -> list[str]:
+    """The ``batch`` runs (their folders) that these analyses were imported from, newest import first."""
+    return list(dict.fromkeys(a.summary["batch"] for a in analyses if a.summary.get("batch")))
+
+
+def batch_file_means(analyses: Sequence[Analysis], batch: str):
+    """One row per file of an imported batch: ``file``, ``kind``, ``label`` and the mean probability of each
+    emotion over its items (see :func:`emotion_core.archive.summarize_file`), the rows summing to 1 (0 for a file
+    without any emotion found)."""
+    import pandas as pd
+
+    rows = [{"file": a.source_name, "kind": a.kind, "label": a.label,
+             **{e: a.summary.get("mean", {}).get(e) or 0.0 for e in EMOTIONS}}
+            for a in analyses if a.summary.get("batch") == batch]
+    return pd.DataFrame(rows, columns=["file", "kind", "label", *EMOTIONS])

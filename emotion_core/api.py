@@ -102,6 +102,16 @@ class ApiServices:
 
         return self._model("text", TextPredictor.from_dir)
 
+    def analyze_long(self, kind: str, data: bytes, *, face_model: str | None, progress, **options: Any):
+        """A job's video or multimodal analysis: on the Ray cluster when ``serve`` has one, else here."""
+        if self.remote is not None:
+            self.face(face_model)  # an unknown name is refused here, as it is without a cluster
+            return self.remote.run(kind, data, face_model=face_model or next(iter(self.faces)), **options)
+        if kind == "video":
+            return analyze_video(data, self.face(face_model), progress=progress, **options)
+        return analyze_multimodal(data, face=self.face(face_model), speech=self.speech(), text=self.text(),
+                                  progress=lambda done, _stage: progress(done), **options)
+
     def _model(self, kind: str, load: Callable[[Path], Any]) -> Any:
         with self.loading:  # two first requests at once load the model once
             if kind not in self.loaded:
@@ -114,6 +124,7 @@ class ApiServices:
     accounts: Accounts
     jobs: JobRunner
     loaded: dict[str, Any] = field(default_factory=dict)  # speech and text predictors once loaded
+    remote: Any = None  # RayAnalyses when serve runs its jobs on a Ray cluster
     loading: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -247,12 +258,13 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options, _ = probed_video("video", ("video",))
-        stride, keep = options["stride"], options["keep_media"]
-        face = services.face(options["face_model"])
+        stride, keep, face_model = options["stride"], options["keep_media"], options["face_model"]
+        services.face(face_model)  # an unknown model is a bad request now, not a failed job later
 
         def work(progress) -> dict[str, Any]:
-            result = analyze_video(data, face, name=name, stride=stride, annotate=False,
-                                   max_bytes=services.settings.max_upload_bytes, progress=progress)
+            result = services.analyze_long("video", data, face_model=face_model, progress=progress, name=name,
+                                           stride=stride, annotate=False,
+                                           max_bytes=services.settings.max_upload_bytes)
             saved = save_video(services.store, user, result, settings={"stride": stride},
                                media=data if keep else None)
             return _saved(result.to_dict(), saved)
@@ -321,11 +333,10 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         weights = default_weights(list_cards(services.settings.models_dir))
 
         def work(progress) -> dict[str, Any]:
-            result = analyze_multimodal(
-                data, face=services.face(), speech=services.speech(), text=services.text(), name=name,
-                transcript=transcript, transcript_name=transcript_name,
-                weights=weights, method=method, window_s=window_s, max_bytes=services.settings.max_upload_bytes,
-                max_seconds=services.settings.max_audio_seconds, progress=lambda done, _stage: progress(done))
+            result = services.analyze_long(
+                "multimodal", data, face_model=None, progress=progress, name=name, transcript=transcript,
+                transcript_name=transcript_name, weights=weights, method=method, window_s=window_s,
+                max_bytes=services.settings.max_upload_bytes, max_seconds=services.settings.max_audio_seconds)
             saved = save_multimodal(services.store, user, result, media=data if keep else None)
             return _saved(result.to_dict(with_text=keep), saved)
 
@@ -364,6 +375,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                   for name in face_models(settings.models_dir)},
                            store=store, accounts=Accounts(store),
                            jobs=JobRunner(store, max_per_user=settings.max_jobs_per_user))
+    if settings.ray_address:
+        from emotion_core.remote import RayAnalyses
+
+        services.remote = RayAnalyses(settings.ray_address, settings=settings)
     app = Flask("emotion_core.api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.sort_keys = False

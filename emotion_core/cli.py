@@ -61,7 +61,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.calibrate:
         raise InvalidInputError("--calibrate applies to speech: an audio file, or a video with --audio.")
     if kind == "txt":
-        return _analyze_text(args, settings, _read(args.path), str(args.path))
+        from emotion_core.media import read_file
+
+        return _analyze_text(args, settings, read_file(args.path), str(args.path))
     if kind in ("csv", "tsv"):
         return _analyze_text_table(args, settings)
     if kind in IMAGE_TYPES:
@@ -99,15 +101,6 @@ def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read(path: Path) -> bytes:
-    from emotion_core.errors import InvalidInputError
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
-
-
 def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | bytes, source: str) -> int:
     from emotion_core.text import TextPredictor
     from emotion_core.text_analysis import analyze_text
@@ -129,18 +122,12 @@ def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | byte
 
 def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
     """Every row of a CSV/TSV column; prints the rows with the results appended, as CSV."""
-    import pandas as pd
-
-    from emotion_core.errors import InvalidInputError
+    from emotion_core.media import read_table
     from emotion_core.text import TextPredictor
-    from emotion_core.text_analysis import analyze_texts
+    from emotion_core.text_analysis import analyze_text_column
 
-    frame = _read_table(args.path)
-    if args.column not in frame.columns:
-        raise InvalidInputError(f"{args.path}: no column {args.column!r}; the columns are "
-                                f"{', '.join(map(str, frame.columns))} (choose one with --column).")
-    results = analyze_texts(frame[args.column].tolist(), TextPredictor.from_dir(settings.models_dir))
-    combined = pd.concat([frame.reset_index(drop=True), results.drop(columns=["row"])], axis=1)
+    combined = analyze_text_column(read_table(args.path), args.column, TextPredictor.from_dir(settings.models_dir),
+                                   source=str(args.path))
     if args.json:
         _write_json(json.loads(combined.to_json(orient="records")), "-")
     else:
@@ -148,33 +135,16 @@ def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_table(path: Path):
-    """A CSV or TSV file of texts, every cell read as text."""
-    import pandas as pd
-
-    from emotion_core.errors import InvalidInputError
-
-    try:
-        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
-                           keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None
-
-
 def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.analysis import analyze_image
-    from emotion_core.errors import InvalidInputError
+    from emotion_core.media import read_file
 
-    try:
-        data = args.path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{args.path}: cannot be read ({exc.strerror}).") from None
-    analysis = analyze_image(data, _face_predictor(args, settings), source=str(args.path),
+    analysis = analyze_image(read_file(args.path), _face_predictor(args, settings), source=str(args.path),
                              max_pixels=settings.max_image_pixels)
     if args.json:
         _write_json(analysis.to_dict(), "-")
     elif args.csv:
-        _write_csv([{"source": str(args.path), **face.to_row()} for face in analysis.faces])
+        analysis.face_table().to_csv(sys.stdout, index=False)
     else:
         print(f"{args.path}: {len(analysis.faces)} face(s)")
         for i, face in enumerate(analysis.faces, 1):
@@ -361,7 +331,9 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
         texts, labels = corpus.texts, corpus.labels
         names = [f"{args.corpus} {args.split} {i}" for i in range(1, len(texts) + 1)]
     else:
-        frame = _read_table(args.data)
+        from emotion_core.media import read_table
+
+        frame = read_table(args.data)
         missing = {"text", "label"} - set(frame.columns)
         if missing:
             from emotion_core.errors import InvalidInputError
@@ -568,9 +540,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     set_inference_threads(args.inference_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    app = create_app({"ray_address": args.ray_address} if args.ray_address else None)
     print(f"Emotion Lens API on http://{args.host}:{args.port}/api/v1 (Ctrl+C stops)", file=sys.stderr)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="emotion-lens")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
+    """Analyse an archive on Ray (see :mod:`emotion_core.batch`); the summary goes to stderr."""
+    from dataclasses import replace
+
+    from emotion_core.batch import BatchOptions, run_batch, summary_line
+
+    if args.model_dir:
+        settings = replace(settings, models_dir=args.model_dir)
+    options = BatchOptions(kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), column=args.column,
+                           workers=args.workers, ray_address=args.ray_address, resume=args.resume, stride=args.stride,
+                           part_seconds=args.part_seconds, part_rows=args.part_rows, face_model=args.face_model,
+                           detector=args.detector or settings.face_detector)
+    run = run_batch(args.inputs, out_dir=args.out, settings=settings, options=options)
+    print(summary_line(run, args.out), file=sys.stderr)
+    return 0
+
+
+def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a batch run in a user's history: one analysis per file."""
+    from emotion_core.errors import NotFound
+    from emotion_core.history import import_batch
+
+    store = _store(settings)
+    user = next((u for u in _accounts(settings).users() if u.name == args.user), None)
+    if user is None:
+        raise NotFound(f"user {args.user!r} does not exist (add one with `users add`).")
+    saved, present = import_batch(store, user, args.dir)
+    print(f"imported {len(saved)} analyses from {args.dir} for {args.user!r} ({present} already there)")
     return 0
 
 
@@ -612,6 +615,36 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--annotated", type=Path, help="video: also write the annotated video (H.264 MP4) here")
     model_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
+
+    batch = sub.add_parser("batch", help="analyse an archive (folders, globs, lists, tables of texts) on Ray into "
+                                         "Parquet tables")
+    batch.add_argument("inputs", nargs="+", metavar="INPUT",
+                       help="a folder (recursive), a glob, @LIST (a text file naming one path per line), or a file; "
+                            "csv/tsv/parquet files are tables of texts (see --column)")
+    batch.add_argument("--out", type=Path, required=True,
+                       help="folder for items/<kind>.parquet, files.parquet, errors.parquet and manifest.json")
+    batch.add_argument("--kinds", default="image,video,audio,text",
+                       help="which kinds of files to analyse (default: image,video,audio,text)")
+    batch.add_argument("--column", default="text", help="tables: the column with the texts (default: text)")
+    batch.add_argument("--ray-address", help="a running Ray cluster (e.g. 10.0.0.1:6379, or auto); default: start "
+                                             "Ray on this machine")
+    batch.add_argument("--workers", type=int, help="actors analysing side by side, one CPU each (default: every CPU "
+                                                   "of the cluster or of this machine)")
+    batch.add_argument("--resume", action="store_true",
+                       help="continue a run in --out: files already done (by content hash) are skipped")
+    batch.add_argument("--stride", type=int, default=1, help="video: analyse every n-th frame (default 1)")
+    batch.add_argument("--part-seconds", type=float, default=60.0,
+                       help="video: cut longer videos into parts of this many seconds, analysed side by side "
+                            "(default 60; face tracks restart at each part)")
+    batch.add_argument("--part-rows", type=int, default=5000,
+                       help="tables: cut longer tables into parts of this many rows (default 5000)")
+    model_options(batch)
+    batch.set_defaults(handler=cmd_batch)
+
+    batch_import = sub.add_parser("batch-import", help="record a batch run in a user's history, one analysis per file")
+    batch_import.add_argument("dir", type=Path, metavar="DIR", help="the --out folder of a batch run")
+    batch_import.add_argument("--user", required=True, help="whose history receives the analyses")
+    batch_import.set_defaults(handler=cmd_batch_import)
 
     evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
     evaluate_sub = evaluate.add_subparsers(dest="modality", required=True)
@@ -692,6 +725,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "reads uploads and writes answers outside these threads, so more only queue inside)")
     serve.add_argument("--inference-threads", type=int, default=1,
                        help="ONNX Runtime threads per model (default 1: requests run in parallel; 0 = every core)")
+    serve.add_argument("--ray-address", help="run video and multimodal jobs on this Ray cluster (HOST:PORT, or "
+                                             "'local' for Ray on this machine); requests answered at once stay here")
     serve.set_defaults(handler=cmd_serve)
 
     tr_speech = train_sub.add_parser("speech", help="RAVDESS + EmoDB, speaker-independent: the seed's MFCC CNN "

@@ -58,6 +58,9 @@ class Settings:
         How many API jobs (videos, multimodal runs) one user may have queued or running at once.
     database_url : str
         SQLAlchemy URL of the history database (``DATABASE_URL``); empty means a SQLite file in ``home``.
+    ray_address : str
+        A Ray cluster (``HOST:PORT``) on which the API runs its video and multimodal jobs
+        (``EMOTION_LENS_RAY_ADDRESS``, or ``serve --ray-address``); empty runs them in the API process.
     ice_servers : str
         JSON list of WebRTC ICE servers for the live page, e.g.
         ``[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]``. Empty by default:
@@ -79,6 +82,7 @@ class Settings:
     database_url: str = ""
     ice_servers: str = "[]"
     open_registration: bool = False  # anyone who reaches the app may create a viewer account
+    ray_address: str = ""  # serve: run video and multimodal jobs on this Ray cluster ("local": Ray on this machine)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

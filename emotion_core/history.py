@@ -138,3 +138,65 @@ def save_multimodal(store: HistoryStore, user: User, analysis: MultimodalAnalysi
         settings={"method": analysis.method, "window_s": analysis.window_s, "weights": analysis.weights},
         media=media, media_suffix=Path(analysis.source).suffix,
     )
+
+
+_BATCH_MODALITY = {"image": "face", "video": "face", "audio": "speech", "text": "text"}
+
+
+def _batch_rows(kind: str, table) -> list[dict[str, Any]]:
+    """Timeline rows from a ``batch`` items table (the columns of ``analyze --csv``) for one file."""
+    records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    if kind == "video":
+        return frame_rows(records)
+    rows = []
+    for i, r in enumerate(records):
+        if r.get("label") not in EMOTIONS:  # a skipped row of a table
+            continue
+        detail = {k: r[k] for k in ("model_id", "compound") if r.get(k) is not None}
+        if r.get("box_x") is not None:
+            detail["box"] = [int(r[k]) for k in ("box_x", "box_y", "box_w", "box_h")]
+        track = r.get("row") or r.get("segment") or r.get("sentence") or i + 1
+        rows.append({"modality": _BATCH_MODALITY[kind], "start_s": r.get("start_s"), "end_s": r.get("end_s"),
+                     "track": str(track), "label": r["label"], "confidence": r.get("confidence"), "detail": detail,
+                     **{f"p_{e}": r.get(f"p_{e}") for e in EMOTIONS}})
+    return rows
+
+
+def import_batch(store: HistoryStore, user: User, out_dir: str | Path) -> tuple[list[Analysis], int]:
+    """Record a ``batch`` run (its folder) in the history: one analysis per analysed file, with its rows.
+
+    Files already imported by this user (same content hash, same batch folder) are left alone, so importing a
+    resumed run again adds only its new files. Returns the new analyses and how many were there already.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``out_dir`` holds no finished batch run.
+    """
+    import pandas as pd
+
+    from emotion_core.errors import InvalidInputError
+
+    out = Path(out_dir)
+    if not (out / "files.parquet").exists():
+        raise InvalidInputError(f"{out}: no batch run here (files.parquet is missing); run `batch --out {out}`.")
+    files = pd.read_parquet(out / "files.parquet")
+    files = files.astype(object).where(files.notna(), None)
+    batch = str(out.resolve())
+    present = {a.summary.get("sha256") for a in store.analyses(user, owner=user.name)
+               if a.summary.get("batch") == batch}
+    items: dict[str, Any] = {}
+    saved = []
+    for record in files.to_dict(orient="records"):
+        if record["sha256"] in present:
+            continue
+        kind = record["kind"]
+        if kind not in items:
+            items[kind] = pd.read_parquet(out / "items" / f"{kind}.parquet")
+        table = items[kind][items[kind]["sha256"] == record["sha256"]]
+        summary = {"batch": batch, **{k: v for k, v in record.items() if not k.startswith("mean_p_")},
+                   "mean": {k.removeprefix("mean_p_"): v for k, v in record.items() if k.startswith("mean_p_")}}
+        saved.append(store.save_analysis(user=user, kind=kind, source_name=record["file"],
+                                         rows=_batch_rows(kind, table), label=record["label"], summary=summary,
+                                         settings={"batch": batch}))
+    return saved, len(files) - len(saved)

@@ -1,7 +1,8 @@
 """Background jobs for analyses too long for one HTTP request (videos): submit, poll, read the result.
 
 A job is a row of the ``jobs`` table, so it outlives the process; its work runs in this process, on one worker
-thread (an analysis already uses every core). The upload a job works on lives only in that process's memory, so a
+thread (an analysis already uses every core), or, when ``serve`` has a Ray cluster, is sent from that thread to
+the cluster (see :mod:`emotion_core.remote`). The upload a job works on lives only in that process's memory, so a
 job still queued or running when the server stops can never finish: the next runner marks it ``interrupted``.
 One API process therefore serves a database.
 

@@ -14,6 +14,7 @@ import numpy as np
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
+TABLE_TYPES = ("csv", "tsv", "parquet")
 _IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO"}  # MPO: JPEGs from some phone cameras
 _EXPECTED = "a JPEG, PNG, WebP or BMP image"
 
@@ -77,14 +78,17 @@ def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "imag
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
-    """Read an image file from disk with the checks of :func:`decode_image`."""
-    path = Path(path)
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes; a file that cannot be read raises :class:`InvalidInputError` naming it and why."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
-    return decode_image(data, max_pixels=max_pixels, name=path.name)
+
+
+def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
+    """Read an image file from disk with the checks of :func:`decode_image`."""
+    return decode_image(read_file(path), max_pixels=max_pixels, name=Path(path).name)
 
 
 def encode_png(image_bgr: np.ndarray) -> bytes:
@@ -126,3 +130,27 @@ def check_text(text: str | bytes, *, name: str = "text", max_chars: int = MAX_TE
         raise InvalidInputError(f"{name}: no words to analyse; the text model reads English words, not emoji or "
                                 "punctuation alone.")
     return text
+
+
+def read_table(path: str | Path, *, start: int = 0, stop: int | None = None):
+    """A CSV, TSV or Parquet table of texts as a DataFrame, every CSV/TSV cell read as text.
+
+    ``start`` and ``stop`` choose a range of rows (0-based, header excluded), so that a part of a big CSV is read
+    without parsing the rest.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or parsed (CSV/TSV must be UTF-8).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path).iloc[start:stop].reset_index(drop=True)
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
+                           keep_default_na=False, encoding="utf-8", skiprows=range(1, start + 1) if start else None,
+                           nrows=None if stop is None else stop - start)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInputError(f"{path}: not a readable UTF-8 table ({exc.__class__.__name__}).") from None

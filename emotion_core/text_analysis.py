@@ -183,3 +183,20 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
         if progress is not None:
             progress(min(1.0, (start + len(chunk)) / max(1, len(texts))))
     return pd.DataFrame(rows)
+
+
+def analyze_text_column(frame, column: str, predictor, *, source: str = "table"):
+    """The rows of a table with :func:`analyze_texts`' results for its ``column`` appended (``analyze --csv``).
+
+    Raises
+    ------
+    InvalidInputError
+        If the table has no such column.
+    """
+    import pandas as pd
+
+    if column not in frame.columns:
+        raise InvalidInputError(f"{source}: no column {column!r}; the columns are "
+                                f"{', '.join(map(str, frame.columns))} (choose one with --column).")
+    results = analyze_texts(frame[column].tolist(), predictor)
+    return pd.concat([frame.reset_index(drop=True), results.drop(columns=["row"])], axis=1)

@@ -105,7 +105,7 @@ class VideoProbe:
     duration_s: float | None  # None when the container does not state it
 
 
-def probe_video(source: bytes, *, name: str = "video", max_bytes: int = 200 * 2**20,
+def probe_video(source: str | Path | bytes, *, name: str = "video", max_bytes: int = 200 * 2**20,
                 max_seconds: float | None = None) -> VideoProbe:
     """Open a video and decode its first frame, so a file that cannot be analysed is refused at once.
 
@@ -164,7 +164,8 @@ class _Mp4Writer:
 def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str = "video", stride: int = 1,
                   detect_every: int = 1, smoothing: float = 0.6, annotate: bool = True,
                   max_bytes: int = 200 * 2**20, progress: Callable[[float], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None) -> VideoAnalysis:
+                  should_stop: Callable[[], bool] | None = None, start_s: float = 0.0,
+                  end_s: float | None = None) -> VideoAnalysis:
     """Analyse the faces in a video file, frame by frame.
 
     Parameters
@@ -188,6 +189,10 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
         Called with the fraction done, from 0 to 1.
     should_stop : callable, optional
         Polled between frames; when it returns True the analysis stops and is marked ``cancelled``.
+    start_s, end_s : float
+        Analyse only the frames shown from ``start_s`` up to (not including) ``end_s`` seconds, so that a long
+        video can be cut into parts analysed side by side (``batch``). Each part starts with fresh face tracks;
+        ``stride`` counts from its first frame.
 
     Raises
     ------
@@ -199,8 +204,11 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
 
     if stride < 1:
         raise InvalidInputError(f"stride: expected 1 or more, got {stride}.")
+    if start_s < 0 or (end_s is not None and end_s <= start_s):
+        raise InvalidInputError(f"{name}: expected 0 <= start_s < end_s, got {start_s} and {end_s}.")
     container, stream = _open(source, name, max_bytes)
     fps = float(stream.average_rate or stream.guessed_rate or 30)
+    half_frame = 0.5 / fps
     expected = stream.frames or (float(stream.duration * stream.time_base) * fps if stream.duration else 0)
     analyzer = FrameAnalyzer(predictor=predictor, tracker=FaceTracker(smoothing=smoothing), detect_every=detect_every)
     rows: list[dict[str, Any]] = []
@@ -210,13 +218,19 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
     cancelled = False
     width = height = 0
     try:
+        if start_s > 0 and stream.time_base:  # to the key frame before start_s; frames before it are skipped
+            container.seek(int(start_s / stream.time_base), stream=stream, backward=True)
         for frame in container.decode(stream):
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
+            time_s = float(frame.time) if frame.time is not None else start_s + frames_read / fps
+            if time_s < start_s - half_frame:
+                continue
+            if end_s is not None and time_s >= end_s - half_frame:
+                break
             image = frame.to_ndarray(format="bgr24")
             height, width = image.shape[:2]
-            time_s = float(frame.time) if frame.time is not None else frames_read / fps
             if frames_read % stride == 0:
                 last_report = analyzer.analyze(image, time_s=time_s)
                 rows.extend(last_report.rows())

@@ -6,7 +6,14 @@ import streamlit as st
 from app_support import auth
 from app_support.filters import analysis_filters
 from app_support.resources import store
-from emotion_core.analytics import alerts_table, headline, label_counts_over_time, label_shares_by
+from emotion_core.analytics import (
+    alerts_table,
+    batch_file_means,
+    batch_folders,
+    headline,
+    label_counts_over_time,
+    label_shares_by,
+)
 from emotion_core.viz import outcome_counts, outcome_shares
 
 user = auth.require("view")
@@ -15,6 +22,10 @@ st.caption("Each analysis counts once, under its dominant emotion, or under 'no 
            "voice or text to judge." + (" As admin you see everyone's." if user.role == "admin" else ""))
 with st.expander("Filters", expanded=True):
     analyses = store().analyses(user, **analysis_filters(user, prefix="analytics"))
+    batches = batch_folders(analyses)
+    batch = st.selectbox("Imported batch", ["(any)", *batches], key="analytics_batch") if batches else "(any)"
+if batch != "(any)":
+    analyses = [a for a in analyses if a.summary.get("batch") == batch]
 alerts = store().alerts(user)
 numbers = headline(analyses, alerts)
 total, with_result, most_common, fired = st.columns(4)
@@ -35,6 +46,12 @@ by_kind.plotly_chart(outcome_shares(label_shares_by(analyses, "kind"), "kind", t
 if by_user is not None:
     by_user.plotly_chart(outcome_shares(label_shares_by(analyses, "user"), "user", title="Per user"),
                          key="analytics_per_user")
+
+if batch != "(any)":
+    means = batch_file_means(analyses, batch)
+    st.plotly_chart(outcome_shares(means.drop(columns=["kind", "label"]), "file",
+                                   title="Per file: mean probability of each emotion over its items"),
+                    key="analytics_batch_files")
 
 table = alerts_table([a for a in alerts if a.analysis_id in {analysis.id for analysis in analyses}])
 if table.empty:

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from emotion_core.accounts import Accounts
 from emotion_core.db import User, utcnow
+from emotion_core.labels import EMOTIONS
 from emotion_core.store import HistoryStore
 from tests.conftest import ROOT, encode
 
@@ -542,3 +543,18 @@ def test_analytics_counts_every_analysis_with_headline_numbers_and_filters(home)
     assert at.metric[0].value == "0" and "No analyses match" in at.info[0].value
     analyst = signed_in(home, "analyst").switch_page("pages/analytics.py").run()
     assert analyst.metric[0].value == "2" and not [s for s in analyst.selectbox if s.label == "User"]
+
+
+def test_analytics_shows_an_imported_batch_per_file(home):
+    store, users = home
+    mean = {e: float(e == "happy") for e in EMOTIONS}
+    for name, kind in (("a.jpg", "image"), ("b.mp4", "video")):
+        store.save_analysis(user=users["analyst"], kind=kind, source_name=name, rows=[], label="happy",
+                            summary={"batch": "/runs/archive", "sha256": name, "mean": mean})
+    store.save_analysis(user=users["analyst"], kind="text", source_name="notes", rows=[], label="sad")
+    at = signed_in(home, "analyst").switch_page("pages/analytics.py").run()
+    assert at.metric[0].value == "3" and len(at.get("plotly_chart")) == 2
+    at.selectbox(key="analytics_batch").select("/runs/archive").run()
+    assert not at.exception
+    assert at.metric[0].value == "2" and at.metric[2].value == "happy"
+    assert len(at.get("plotly_chart")) == 3  # over time, per kind, and per file of the batch

@@ -97,6 +97,17 @@ def test_stride_analyses_every_nth_frame(face_predictor, clip):
     assert result.table()["frame"].tolist()[:3] == [0, 1, 2]  # analysed frames are numbered in order
 
 
+def test_a_time_range_is_a_part_of_the_whole(face_predictor, clip):
+    whole = analyze_video(clip, face_predictor, annotate=False)
+    first = analyze_video(clip, face_predictor, annotate=False, end_s=0.5)
+    rest = analyze_video(clip, face_predictor, annotate=False, start_s=0.5)  # seeks, then skips to 0.5 s
+    assert first.frames_read == 15 and rest.frames_read == FACE_FRAMES + EMPTY_FRAMES - 15
+    assert [r["time_s"] for r in first.rows + rest.rows] == [r["time_s"] for r in whole.rows]
+    assert [r["label"] for r in first.rows + rest.rows] == [r["label"] for r in whole.rows]
+    with pytest.raises(InvalidInputError, match="start_s < end_s"):
+        analyze_video(clip, face_predictor, start_s=1.0, end_s=0.5)
+
+
 def test_cancel_and_progress(face_predictor, clip):
     seen = []
     result = analyze_video(clip, face_predictor, name="clip.mp4", progress=seen.append,

@@ -3,10 +3,11 @@ import sys
 
 
 def test_core_imports_without_streamlit_or_heavy_libraries():
-    """The core is importable on its own and stays cheap: no UI, no deep-learning framework at import."""
+    """The core is importable on its own and stays cheap: no UI, no deep-learning framework, no Ray at import."""
     code = (
-        "import sys, emotion_core, emotion_core.cli, emotion_core.result, emotion_core.labels; "
-        "print(sorted(m for m in ('streamlit', 'keras', 'torch', 'cv2', 'onnxruntime', 'flask') if m in sys.modules))"
+        "import sys, emotion_core, emotion_core.cli, emotion_core.result, emotion_core.labels, emotion_core.archive; "
+        "print(sorted(m for m in ('streamlit', 'keras', 'torch', 'cv2', 'onnxruntime', 'flask', 'ray') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
