@@ -273,16 +273,18 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.evaluation import evaluate_speech
     from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor
 
+    if args.loco:
+        return _evaluate_speech_loco(args, settings)
     if args.calibrate and not args.corpus:
         raise InvalidInputError("--calibrate needs --corpus: the speakers are read from the corpus' file names.")
     model = CALIBRATED_SPEECH_MODEL if args.calibrate else SPEECH_MODEL
     predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir, model=model)
     speakers = None
     if args.corpus:
-        from emotion_core.training.speech import corpus_clips
+        from emotion_core.speech_corpora import speech_corpus_clips
 
-        clips = [c for c in corpus_clips(args.data) if c.corpus == args.corpus
-                 and (args.speakers == "all" or c.split == "test")]
+        clips = [c for c in speech_corpus_clips(args.data, emovo_dir=args.emovo, corpora=(args.corpus,))
+                 if args.speakers == "all" or c.split == "test"]
         paths, labels = [c.path for c in clips if c.label], [c.label for c in clips if c.label]
         skipped = [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
                    for c in clips if c.label is None]
@@ -295,6 +297,25 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
+    return 0
+
+
+def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
+    """``evaluate speech --loco``: each arm trained on all corpora but one and tested on that one, beside its
+    in-corpus test figures (features cached in ``--cache``)."""
+    from emotion_core.modelcard import load_card
+    from emotion_core.speech import SPEECH_MODEL
+    from emotion_core.speech_corpora import speech_corpus_clips
+    from emotion_core.training.speech_loco import arms_by_name, compare_arms, loco_table
+
+    card = load_card(args.model_dir or settings.models_dir, SPEECH_MODEL)
+    clips = speech_corpus_clips(args.data, emovo_dir=args.emovo)
+    arms = arms_by_name(args.arms, shipped=card.get("training", {}).get("loco_arm", "compare"))
+    results = compare_arms(clips, arms, cache_dir=args.cache)
+    print(loco_table(results))
+    if args.json:
+        _write_json({name: {k: v for k, v in r.items() if k not in ("oof", "arm")} for name, r in results.items()},
+                    args.json)
     return 0
 
 
@@ -632,7 +653,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "corpus by its file-name codes")
     ev_speech.add_argument("--data", type=Path, required=True,
                            help="the folder, or with --corpus the speech data folder (../shared/data/speech)")
-    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb"), help="read a built-in corpus from --data")
+    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb", "emovo"),
+                           help="read a built-in corpus from --data (EMOVO from --emovo)")
+    ev_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
+                           help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")
+    ev_speech.add_argument("--loco", action="store_true",
+                           help="leave-one-corpus-out: train on every corpus found but one, test on that one, for "
+                                "each corpus; in-corpus test-speaker figures beside it")
+    ev_speech.add_argument("--arms", default="shipped",
+                           help="with --loco: comma-separated recipes to compare, 'shipped' (the shipped card's) or "
+                                "'all'")
+    ev_speech.add_argument("--cache", type=Path, default=Path("runs/cache/speech_features"),
+                           help="with --loco: cache of extracted features")
     ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
                            help="with --corpus: the held-out test speakers (default) or every speaker")
     ev_speech.add_argument("--calibrate", type=_calibration_recordings, metavar="RECORDINGS",

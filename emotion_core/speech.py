@@ -119,12 +119,19 @@ def compare_functionals(samples: np.ndarray) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
+def egemaps_functionals(samples: np.ndarray) -> np.ndarray:
+    """``(88,)`` float32: openSMILE's eGeMAPS v02 functionals (pitch, loudness, voice quality, formants, spectral
+    balance) of one stretch of 16 kHz speech: a small, knowledge-based set."""
+    values = _compare_extractor("eGeMAPSv02")(samples.astype(np.float32), SAMPLE_RATE)[0, :, 0]
+    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
 @functools.cache
-def _compare_extractor():
+def _compare_extractor(feature_set: str = "ComParE_2016"):
     """The extractor is a recipe: every call builds its own native openSMILE instance, so threads can share it."""
     import opensmile
 
-    return opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016,
+    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
                            feature_level=opensmile.FeatureLevel.Functionals)
 
 
