@@ -63,7 +63,8 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
                              reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge",
                              calibration_segments=profile and profile.segments)
     return AudioAnalysis(audio=audio, segments=segments,
-                         overall=utterance_result(segments, model_id=predictor.model_id),
+                         overall=utterance_result(segments, model_id=predictor.model_id,
+                                                  confidence=getattr(predictor, "confidence", None)),
                          calibration_segments=profile and profile.segments)
 
 

@@ -180,7 +180,8 @@ def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, 
     def predict(index: int) -> EmotionResult | None:
         judge = predictor if profile_for is None else predictor.for_speaker(profile_for(index))
         segments = judge.predict(decode_audio(paths[index], name=Path(paths[index]).name))
-        return utterance_result(segments, model_id=predictor.model_id)
+        return utterance_result(segments, model_id=predictor.model_id,
+                                confidence=getattr(predictor, "confidence", None))
 
     report = evaluate_items(range(len(paths)), list(labels), predict, describe=lambda i: str(paths[i]),
                             progress=progress, none_reason="no speech found")
