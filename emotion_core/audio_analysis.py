@@ -29,7 +29,7 @@ class AudioAnalysis:
         import pandas as pd
 
         return pd.DataFrame([{"segment": i + 1, "start_s": r.span[0], "end_s": r.span[1], "label": r.label,
-                              "confidence": round(r.confidence, 4),
+                              "confidence": round(r.confidence, 4), "uncertain": r.uncertain or "",
                               **{f"p_{e}": round(r.scores[e], 4) for e in EMOTIONS}}
                              for i, r in enumerate(self.segments)])
 

@@ -249,6 +249,8 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.training.speech import SpeechCnnConfig, train_speech
 
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.loco:
+        return _train_speech_loco(args, settings, command)
     card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
                         command=command, cache_dir=args.cache)
     calibrated = load_card(args.out, CALIBRATED_SPEECH_MODEL)
@@ -257,6 +259,30 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
         for name in ("ravdess_test", "emodb_test"):
             print(f"{title}{name}: UAR {figures[name]['uar']:.4f}, accuracy {figures[name]['accuracy']:.4f}")
     print(f"models and cards written to {args.out}")
+    return 0
+
+
+def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: str) -> int:
+    from emotion_core.training.speech_loco import arms_by_name, loco_table, ship_loco
+
+    card = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
+                     arms=arms_by_name(args.arms), models_dir=settings.models_dir, command=command)
+    print(loco_table(card["loco"]["arms"]))
+    print(f"winning arm: {card['loco']['winner'] or 'none (the shipped model stays)'}; LOCO mean UAR of the shipped "
+          f"recipe {card['loco']['mean_uar']:.4f}")
+    calibration = card["confidence"]["calibration"]
+    print(f"temperature {calibration['temperature']:.3f}: ECE {calibration['ece_before']:.4f} -> "
+          f"{calibration['ece_after']:.4f} (temperature from the other corpora: "
+          f"{calibration['ece_after_leave_one_corpus_out']:.4f})")
+    print(f"distance limit {card['confidence']['distance']['limit']}")
+    if unheard := calibration.get("shipped_model_on_unheard_corpora"):
+        print(f"shipped model on {', '.join(unheard['corpora'])} (never trained on): UAR {unheard['uar']:.4f}, "
+              f"ECE {unheard['ece_before']:.4f} -> {unheard['ece_after_temperature_without_them']:.4f} with the "
+              f"temperature fitted without them; {unheard['uncertain_share']:.0%} marked uncertain")
+    for name, report in card["metrics"].items():
+        if isinstance(report, dict):
+            print(f"{name}: UAR {report['uar']:.4f}, accuracy {report['accuracy']:.4f}, n {report['n']}")
+    print(f"model, distance model and card written to {args.out}")
     return 0
 
 
@@ -310,8 +336,8 @@ def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
 
     card = load_card(args.model_dir or settings.models_dir, SPEECH_MODEL)
     clips = speech_corpus_clips(args.data, emovo_dir=args.emovo)
-    arms = arms_by_name(args.arms, shipped=card.get("training", {}).get("loco_arm", "compare"))
-    results = compare_arms(clips, arms, cache_dir=args.cache)
+    arms = arms_by_name(args.arms, shipped=card.get("loco", {}).get("shipped_arm", "compare"))
+    results = compare_arms(clips, arms, cache_dir=args.cache / "speech_features")
     print(loco_table(results))
     if args.json:
         _write_json({name: {k: v for k, v in r.items() if k not in ("oof", "arm")} for name, r in results.items()},
@@ -663,8 +689,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev_speech.add_argument("--arms", default="shipped",
                            help="with --loco: comma-separated recipes to compare, 'shipped' (the shipped card's) or "
                                 "'all'")
-    ev_speech.add_argument("--cache", type=Path, default=Path("runs/cache/speech_features"),
-                           help="with --loco: cache of extracted features")
+    ev_speech.add_argument("--cache", type=Path, default=Path("runs/cache"),
+                           help="with --loco: cache of extracted features (in its speech_features/)")
     ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
                            help="with --corpus: the held-out test speakers (default) or every speaker")
     ev_speech.add_argument("--calibrate", type=_calibration_recordings, metavar="RECORDINGS",
@@ -733,6 +759,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr_speech.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of extracted features")
     tr_speech.add_argument("--epochs", type=int, default=SpeechCnnConfig.epochs)
     tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
+    tr_speech.add_argument("--loco", action="store_true",
+                           help="instead: compare the ComParE/eGeMAPS recipes under leave-one-corpus-out over every "
+                                "corpus found (RAVDESS, EmoDB, EMOVO), ship the best that keeps the in-corpus "
+                                "figures, with its temperature and distance limit")
+    tr_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
+                           help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")
+    tr_speech.add_argument("--arms", default="all", help="with --loco: comma-separated arms, or 'all'")
     tr_speech.set_defaults(handler=cmd_train_speech)
 
     tr_seed = train_sub.add_parser("seed002", help="reproduce seed 002: MobileNetV2 + LBP + Random Forest against "

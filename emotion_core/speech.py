@@ -300,6 +300,8 @@ def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:
     kind = card["input"]["kind"]
     if kind == "compare_functionals":
         return functionals_model_input
+    if kind == "egemaps_functionals":
+        return lambda samples: egemaps_functionals(samples)[None]
     if kind == "mfcc_frames":
         norm = card["input"]["normalisation"]
         return mfcc_model_input(np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32))

@@ -130,6 +130,8 @@ def speech_corpus_clips(data_dir: str | Path | None, *, emovo_dir: str | Path | 
         When none of the corpora has a clip there.
     """
     roots = corpus_roots(data_dir, emovo_dir)
+    if data_dir is not None and not {"ravdess", "emodb"} & set(roots):
+        raise InvalidInputError(f"data: neither ravdess/ nor emodb/ under {data_dir}.")
     clips = [clip for corpus in corpora if corpus in roots for clip in READERS[corpus](roots[corpus])]
     if not clips:
         raise InvalidInputError(f"data: no clips of {', '.join(corpora)} under {data_dir}"

@@ -108,11 +108,11 @@ def uar(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     return classification_report(y_true, y_pred)["uar"]
 
 
-def split_summary(clips: Sequence[SpeechClip]) -> dict[str, Any]:
+def split_summary(clips: Sequence[SpeechClip], *, corpora: Sequence[str] = ("ravdess", "emodb")) -> dict[str, Any]:
     """Speakers and clip counts per split and corpus, for the model card."""
     summary: dict[str, Any] = {}
     for split in ("train", "validation", "test"):
-        for corpus in ("ravdess", "emodb"):
+        for corpus in corpora:
             chosen = [c for c in clips if c.split == split and c.corpus == corpus]
             summary.setdefault(split, {})[corpus] = {
                 "speakers": sorted({c.speaker for c in chosen}),

@@ -53,6 +53,8 @@ def test_emovo_comes_from_its_own_folder_or_the_environment(corpora, monkeypatch
     monkeypatch.setenv("EMOTION_EMOVO_DIR", str(emovo))
     assert corpus_roots(shared)["emovo"] == emovo
     assert {c.corpus for c in speech_corpus_clips(None)} == {"emovo"}
+    with pytest.raises(InvalidInputError, match="neither"):
+        speech_corpus_clips(shared / "wrong", emovo_dir=emovo)
     with pytest.raises(InvalidInputError, match="no clips"):
         speech_corpus_clips(shared, corpora=("emovo",), emovo_dir=shared / "missing")
 
