@@ -338,9 +338,13 @@ DISTANCE_FILE = "{model}.distance.npz"
 def choose_arm(results: dict[str, dict[str, Any]], baseline_card: dict[str, Any], *,
                baseline_arm: str = "compare") -> str | None:
     """The arm to ship: the best LOCO mean UAR among the arms whose in-corpus RAVDESS and EmoDB test UAR stay
-    within 2 points of ``baseline_card``'s, if it beats ``baseline_arm`` (the shipped recipe) under LOCO."""
+    within 2 points of ``baseline_card``'s, if it beats ``baseline_arm`` (the shipped recipe) under LOCO.
+
+    Arms normalised per recording are not candidates: their figures need a recording of many segments (a
+    speaker's clips together), so they say nothing of the single clip the in-corpus figures are about."""
     floor = {c: baseline_card["metrics"][f"{c}_test"]["uar"] - 0.02 for c in ("ravdess", "emodb")}
-    eligible = [name for name, r in results.items() if all(r["in_corpus"][c]["uar"] >= floor[c] for c in floor)]
+    eligible = [name for name, r in results.items() if r["arm"].normalisation == "none"
+                and all(r["in_corpus"][c]["uar"] >= floor[c] for c in floor)]
     if not eligible:
         return None
     best = max(eligible, key=lambda n: results[n]["loco_mean_uar"])

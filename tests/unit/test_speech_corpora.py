@@ -113,3 +113,20 @@ def test_loco_tests_each_corpus_on_a_model_that_never_saw_it():
     assert centred["loco_mean_uar"] > 0.9 > plain["loco_mean_uar"]
     rows, probs = centred["oof"]["emodb"]
     assert {data.clips[i].corpus for i in rows} == {"emodb"} and np.allclose(probs.sum(1), 1)
+
+
+def test_an_arm_ships_only_if_it_beats_the_recipe_under_loco_and_keeps_the_in_corpus_figures():
+    from emotion_core.training.speech_loco import choose_arm
+
+    baseline = {"metrics": {"ravdess_test": {"uar": 0.70}, "emodb_test": {"uar": 0.76}}}
+
+    def result(loco, ravdess, emodb, normalisation="none"):
+        return {"loco_mean_uar": loco, "in_corpus": {"ravdess": {"uar": ravdess}, "emodb": {"uar": emodb}},
+                "arm": Arm("x", normalisation=normalisation)}
+
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "better": result(0.40, 0.685, 0.745)}, baseline) == "better"
+    # a higher LOCO mean bought with 2+ points in-corpus does not ship, nor does the recipe itself
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "lossy": result(0.45, 0.67, 0.76)}, baseline) is None
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75)}, baseline) is None
+    # normalised on a speaker's clips together: not a single-clip figure
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "own": result(0.45, 0.72, 0.8, "centre")}, baseline) is None
