@@ -35,6 +35,9 @@ def _print_report(report: dict[str, Any]) -> None:
     print(f"{'label':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label, row in report["per_class"].items():
         print(f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}")
+    if doubtful := report.get("uncertain"):
+        print(f"uncertain: {doubtful['share']:.1%} of the results (accuracy {doubtful['accuracy_uncertain']}); "
+              f"the others' accuracy {doubtful['accuracy_trusted']}")
 
 
 def _face_predictor(args: argparse.Namespace, settings: Settings):
