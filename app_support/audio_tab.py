@@ -21,8 +21,9 @@ from emotion_core.viz import probability_bars, segment_timeline, spectrogram, wa
 
 
 def render(user: User) -> None:
-    st.caption("Speech in English or German (the training corpora); the model hears how it is said, not what. "
-               "A video's sound track works too.")
+    st.caption("Acted speech in English, German and Italian (the training corpora); the model hears how it is "
+               "said, not what, and marks a result uncertain when the voice is unlike its training recordings or "
+               "its confidence is low. A video's sound track works too.")
     source = st.radio("Sound from", ["Upload a file", "Microphone"], horizontal=True, key="analyze_audio_source")
     if source == "Upload a file":
         upload = st.file_uploader("Recording", type=[*AUDIO_TYPES, *VIDEO_TYPES], key="analyze_audio_upload")
@@ -63,6 +64,11 @@ def render(user: User) -> None:
                   if analysis.calibration_segments else "")
     overall.caption(f"{len(analysis.segments)} voiced segment(s); the segments' probabilities averaged by "
                     f"duration.{calibrated}")
+    if analysis.overall.uncertain:
+        overall.warning(f"Uncertain: {analysis.overall.uncertain}.")
+    doubtful = sum(r.uncertain is not None for r in analysis.segments)
+    if doubtful:
+        st.caption(f"{doubtful} of {len(analysis.segments)} segment(s) uncertain: see the table's uncertain column.")
     bars.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_audio_bars")
     table = analysis.segment_table()
     st.plotly_chart(segment_timeline(table, title="Each segment"), key="analyze_audio_segments")

@@ -29,7 +29,7 @@ class AudioAnalysis:
         import pandas as pd
 
         return pd.DataFrame([{"segment": i + 1, "start_s": r.span[0], "end_s": r.span[1], "label": r.label,
-                              "confidence": round(r.confidence, 4),
+                              "confidence": round(r.confidence, 4), "uncertain": r.uncertain or "",
                               **{f"p_{e}": round(r.scores[e], 4) for e in EMOTIONS}}
                              for i, r in enumerate(self.segments)])
 
@@ -63,7 +63,8 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
                              reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge",
                              calibration_segments=profile and profile.segments)
     return AudioAnalysis(audio=audio, segments=segments,
-                         overall=utterance_result(segments, model_id=predictor.model_id),
+                         overall=utterance_result(segments, model_id=predictor.model_id,
+                                                  confidence=getattr(predictor, "confidence", None)),
                          calibration_segments=profile and profile.segments)
 
 

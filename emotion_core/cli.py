@@ -35,6 +35,9 @@ def _print_report(report: dict[str, Any]) -> None:
     print(f"{'label':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label, row in report["per_class"].items():
         print(f"{label:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10}")
+    if doubtful := report.get("uncertain"):
+        print(f"uncertain: {doubtful['share']:.1%} of the results (accuracy {doubtful['accuracy_uncertain']}); "
+              f"the others' accuracy {doubtful['accuracy_trusted']}")
 
 
 def _face_predictor(args: argparse.Namespace, settings: Settings):
@@ -219,6 +222,8 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.training.speech import SpeechCnnConfig, train_speech
 
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.loco:
+        return _train_speech_loco(args, settings, command)
     card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
                         command=command, cache_dir=args.cache)
     calibrated = load_card(args.out, CALIBRATED_SPEECH_MODEL)
@@ -227,6 +232,30 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
         for name in ("ravdess_test", "emodb_test"):
             print(f"{title}{name}: UAR {figures[name]['uar']:.4f}, accuracy {figures[name]['accuracy']:.4f}")
     print(f"models and cards written to {args.out}")
+    return 0
+
+
+def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: str) -> int:
+    from emotion_core.training.speech_loco import arms_by_name, loco_table, ship_loco
+
+    card = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
+                     arms=arms_by_name(args.arms), models_dir=settings.models_dir, command=command)
+    print(loco_table(card["loco"]["arms"]))
+    print(f"winning arm: {card['loco']['winner'] or 'none (the shipped model stays)'}; LOCO mean UAR of the shipped "
+          f"recipe {card['loco']['mean_uar']:.4f}")
+    calibration = card["confidence"]["calibration"]
+    print(f"temperature {calibration['temperature']:.3f}: ECE {calibration['ece_before']:.4f} -> "
+          f"{calibration['ece_after']:.4f} (temperature from the other corpora: "
+          f"{calibration['ece_after_leave_one_corpus_out']:.4f})")
+    print(f"distance limit {card['confidence']['distance']['limit']}")
+    if unheard := calibration.get("shipped_model_on_unheard_corpora"):
+        print(f"shipped model on {', '.join(unheard['corpora'])} (never trained on): UAR {unheard['uar']:.4f}, "
+              f"ECE {unheard['ece_before']:.4f} -> {unheard['ece_after_temperature_without_them']:.4f} with the "
+              f"temperature fitted without them; {unheard['uncertain_share']:.0%} marked uncertain")
+    for name, report in card["metrics"].items():
+        if isinstance(report, dict):
+            print(f"{name}: UAR {report['uar']:.4f}, accuracy {report['accuracy']:.4f}, n {report['n']}")
+    print(f"model, distance model and card written to {args.out}")
     return 0
 
 
@@ -243,16 +272,18 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.evaluation import evaluate_speech
     from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor
 
+    if args.loco:
+        return _evaluate_speech_loco(args, settings)
     if args.calibrate and not args.corpus:
         raise InvalidInputError("--calibrate needs --corpus: the speakers are read from the corpus' file names.")
     model = CALIBRATED_SPEECH_MODEL if args.calibrate else SPEECH_MODEL
     predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir, model=model)
     speakers = None
     if args.corpus:
-        from emotion_core.training.speech import corpus_clips
+        from emotion_core.speech_corpora import speech_corpus_clips
 
-        clips = [c for c in corpus_clips(args.data) if c.corpus == args.corpus
-                 and (args.speakers == "all" or c.split == "test")]
+        clips = [c for c in speech_corpus_clips(args.data, emovo_dir=args.emovo, corpora=(args.corpus,))
+                 if args.speakers == "all" or c.split == "test"]
         paths, labels = [c.path for c in clips if c.label], [c.label for c in clips if c.label]
         skipped = [{"path": str(c.path), "reason": f"label {c.raw_label!r} has no canonical counterpart"}
                    for c in clips if c.label is None]
@@ -265,6 +296,25 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
+    return 0
+
+
+def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
+    """``evaluate speech --loco``: each arm trained on all corpora but one and tested on that one, beside its
+    in-corpus test figures (features cached in ``--cache``)."""
+    from emotion_core.modelcard import load_card
+    from emotion_core.speech import SPEECH_MODEL
+    from emotion_core.speech_corpora import speech_corpus_clips
+    from emotion_core.training.speech_loco import arms_by_name, compare_arms, loco_table
+
+    card = load_card(args.model_dir or settings.models_dir, SPEECH_MODEL)
+    clips = speech_corpus_clips(args.data, emovo_dir=args.emovo)
+    arms = arms_by_name(args.arms, shipped=card.get("loco", {}).get("shipped_arm", "compare"))
+    results = compare_arms(clips, arms, cache_dir=args.cache / "speech_features")
+    print(loco_table(results))
+    if args.json:
+        _write_json({name: {k: v for k, v in r.items() if k not in ("oof", "arm")} for name, r in results.items()},
+                    args.json)
     return 0
 
 
@@ -665,7 +715,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "corpus by its file-name codes")
     ev_speech.add_argument("--data", type=Path, required=True,
                            help="the folder, or with --corpus the speech data folder (../shared/data/speech)")
-    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb"), help="read a built-in corpus from --data")
+    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb", "emovo"),
+                           help="read a built-in corpus from --data (EMOVO from --emovo)")
+    ev_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
+                           help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")
+    ev_speech.add_argument("--loco", action="store_true",
+                           help="leave-one-corpus-out: train on every corpus found but one, test on that one, for "
+                                "each corpus; in-corpus test-speaker figures beside it")
+    ev_speech.add_argument("--arms", default="shipped",
+                           help="with --loco: comma-separated recipes to compare, 'shipped' (the shipped card's) or "
+                                "'all'")
+    ev_speech.add_argument("--cache", type=Path, default=Path("runs/cache"),
+                           help="with --loco: cache of extracted features (in its speech_features/)")
     ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
                            help="with --corpus: the held-out test speakers (default) or every speaker")
     ev_speech.add_argument("--calibrate", type=_calibration_recordings, metavar="RECORDINGS",
@@ -736,6 +797,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr_speech.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of extracted features")
     tr_speech.add_argument("--epochs", type=int, default=SpeechCnnConfig.epochs)
     tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
+    tr_speech.add_argument("--loco", action="store_true",
+                           help="instead: compare the ComParE/eGeMAPS recipes under leave-one-corpus-out over every "
+                                "corpus found (RAVDESS, EmoDB, EMOVO), ship the best that keeps the in-corpus "
+                                "figures, with its temperature and distance limit")
+    tr_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
+                           help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")
+    tr_speech.add_argument("--arms", default="all", help="with --loco: comma-separated arms, or 'all'")
     tr_speech.set_defaults(handler=cmd_train_speech)
 
     tr_seed = train_sub.add_parser("seed002", help="reproduce seed 002: MobileNetV2 + LBP + Random Forest against "

@@ -74,7 +74,7 @@ def evaluate_items(items: Sequence[Any], labels: Sequence[str], predict: Callabl
     and those that raise an :class:`EmotionLensError` are listed under ``skipped`` with the reason, never
     silently dropped.
     """
-    y_true, y_pred, skipped = [], [], []
+    y_true, y_pred, skipped, doubtful = [], [], [], []
     elapsed = 0.0
     iterator = show_progress(items, desc="evaluating") if progress else items
     for item, label in zip(iterator, labels):
@@ -90,10 +90,27 @@ def evaluate_items(items: Sequence[Any], labels: Sequence[str], predict: Callabl
             continue
         y_true.append(label)
         y_pred.append(result.label)
+        doubtful.append(result.uncertain is not None)
     report = classification_report(y_true, y_pred)
     report["ms_per_item"] = round(elapsed * 1000 / max(1, len(y_true)), 3)
     report["skipped"] = skipped
+    if any(doubtful):
+        report["uncertain"] = uncertain_summary(y_true, y_pred, doubtful)
     return report
+
+
+def uncertain_summary(y_true: Sequence[str], y_pred: Sequence[str], doubtful: Sequence[bool]) -> dict[str, Any]:
+    """How many results were marked uncertain, and how often the marked and the unmarked ones were right.
+
+    Examples
+    --------
+    >>> uncertain_summary(["sad", "sad", "happy"], ["sad", "happy", "happy"], [False, True, False])
+    {'share': 0.3333, 'accuracy_uncertain': 0.0, 'accuracy_trusted': 1.0}
+    """
+    hit, marked = np.asarray(y_true) == np.asarray(y_pred), np.asarray(doubtful, bool)
+    return {"share": round(float(marked.mean()), 4),
+            "accuracy_uncertain": round(float(hit[marked].mean()), 4) if marked.any() else None,
+            "accuracy_trusted": round(float(hit[~marked].mean()), 4) if (~marked).any() else None}
 
 
 def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None, detect: str = "auto",
@@ -180,7 +197,8 @@ def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, 
     def predict(index: int) -> EmotionResult | None:
         judge = predictor if profile_for is None else predictor.for_speaker(profile_for(index))
         segments = judge.predict(decode_audio(paths[index], name=Path(paths[index]).name))
-        return utterance_result(segments, model_id=predictor.model_id)
+        return utterance_result(segments, model_id=predictor.model_id,
+                                confidence=getattr(predictor, "confidence", None))
 
     report = evaluate_items(range(len(paths)), list(labels), predict, describe=lambda i: str(paths[i]),
                             progress=progress, none_reason="no speech found")

@@ -72,6 +72,8 @@ DATASET_LABELS: dict[str, dict[str, str]] = {
     # EmoDB's boredom has no canonical counterpart (low arousal, mildly negative): it is reported, not merged.
     "emodb": {"anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy", "sadness": "sad",
               "neutral": "neutral"},
+    # EMOVO (Italian) uses the canonical seven, spelt out by its file-name codes (EMOVO_EMOTION_CODES).
+    "emovo": {name: name for name in EMOTIONS},
     "goemotions": {fine: _EKMAN_TO_CANONICAL[ekman] for ekman, fines in GOEMOTIONS_EKMAN.items() for fine in fines},
 }
 
@@ -81,6 +83,8 @@ RAVDESS_EMOTION_CODES = {"01": "neutral", "02": "calm", "03": "happy", "04": "sa
                          "07": "disgust", "08": "surprised"}
 EMODB_EMOTION_CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
                        "N": "neutral"}
+EMOVO_EMOTION_CODES = {"dis": "disgust", "gio": "happy", "neu": "neutral", "pau": "fear", "rab": "angry",
+                       "sor": "surprise", "tri": "sad"}
 
 
 class UnknownLabelError(InvalidInputError):

