@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support.display import show_table
+from app_support.display import confidence_words, show_table
 from app_support.resources import calibrated_speech_predictor, settings, speech_predictor, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -21,7 +21,7 @@ from emotion_core.viz import probability_bars, segment_timeline, spectrogram, wa
 
 
 def render(user: User) -> None:
-    st.caption("Acted speech in English, German and Italian (the training corpora); the model hears how it is "
+    st.caption("Trained on acted speech in English and German; the model hears how it is "
                "said, not what, and marks a result uncertain when the voice is unlike its training recordings or "
                "its confidence is low. A video's sound track works too.")
     source = st.radio("Sound from", ["Upload a file", "Microphone"], horizontal=True, key="analyze_audio_source")
@@ -59,7 +59,7 @@ def render(user: User) -> None:
         return
     overall, bars = st.columns([1, 2])
     overall.metric("Whole recording", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
-                   f"{analysis.overall.confidence:.0%} confident", delta_color="off")
+                   confidence_words(analysis.overall), delta_color="off")
     calibrated = (f" Calibrated to the speaker on {analysis.calibration_segments} segments."
                   if analysis.calibration_segments else "")
     overall.caption(f"{len(analysis.segments)} voiced segment(s); the segments' probabilities averaged by "

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from emotion_core.labels import EMOJI, EMOTIONS
+from emotion_core.result import EmotionResult
 
 NOTHING = "—"
 
@@ -112,3 +113,9 @@ def model_in_plain_words(card: Mapping[str, Any]) -> str:
             f"emotion **{report['accuracy']:.0%}** of the time, where guessing among {len(f1)} would be right "
             f"{1 / len(f1):.0%} of the time. Most reliable on **{max(f1, key=f1.get)}**, least on "
             f"**{min(f1, key=f1.get)}**.{speed}")
+
+
+def confidence_words(result: EmotionResult) -> str:
+    """How sure a result is, in words: its confidence, or that it is uncertain (its confidence then means
+    little, so it is not put first)."""
+    return f"uncertain ({result.confidence:.0%})" if result.uncertain else f"{result.confidence:.0%} confident"
