@@ -14,7 +14,6 @@ included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: 
 
 from __future__ import annotations
 
-import csv
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,51 +25,10 @@ import numpy as np
 
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.evaluation import classification_report
-from emotion_core.labels import EMOTIONS, to_canonical
+from emotion_core.labels import EMOTIONS
+from emotion_core.text_corpora import CORPORA, TextSet, load_corpora, load_corpus, load_dair, load_goemotions
 
 ARMS = ("tfidf", "bilstm", "minilm_frozen", "minilm_finetuned")
-
-
-@dataclass(frozen=True)
-class TextSet:
-    """Labelled texts: canonical labels, the corpus' own labels, and which corpus each text is from."""
-
-    name: str
-    texts: list[str]
-    labels: list[str]
-    raw_labels: list[str]
-    sources: list[str]
-
-    def __add__(self, other: TextSet) -> TextSet:
-        return TextSet(f"{self.name}+{other.name}", self.texts + other.texts, self.labels + other.labels,
-                       self.raw_labels + other.raw_labels, self.sources + other.sources)
-
-
-def load_dair(data_dir: str | Path, split: str) -> TextSet:
-    """dair-ai emotion: ``text;label_name`` lines, labels sadness, joy, love, anger, fear, surprise."""
-    path = Path(data_dir) / "dair_emotion" / f"{split}.txt"
-    texts, raw = [], []
-    with path.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter=";"):
-            texts.append(row["text"])
-            raw.append(row["label_name"])
-    return TextSet(f"dair_{split}", texts, [to_canonical(r, dataset="dair_emotion") for r in raw], raw,
-                   ["dair"] * len(texts))
-
-
-def load_goemotions(data_dir: str | Path, split: str) -> TextSet:
-    """GoEmotions at the Ekman level, rows with a single label (about 84 %); ``text \\t ids \\t comment id``."""
-    folder = Path(data_dir) / "goemotions" / "ekman"
-    names = (folder / "labels.txt").read_text(encoding="utf-8").split()
-    texts, raw = [], []
-    with (folder / f"{split}.tsv").open(encoding="utf-8") as f:
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) >= 2 and "," not in parts[1]:
-                texts.append(parts[0])
-                raw.append(names[int(parts[1])])
-    return TextSet(f"goemotions_{split}", texts, [to_canonical(r, dataset="goemotions_ekman") for r in raw], raw,
-                   ["goemotions"] * len(texts))
 
 
 def corpora(data_dir: str | Path) -> dict[str, TextSet]:
@@ -81,7 +39,7 @@ def corpora(data_dir: str | Path) -> dict[str, TextSet]:
 
 
 def sample_weights(data: TextSet) -> np.ndarray:
-    """Both corpora weigh the same in total (dair-ai has 16,000 texts, GoEmotions 39,555), and within each,
+    """Every corpus weighs the same in total (dair-ai has 16,000 texts, GoEmotions 39,555), and within each,
     classes by inverse square-root frequency. Mean weight 1."""
     sources, labels = np.array(data.sources), np.array(data.labels)
     weights = np.zeros(len(labels))
@@ -268,6 +226,59 @@ def fit_minilm_finetuned(train: TextSet, *, epochs: int = 1, batch_size: int = 3
     return predict_proba
 
 
+def fit_arm(arm: str, train: TextSet, validation: TextSet, *, lstm: LstmConfig = LstmConfig(), out_dir: Path,
+            name: str = "text_emotion") -> Callable[[list[str]], np.ndarray]:
+    """Train one arm; returns its ``predict_proba`` (texts to ``(N, 7)`` probabilities over :data:`EMOTIONS`).
+
+    The BiLSTM is exported to ``out_dir/name.onnx`` (+ vocabulary) and read back, so that its figures are
+    those of the ONNX model the app runs.
+    """
+    check_arms([arm])
+    if arm == "bilstm":
+        from emotion_core.runtime import load_onnx_session
+        from emotion_core.text import TextPredictor
+
+        model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir)
+        export_bilstm(model, vocabulary, out_dir, name)
+        return TextPredictor(session=load_onnx_session(out_dir / f"{name}.onnx"), vocabulary=vocabulary,
+                             model_id="bilstm").probabilities
+    if arm == "tfidf":
+        return fit_tfidf(train)
+    if arm == "minilm_frozen":
+        return fit_minilm_frozen(train)
+    return fit_minilm_finetuned(train)
+
+
+def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf", names: Sequence[str] = CORPORA,
+                         lstm: LstmConfig = LstmConfig(), out_dir: str | Path = "runs/text_loco") -> dict[str, Any]:
+    """For each corpus, ``arm`` trained on the others' train splits (selected on their val splits) and tested
+    on its test split: how the arm does on writing unlike anything it was trained on.
+
+    Returns per held-out corpus n, accuracy, macro-F1, weighted-F1, the neutral shares and training minutes,
+    and ``mean_macro_f1`` over the corpora.
+    """
+    from emotion_core.evaluation import neutral_share
+
+    folds: dict[str, Any] = {}
+    for held in names:
+        others = [c for c in names if c != held]
+        started = time.time()
+        predict = fit_arm(arm, load_corpora(others, "train", data_dirs), load_corpora(others, "val", data_dirs),
+                          lstm=lstm, out_dir=Path(out_dir) / held)
+        minutes = (time.time() - started) / 60
+        test = load_corpus(held, "test", data_dirs)
+        full = report(predict, test)
+        predicted = [EMOTIONS[i] for i in predict(test.texts).argmax(axis=1)]
+        folds[held] = {**{k: full[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")},
+                       "neutral_share": neutral_share(test.labels, predicted), "train_minutes": round(minutes, 1),
+                       "trained_on": others}
+        print(f"LOCO {arm}: held out {held}: accuracy {full['accuracy']:.4f} macro-F1 {full['macro_f1']:.4f} "
+              f"weighted-F1 {full['weighted_f1']:.4f} ({minutes:.1f} min)", flush=True)
+    mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
+    print(f"LOCO {arm}: mean macro-F1 {mean:.4f}")
+    return {"arm": arm, "folds": folds, "mean_macro_f1": mean}
+
+
 def _subset(data: TextSet, limit: int | None, seed: int = 0) -> TextSet:
     if limit is None or limit >= len(data.texts):
         return data
@@ -304,8 +315,6 @@ def train_text(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence[str]
     score; plus the BiLSTM's figures on dair-ai's own six labels (trained on dair-ai alone), which is what
     published results on that data set report.
     """
-    from emotion_core.runtime import load_onnx_session
-    from emotion_core.text import TextPredictor
 
     check_arms(arms)
     out_dir = Path(out_dir)
@@ -315,18 +324,7 @@ def train_text(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence[str]
     comparison: dict[str, Any] = {}
     for arm in arms:
         started = time.time()
-        if arm == "bilstm":
-            model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir)
-            export_bilstm(model, vocabulary, out_dir, "text_emotion")
-            predictor = TextPredictor(session=load_onnx_session(out_dir / "text_emotion.onnx"),
-                                      vocabulary=vocabulary, model_id="bilstm")
-            predict = predictor.probabilities
-        elif arm == "tfidf":
-            predict = fit_tfidf(train)
-        elif arm == "minilm_frozen":
-            predict = fit_minilm_frozen(train)
-        else:
-            predict = fit_minilm_finetuned(train)
+        predict = fit_arm(arm, train, validation, lstm=lstm, out_dir=out_dir)
         minutes = (time.time() - started) / 60
         checks = {source: report(predict, _split(validation, source)) for source in ("dair", "goemotions")}
         comparison[arm] = {
