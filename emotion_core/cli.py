@@ -120,10 +120,12 @@ def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | byte
     else:
         if analysis.warning:
             print(f"warning: {analysis.warning}", file=sys.stderr)
+        doubt = f"; uncertain: {analysis.overall.uncertain}" if analysis.overall.uncertain else ""
         print(f"{source}: {analysis.overall.label} ({analysis.overall.confidence:.0%}); sentiment "
-              f"{analysis.sentiment['polarity']} ({analysis.sentiment['compound']:+.2f})")
+              f"{analysis.sentiment['polarity']} ({analysis.sentiment['compound']:+.2f}){doubt}")
         for sentence, result, _ in analysis.sentences:
-            print(f"  {result.label:>8} {result.confidence:4.0%}  {sentence.text[:90]}")
+            print(f"  {result.label:>8} {result.confidence:4.0%}{' ?' if result.uncertain else '  '} "
+                  f"{sentence.text[:90]}")
     return 0
 
 
@@ -484,17 +486,22 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
     card["calibration"] = {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
                            "same (emotion_core.training.text_calibration)",
                            "validation": found["validation"],
+                           "validation_mean_macro_f1_by_neutral_offset":
+                               found["validation_mean_macro_f1_by_neutral_offset"],
                            "command": "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv),
                            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card.setdefault("metrics", {})["per_corpus_test"] = found["test"]
     write_card(models_dir, TEXT_MODEL, card)
     print(f"calibration: {found['calibration']}")
-    print(f"{'test split':<12}{'macro-F1':>18}{'weighted-F1':>18}{'neutral predicted':>22}{'true':>7}")
+    print(f"validation mean macro-F1 by neutral offset: {found['validation_mean_macro_f1_by_neutral_offset']}")
+    print(f"{'test split':<12}{'macro-F1':>18}{'weighted-F1':>18}{'neutral predicted':>22}{'true':>7}"
+          f"{'low confidence':>16}")
     for name, row in found["test"].items():
         before, after = row["before"], row["after"]
         print(f"{name:<12}{before['macro_f1']:>9.4f} → {after['macro_f1']:.4f}{before['weighted_f1']:>9.4f} → "
               f"{after['weighted_f1']:.4f}{before['neutral_share']['predicted']:>12.1%} → "
-              f"{after['neutral_share']['predicted']:.1%}{after['neutral_share']['true']:>7.1%}")
+              f"{after['neutral_share']['predicted']:.1%}{after['neutral_share']['true']:>7.1%}"
+              f"{after['low_confidence_share']:>16.1%}")
     print(f"written to the card in {models_dir}")
     return 0
 

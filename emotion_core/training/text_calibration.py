@@ -101,5 +101,8 @@ def calibration_report(predictor: TextPredictor, data_dirs: Sequence[str | Path]
         before, after = figures(sets, TextCalibration()), figures(sets, calibration)
         return {name: {"before": before[name], "after": after[name]} for name in sets}
 
+    curve = {f"{b:+.1f}": round(_mean_macro_f1(validation, TextCalibration(temperature=calibration.temperature,
+                                                                          neutral_offset=float(b))), 4)
+             for b in np.arange(-1.5, 1.51, 0.5)}
     return {"calibration": calibration.to_dict(), "validation": before_after(validation),
-            "test": before_after(raw("test"))}
+            "validation_mean_macro_f1_by_neutral_offset": curve, "test": before_after(raw("test"))}
