@@ -93,3 +93,31 @@ def test_hashed_splits_are_fixed_and_about_80_10_10():
 
 def test_the_corpora_are_the_five():
     assert CORPORA == ("dair", "goemotions", "meld", "crowdflower", "xed")
+
+
+def test_leave_one_corpus_out_on_the_fakes(data, tmp_path):
+    from emotion_core.training.text import leave_one_corpus_out
+
+    result = leave_one_corpus_out(data, arm="tfidf_words", out_dir=tmp_path / "loco")
+    assert set(result["folds"]) == set(CORPORA) and set(result["all_corpora"]) == set(CORPORA)
+    assert result["folds"]["meld"]["trained_on"] == ["dair", "goemotions", "crowdflower", "xed"]
+    assert result["folds"]["meld"]["n"] == 3
+    assert result["mean_macro_f1"] == pytest.approx(
+        sum(f["macro_f1"] for f in result["folds"].values()) / 5, abs=1e-4)
+    assert set(result["folds"]["xed"]["neutral_share"]) == {"predicted", "true"}
+
+
+def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
+    import json
+
+    from emotion_core.cli import main
+
+    out = tmp_path / "meld.json"
+    assert main(["evaluate", "text", "--corpus", "crowdflower", "--data", *map(str, data), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "weighted_f1=" in printed and "predicted neutral" in printed
+    report = json.loads(out.read_text())
+    assert report["neutral_share"]["true"] > 0 and "weighted_f1" in report
+    assert any("'relief'" in s["reason"] for s in report["skipped"])
+    assert main(["evaluate", "text", "--corpus", "xed", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "not found" in capsys.readouterr().err
