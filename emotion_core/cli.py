@@ -230,15 +230,33 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.training.text import LstmConfig, ship_text_model, train_text
+    from emotion_core.training.text import LstmConfig, ship_text_model, train_on_corpora, train_text
 
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.corpora:
+        from emotion_core.text_corpora import CORPORA
+
+        names = list(CORPORA) if args.corpora == "all" else args.corpora.split(",")
+        card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
+                                lstm=LstmConfig(epochs=args.epochs))
+        for name, row in card["metrics"]["per_corpus_test"].items():
+            after = row["after"]
+            print(f"{name:<12} accuracy {after['accuracy']:.4f}  macro-F1 {after['macro_f1']:.4f}  weighted-F1 "
+                  f"{after['weighted_f1']:.4f}  neutral {after['neutral_share']['predicted']:.1%} (true "
+                  f"{after['neutral_share']['true']:.1%})")
+        print(f"model and card written to {args.out} ({card['model_id']}); not shipped")
+        return 0
+    if len(args.data) != 1:
+        from emotion_core.errors import InvalidInputError
+
+        raise InvalidInputError("--data: one folder (with dair_emotion/ and goemotions/), or use --corpora.")
+    args.data = args.data[0]
     arms = args.arms.split(",")
     if "bilstm" not in arms:  # compare other arms only: nothing to ship
         comparison = train_text(args.data, out_dir=args.out, arms=arms, limit=args.limit)
         _write_json(comparison, str(args.out / "comparison.json"))
         print("no model written: the shipped text model is the BiLSTM (include bilstm in --arms)")
         return 0
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = ship_text_model(args.data, out_dir=args.out, arms=arms, command=command,
                            lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
     print(f"model, card and comparison written to {args.out} ({card['model_id']})")
@@ -779,7 +797,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
                                                 "export the BiLSTM")
-    tr_text.add_argument("--data", type=Path, required=True, help="the text data folder (../shared/data/text)")
+    tr_text.add_argument("--data", type=Path, nargs="+", required=True,
+                         help="the text data folder (../shared/data/text); with --corpora, the folders to look "
+                              "for the corpora in, in turn")
+    tr_text.add_argument("--corpora", help="'all' or a comma-separated list of corpora: train the BiLSTM alone on "
+                                           "their train splits, calibrate and test on each (not shipped)")
     tr_text.add_argument("--out", type=Path, default=Path("runs/text"))
     tr_text.add_argument("--arms", default="tfidf,bilstm,minilm_frozen,minilm_finetuned",
                          help="comma-separated arms to train and compare (minilm_finetuned takes about an hour)")

@@ -121,3 +121,17 @@ def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
     assert any("'relief'" in s["reason"] for s in report["skipped"])
     assert main(["evaluate", "text", "--corpus", "xed", "--data", str(tmp_path / "nowhere")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
+    from emotion_core.text import TextPredictor
+    from emotion_core.training.text import LstmConfig, train_on_corpora
+
+    tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
+    assert set(card["metrics"]["per_corpus_test"]) == set(CORPORA)
+    assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
+    assert card["dataset"]["label_mapping"]["crowdflower"].endswith("Left out: empty, boredom, relief")
+    predictor = TextPredictor.from_dir(tmp_path / "run")
+    assert predictor.calibration.temperature == card["calibration"]["temperature"]
+    assert len(predictor.predict(["tweet, number 3"])) == 1
