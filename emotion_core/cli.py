@@ -374,10 +374,18 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.text import TextPredictor
 
     data_dirs = args.data or [settings.data_dir / "text"]
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.write_card and not (args.loco or args.corpus):
+        raise InvalidInputError("--write-card: with --corpus or --loco.")
     if args.loco:
         from emotion_core.training.text import leave_one_corpus_out
 
-        _write_json(leave_one_corpus_out(data_dirs, arm=args.arm, out_dir=args.out), args.json)
+        loco = leave_one_corpus_out(data_dirs, arm=args.arm, out_dir=args.out)
+        if args.json:
+            _write_json(loco, args.json)
+        if args.write_card:
+            _record_in_text_card(args.model_dir or settings.models_dir, ("loco", args.arm),
+                                 {**loco, "command": command})
         return 0
     predictor = TextPredictor.from_dir(args.model_dir or settings.models_dir)
     skipped: list[dict[str, str]] = []
@@ -412,7 +420,23 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
           f"{share['true']:.1%})  uncertain {report['uncertain_share']:.1%}")
     if args.json:
         _write_json(report, args.json)
+    if args.write_card:
+        from emotion_core.text_corpora import check_split
+
+        _record_in_text_card(args.model_dir or settings.models_dir,
+                             ("metrics", f"{args.corpus}_{check_split(args.split)}"), {**report, "command": command})
     return 0
+
+
+def _record_in_text_card(models_dir: Path, where: tuple[str, str], figures: dict[str, Any]) -> None:
+    """Store figures in the text model's card under ``card[where[0]][where[1]]``."""
+    from emotion_core.modelcard import load_card, write_card
+    from emotion_core.text import TEXT_MODEL
+
+    card = load_card(models_dir, TEXT_MODEL)
+    card.setdefault(where[0], {})[where[1]] = figures
+    path = write_card(models_dir, TEXT_MODEL, card)
+    print(f"recorded under {where[0]}[{where[1]!r}] in {path}", file=sys.stderr)
 
 
 def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], command: str,
@@ -496,6 +520,7 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
 
     from emotion_core.modelcard import load_card, write_card
     from emotion_core.text import TEXT_MODEL, TextPredictor
+    from emotion_core.training.text import describe_corpora
     from emotion_core.training.text_calibration import calibration_report
 
     models_dir = args.model_dir or settings.models_dir
@@ -509,6 +534,7 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
                            "command": "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv),
                            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card.setdefault("metrics", {})["per_corpus_test"] = found["test"]
+    card.setdefault("dataset", {})["evaluation_corpora"] = describe_corpora()
     write_card(models_dir, TEXT_MODEL, card)
     print(f"calibration: {found['calibration']}")
     print(f"validation mean macro-F1 by neutral offset: {found['validation_mean_macro_f1_by_neutral_offset']}")
@@ -720,6 +746,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="leave one corpus out: for each corpus, train --arm on the others and test on it")
     ev_text.add_argument("--arm", default="tfidf", choices=ARMS, help="with --loco: the model trained (default tfidf)")
     ev_text.add_argument("--out", type=Path, default=Path("runs/text_loco"), help="with --loco: run folder")
+    ev_text.add_argument("--write-card", action="store_true",
+                         help="record the figures in the text model's card (metrics[CORPUS_SPLIT], or loco[ARM])")
     ev_text.add_argument("--split", default="test", help="with --corpus: train, val/dev or test (default test)")
     ev_text.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_text.add_argument("--model-dir", type=Path, help="folder with the text model (default: models/)")

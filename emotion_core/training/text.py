@@ -413,6 +413,11 @@ SPLITS_USED = {
 }
 
 
+def describe_corpora(names: Sequence[str] = CORPORA) -> dict[str, dict[str, str]]:
+    """Each corpus' source and terms, label mapping and split, as model cards record them."""
+    return {n: {**CORPUS_TERMS[n], "label_mapping": LABEL_MAPPING[n], "split": SPLITS_USED[n]} for n in names}
+
+
 def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
                      names: Sequence[str] = CORPORA, lstm: LstmConfig = LstmConfig()) -> dict[str, Any]:
     """The BiLSTM trained on every named corpus' train split (each corpus the same weight), selected on their
@@ -440,8 +445,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
                         "tokens a sentence (emotion_core.text.tokenize)",
         "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
         "inference": {"runtime": "onnxruntime"},
-        "dataset": {"sets": [CORPUS_TERMS[n] for n in names], "label_mapping": {n: LABEL_MAPPING[n] for n in names},
-                    "split": {n: SPLITS_USED[n] for n in names}, "dropped_from_train": train.dropped},
+        "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
         "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "minutes": minutes, "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
                      "train_texts": len(train.texts), "selection": "best pooled val accuracy over the epochs",

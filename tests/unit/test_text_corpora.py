@@ -131,7 +131,7 @@ def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
     assert set(card["metrics"]["per_corpus_test"]) == set(CORPORA)
     assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
-    assert card["dataset"]["label_mapping"]["crowdflower"].endswith("Left out: empty, boredom, relief")
+    assert card["dataset"]["corpora"]["crowdflower"]["label_mapping"].endswith("Left out: empty, boredom, relief")
     predictor = TextPredictor.from_dir(tmp_path / "run")
     assert predictor.calibration.temperature == card["calibration"]["temperature"]
     assert len(predictor.predict(["tweet, number 3"])) == 1
