@@ -239,7 +239,7 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
         names = list(CORPORA) if args.corpora == "all" else args.corpora.split(",")
         card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
                                 lstm=LstmConfig(epochs=args.epochs))
-        for name, row in card["metrics"]["per_corpus_test"].items():
+        for name, row in card["calibration"]["test"].items():
             after = row["after"]
             print(f"{name:<12} accuracy {after['accuracy']:.4f}  macro-F1 {after['macro_f1']:.4f}  weighted-F1 "
                   f"{after['weighted_f1']:.4f}  neutral {after['neutral_share']['predicted']:.1%} (true "
@@ -530,10 +530,9 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
                            "same (emotion_core.training.text_calibration)",
                            "validation": found["validation"],
                            "validation_mean_macro_f1_by_neutral_offset":
-                               found["validation_mean_macro_f1_by_neutral_offset"],
+                               found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"],
                            "command": "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv),
                            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    card.setdefault("metrics", {})["per_corpus_test"] = found["test"]
     card.setdefault("dataset", {})["evaluation_corpora"] = describe_corpora()
     write_card(models_dir, TEXT_MODEL, card)
     print(f"calibration: {found['calibration']}")

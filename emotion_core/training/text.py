@@ -425,6 +425,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     split. Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
     from datetime import datetime, timezone
 
+    from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
     from emotion_core.text import TEXT_MODEL, TextPredictor
     from emotion_core.training.text_calibration import calibration_report
@@ -453,9 +454,12 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
         "calibration": {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
                         "same (emotion_core.training.text_calibration)", "validation": found["validation"],
                         "validation_mean_macro_f1_by_neutral_offset":
-                            found["validation_mean_macro_f1_by_neutral_offset"]},
-        "metrics": {"per_corpus_test": found["test"]},
+                            found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"]},
     }
+    write_card(out_dir, TEXT_MODEL, card)
+    predictor = TextPredictor.from_dir(out_dir)  # calibrated by the card, as the app will run it
+    card["metrics"] = {f"{name}_test": evaluate_text(test.texts, test.labels, predictor)
+                       for name in names for test in [load_corpus(name, "test", data_dirs)]}
     write_card(out_dir, TEXT_MODEL, card)
     return card
 

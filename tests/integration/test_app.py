@@ -134,6 +134,7 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert any("face" in h.value.lower() for h in at.header)
     assert [m.label for m in at.metric][:4] == ["Accuracy", "Macro-F1", "UAR", "Time per item"]
     assert len(at.get("plotly_chart")) >= 2
+    assert any("Every corpus' test split" in m.value for m in at.markdown)  # the text card's per-corpus table
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):

@@ -129,7 +129,8 @@ def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
 
     tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
     card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
-    assert set(card["metrics"]["per_corpus_test"]) == set(CORPORA)
+    assert set(card["calibration"]["test"]) == set(CORPORA)
+    assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
     assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
     assert card["dataset"]["corpora"]["crowdflower"]["label_mapping"].endswith("Left out: empty, boredom, relief")
     predictor = TextPredictor.from_dir(tmp_path / "run")
