@@ -224,3 +224,11 @@ def test_choose_calibration_on_validation_figures():
     chosen = choose_calibration(sets)
     assert chosen.neutral_offset > 0
     assert 0.5 <= chosen.temperature <= 3.0 and 0 <= chosen.uncertain_below <= 0.8
+
+
+def test_an_uncertain_transcript_cue_weighs_less_in_fusion(recording_predictor):
+    from emotion_core.fusion import observations_from
+
+    sure, unsure = recording_predictor.predict(["one two", "zorb blat quux"])
+    observations = observations_from(text=[(0.0, 1.0, sure), (1.0, 2.0, unsure)])
+    assert [o.uncertain for o in observations] == [False, True]
