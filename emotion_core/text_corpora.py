@@ -1,16 +1,11 @@
 """Labelled text corpora: one reader per corpus, fixed splits, canonical labels (mapped in :mod:`emotion_core.labels`).
 
-=============  =======================================  ==============================================================
-name           files under a data folder                split
-=============  =======================================  ==============================================================
-``dair``       ``dair_emotion/{train,val,test}.txt``    the corpus' own
-``goemotions`` ``goemotions/ekman/{train,dev,test}.tsv`` the corpus' own; rows with a single Ekman label
-``meld``       ``[data/]MELD/{train,dev,test}_sent_emo`` the corpus' own (TV dialogue utterances, Friends)
-               ``.csv``
-``crowdflower`` ``text_emotion.csv``                    none published: by author, seeded hash (80/10/10)
-``xed``        ``[AnnotatedData/]en-annotated.tsv`` +   none published: by text, seeded hash (80/10/10); rows with a
-               ``neu_en.txt``                           single label that maps
-=============  =======================================  ==============================================================
+- ``dair``: ``dair_emotion/{train,val,test}.txt``; the corpus' own split.
+- ``goemotions``: ``goemotions/ekman/{train,dev,test}.tsv``; the corpus' own split, rows with a single Ekman label.
+- ``meld``: ``[data/]MELD/{train,dev,test}_sent_emo.csv`` (TV dialogue utterances); the corpus' own split.
+- ``crowdflower``: ``text_emotion.csv`` (tweets); none published: by author, seeded hash, 80/10/10.
+- ``xed``: ``[AnnotatedData/]en-annotated.tsv`` + ``neu_en.txt`` (film subtitles); none published: by text, seeded
+  hash, 80/10/10; rows with a single label that maps.
 
 A corpus is looked for in each of the data folders it is given, in turn (``--data A B``), so corpora kept in
 different places can be read together. Rows whose label has no canonical counterpart (CrowdFlower's boredom, XED's
