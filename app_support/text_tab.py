@@ -69,6 +69,8 @@ def _one_text(user: User) -> None:
                    f"{analysis.overall.confidence:.0%} confident", delta_color="off")
     mood.metric("Sentiment (VADER)", analysis.sentiment["polarity"], f"compound {analysis.sentiment['compound']:+.2f}",
                 delta_color="off")
+    if analysis.overall.uncertain:
+        emotion.caption(f"uncertain: {analysis.overall.uncertain}")
     st.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_text_bars")
     st.markdown("**Words that pushed the decision**")
     window = text_predictor().vocabulary.max_length
@@ -82,7 +84,7 @@ def _one_text(user: User) -> None:
     table = analysis.sentence_table()
     if len(table) > 1:
         st.plotly_chart(sentence_lines(table, title="Emotions along the text"), key="analyze_text_along")
-    show_table(table[["sentence", "text", "label", "confidence", "compound"]])
+    show_table(table[["sentence", "text", "label", "confidence", "compound", "uncertain"]])
 
 
 def _batch(user: User) -> None:
@@ -125,7 +127,8 @@ def _batch(user: User) -> None:
 
 def render(user: User) -> None:
     st.caption("English only. The emotion model was trained on tweets and Reddit comments; VADER sentiment is shown "
-               "beside it.")
+               "beside it. A result is marked uncertain when the text has no letters, when most of its words are "
+               "unknown to the model, or when the model is unsure.")
     single, batch = st.tabs(["One text", "A CSV column"])
     with single:
         _one_text(user)

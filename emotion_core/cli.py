@@ -116,10 +116,12 @@ def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | byte
     else:
         if analysis.warning:
             print(f"warning: {analysis.warning}", file=sys.stderr)
+        doubt = f"; uncertain: {analysis.overall.uncertain}" if analysis.overall.uncertain else ""
         print(f"{source}: {analysis.overall.label} ({analysis.overall.confidence:.0%}); sentiment "
-              f"{analysis.sentiment['polarity']} ({analysis.sentiment['compound']:+.2f})")
+              f"{analysis.sentiment['polarity']} ({analysis.sentiment['compound']:+.2f}){doubt}")
         for sentence, result, _ in analysis.sentences:
-            print(f"  {result.label:>8} {result.confidence:4.0%}  {sentence.text[:90]}")
+            print(f"  {result.label:>8} {result.confidence:4.0%}{' ?' if result.uncertain else '  '} "
+                  f"{sentence.text[:90]}")
     return 0
 
 
@@ -201,15 +203,33 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.training.text import LstmConfig, ship_text_model, train_text
+    from emotion_core.training.text import LstmConfig, ship_text_model, train_on_corpora, train_text
 
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.corpora:
+        from emotion_core.text_corpora import CORPORA
+
+        names = list(CORPORA) if args.corpora == "all" else args.corpora.split(",")
+        card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
+                                lstm=LstmConfig(epochs=args.epochs))
+        for name, row in card["calibration"]["test"].items():
+            after = row["after"]
+            print(f"{name:<12} accuracy {after['accuracy']:.4f}  macro-F1 {after['macro_f1']:.4f}  weighted-F1 "
+                  f"{after['weighted_f1']:.4f}  neutral {after['neutral_share']['predicted']:.1%} (true "
+                  f"{after['neutral_share']['true']:.1%})")
+        print(f"model and card written to {args.out} ({card['model_id']}); not shipped")
+        return 0
+    if len(args.data) != 1:
+        from emotion_core.errors import InvalidInputError
+
+        raise InvalidInputError("--data: one folder (with dair_emotion/ and goemotions/), or use --corpora.")
+    args.data = args.data[0]
     arms = args.arms.split(",")
     if "bilstm" not in arms:  # compare other arms only: nothing to ship
         comparison = train_text(args.data, out_dir=args.out, arms=arms, limit=args.limit)
         _write_json(comparison, str(args.out / "comparison.json"))
         print("no model written: the shipped text model is the BiLSTM (include bilstm in --arms)")
         return 0
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = ship_text_model(args.data, out_dir=args.out, arms=arms, command=command,
                            lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
     print(f"model, card and comparison written to {args.out} ({card['model_id']})")
@@ -368,27 +388,44 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
+    from emotion_core.errors import InvalidInputError
     from emotion_core.evaluation import evaluate_text
     from emotion_core.labels import UnknownLabelError, to_canonical
     from emotion_core.text import TextPredictor
 
+    data_dirs = args.data or [settings.data_dir / "text"]
+    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    if args.write_card and not (args.loco or args.corpus):
+        raise InvalidInputError("--write-card: with --corpus or --loco.")
+    if args.loco:
+        from emotion_core.training.text import leave_one_corpus_out
+
+        loco = leave_one_corpus_out(data_dirs, arm=args.arm, out_dir=args.out)
+        if args.json:
+            _write_json(loco, args.json)
+        if args.write_card:
+            _record_in_text_card(args.model_dir or settings.models_dir, ("loco", args.arm),
+                                 {**loco, "command": command})
+        return 0
     predictor = TextPredictor.from_dir(args.model_dir or settings.models_dir)
     skipped: list[dict[str, str]] = []
     if args.corpus:
-        from emotion_core.training.text import load_dair, load_goemotions
+        from emotion_core.text_corpora import load_corpus
 
-        corpus = (load_dair if args.corpus == "dair" else load_goemotions)(args.data, args.split)
+        corpus = load_corpus(args.corpus, args.split, data_dirs)
         texts, labels = corpus.texts, corpus.labels
         names = [f"{args.corpus} {args.split} {i}" for i in range(1, len(texts) + 1)]
+        skipped = [{"path": f"{args.corpus} {args.split}", "reason": f"{count} rows labelled {label!r}: no canonical "
+                    "counterpart"} for label, count in corpus.dropped.items()]
     else:
+        if len(data_dirs) != 1:
+            raise InvalidInputError("--data: give one table (or use --corpus).")
         from emotion_core.media import read_table
 
-        frame = read_table(args.data)
+        frame = read_table(data_dirs[0])
         missing = {"text", "label"} - set(frame.columns)
         if missing:
-            from emotion_core.errors import InvalidInputError
-
-            raise InvalidInputError(f"{args.data}: needs the columns text and label; missing {', '.join(missing)}.")
+            raise InvalidInputError(f"{data_dirs[0]}: needs the columns text and label; missing {', '.join(missing)}.")
         texts, labels, names = [], [], []
         for i, (text, label) in enumerate(zip(frame["text"], frame["label"]), start=1):
             try:
@@ -400,9 +437,28 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
             names.append(f"row {i}")
     report = evaluate_text(texts, labels, predictor, names=names, skipped=skipped)
     _print_report(report)
+    share = report["neutral_share"]
+    print(f"weighted_f1={report['weighted_f1']:.4f}  predicted neutral {share['predicted']:.1%} (true "
+          f"{share['true']:.1%})  uncertain {report['uncertain_share']:.1%}")
     if args.json:
         _write_json(report, args.json)
+    if args.write_card:
+        from emotion_core.text_corpora import check_split
+
+        _record_in_text_card(args.model_dir or settings.models_dir,
+                             ("metrics", f"{args.corpus}_{check_split(args.split)}"), {**report, "command": command})
     return 0
+
+
+def _record_in_text_card(models_dir: Path, where: tuple[str, str], figures: dict[str, Any]) -> None:
+    """Store figures in the text model's card under ``card[where[0]][where[1]]``."""
+    from emotion_core.modelcard import load_card, write_card
+    from emotion_core.text import TEXT_MODEL
+
+    card = load_card(models_dir, TEXT_MODEL)
+    card.setdefault(where[0], {})[where[1]] = figures
+    path = write_card(models_dir, TEXT_MODEL, card)
+    print(f"recorded under {where[0]}[{where[1]!r}] in {path}", file=sys.stderr)
 
 
 def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], command: str,
@@ -476,6 +532,42 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     write_card(args.model_dir, FACE_MODEL, card)
     _evaluate_face_into_card(args.data, args.model_dir, settings)
     print(f"int8 model and card written to {args.model_dir}")
+    return 0
+
+
+def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
+    """Choose the text model's calibration on every corpus' val split; write it and the before/after figures
+    on every corpus' test split into the card."""
+    from datetime import datetime, timezone
+
+    from emotion_core.modelcard import load_card, write_card
+    from emotion_core.text import TEXT_MODEL, TextPredictor
+    from emotion_core.training.text import describe_corpora
+    from emotion_core.training.text_calibration import calibration_report
+
+    models_dir = args.model_dir or settings.models_dir
+    found = calibration_report(TextPredictor.from_dir(models_dir), args.data or [settings.data_dir / "text"])
+    card = load_card(models_dir, TEXT_MODEL)
+    card["calibration"] = {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
+                           "same (emotion_core.training.text_calibration)",
+                           "validation": found["validation"],
+                           "validation_mean_macro_f1_by_neutral_offset":
+                               found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"],
+                           "command": "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv),
+                           "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    card.setdefault("dataset", {})["evaluation_corpora"] = describe_corpora()
+    write_card(models_dir, TEXT_MODEL, card)
+    print(f"calibration: {found['calibration']}")
+    print(f"validation mean macro-F1 by neutral offset: {found['validation_mean_macro_f1_by_neutral_offset']}")
+    print(f"{'test split':<12}{'macro-F1':>18}{'weighted-F1':>18}{'neutral predicted':>22}{'true':>7}"
+          f"{'low confidence':>16}")
+    for name, row in found["test"].items():
+        before, after = row["before"], row["after"]
+        print(f"{name:<12}{before['macro_f1']:>9.4f} → {after['macro_f1']:.4f}{before['weighted_f1']:>9.4f} → "
+              f"{after['weighted_f1']:.4f}{before['neutral_share']['predicted']:>12.1%} → "
+              f"{after['neutral_share']['predicted']:.1%}{after['neutral_share']['true']:>7.1%}"
+              f"{after['low_confidence_share']:>16.1%}")
+    print(f"written to the card in {models_dir}")
     return 0
 
 
@@ -630,9 +722,10 @@ def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
     from emotion_core.labels import EMOTIONS
+    from emotion_core.text_corpora import CORPORA
     from emotion_core.training.face import FaceTrainingConfig
     from emotion_core.training.speech import SpeechCnnConfig
-    from emotion_core.training.text import LstmConfig
+    from emotion_core.training.text import ARMS, LstmConfig
 
     parser = argparse.ArgumentParser(prog="python -m emotion_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -736,10 +829,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev_speech.add_argument("--model-dir", type=Path, help="folder with the speech model (default: models/)")
     ev_speech.set_defaults(handler=cmd_evaluate_speech)
 
-    ev_text = evaluate_sub.add_parser("text", help="a CSV/TSV file with text and label columns, or a built-in corpus")
-    ev_text.add_argument("--data", type=Path, required=True,
-                         help="the table, or with --corpus the text data folder (../shared/data/text)")
-    ev_text.add_argument("--corpus", choices=("dair", "goemotions"), help="read a built-in corpus from --data")
+    ev_text = evaluate_sub.add_parser("text", help="a CSV/TSV file with text and label columns, a built-in corpus, "
+                                                   "or leave-one-corpus-out")
+    ev_text.add_argument("--data", type=Path, nargs="+",
+                         help="the table, or with --corpus / --loco the folders to look for corpora in, in turn "
+                              "(default: $EMOTION_DATA_DIR/text)")
+    ev_text.add_argument("--corpus", choices=CORPORA, help="read a built-in corpus from --data")
+    ev_text.add_argument("--loco", action="store_true",
+                         help="leave one corpus out: for each corpus, train --arm on the others and test on it")
+    ev_text.add_argument("--arm", default="tfidf", choices=ARMS, help="with --loco: the model trained (default tfidf)")
+    ev_text.add_argument("--out", type=Path, default=Path("runs/text_loco"), help="with --loco: run folder")
+    ev_text.add_argument("--write-card", action="store_true",
+                         help="record the figures in the text model's card (metrics[CORPUS_SPLIT], or loco[ARM])")
     ev_text.add_argument("--split", default="test", help="with --corpus: train, val/dev or test (default test)")
     ev_text.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_text.add_argument("--model-dir", type=Path, help="folder with the text model (default: models/)")
@@ -777,6 +878,15 @@ def build_parser() -> argparse.ArgumentParser:
     qu_face.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
     qu_face.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of prepared faces")
     qu_face.set_defaults(handler=cmd_quantize_face)
+
+    calibrate = sub.add_parser("calibrate", help="calibrate a shipped model's decisions on validation data")
+    calibrate_sub = calibrate.add_subparsers(dest="modality", required=True)
+    ca_text = calibrate_sub.add_parser("text", help="temperature, neutral offset and uncertain threshold on every "
+                                                    "corpus' val split, into the text model's card")
+    ca_text.add_argument("--data", type=Path, nargs="+",
+                         help="folders to look for the corpora in, in turn (default: $EMOTION_DATA_DIR/text)")
+    ca_text.add_argument("--model-dir", type=Path, help="folder with the text model (default: models/)")
+    ca_text.set_defaults(handler=cmd_calibrate_text)
 
     serve = sub.add_parser("serve", help="serve the JSON API (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -817,7 +927,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
                                                 "export the BiLSTM")
-    tr_text.add_argument("--data", type=Path, required=True, help="the text data folder (../shared/data/text)")
+    tr_text.add_argument("--data", type=Path, nargs="+", required=True,
+                         help="the text data folder (../shared/data/text); with --corpora, the folders to look "
+                              "for the corpora in, in turn")
+    tr_text.add_argument("--corpora", help="'all' or a comma-separated list of corpora: train the BiLSTM alone on "
+                                           "their train splits, calibrate and test on each (not shipped)")
     tr_text.add_argument("--out", type=Path, default=Path("runs/text"))
     tr_text.add_argument("--arms", default="tfidf,bilstm,minilm_frozen,minilm_finetuned",
                          help="comma-separated arms to train and compare (minilm_finetuned takes about an hour)")

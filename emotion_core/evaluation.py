@@ -1,8 +1,8 @@
 """Evaluation on labelled data: the metrics every modality reports, and the face evaluation itself.
 
-The report has the same keys for every modality: ``n, accuracy, macro_f1, uar, per_class, confusion,
-ms_per_item, skipped``. UAR (unweighted average recall) is the mean of the per-class recalls, the usual
-figure for imbalanced emotion corpora.
+The report has the same keys for every modality: ``n, accuracy, macro_f1, uar, weighted_f1, per_class,
+confusion, ms_per_item, skipped``. UAR (unweighted average recall) is the mean of the per-class recalls, the
+usual figure for imbalanced emotion corpora; weighted F1 weighs each class's F1 by its support (MELD's usual one).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], *,
         "accuracy": round(float(hits.sum() / n), 4) if n else 0.0,
         "macro_f1": round(float(f1[support > 0].mean()), 4) if (support > 0).any() else 0.0,
         "uar": round(float(recall[support > 0].mean()), 4) if (support > 0).any() else 0.0,
+        "weighted_f1": round(float((f1 * support).sum() / n), 4) if n else 0.0,
         "per_class": {
             label: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
                     "f1": round(float(f1[i]), 4), "support": int(support[i])}
@@ -170,9 +171,18 @@ def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, nam
     elapsed = time.perf_counter() - start
     report = classification_report(kept_labels, [r.label for r in results])
     report["ms_per_item"] = round(elapsed * 1000 / max(1, len(kept)), 4)
+    report["neutral_share"] = neutral_share(kept_labels, [r.label for r in results])
+    report["uncertain_share"] = round(sum(r.uncertain is not None for r in results) / max(1, len(results)), 4)
     report["skipped"] = skipped
     report["model_id"] = predictor.model_id
     return report
+
+
+def neutral_share(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """The share of texts called neutral (``predicted``) beside the share that is (``true``)."""
+    n = max(1, len(y_true))
+    return {"predicted": round(sum(p == "neutral" for p in y_pred) / n, 4),
+            "true": round(sum(t == "neutral" for t in y_true) / n, 4)}
 
 
 def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, progress: bool = False,

@@ -75,12 +75,27 @@ DATASET_LABELS: dict[str, dict[str, str]] = {
     # EMOVO (Italian) uses the canonical seven, spelt out by its file-name codes (EMOVO_EMOTION_CODES).
     "emovo": {name: name for name in EMOTIONS},
     "goemotions": {fine: _EKMAN_TO_CANONICAL[ekman] for ekman, fines in GOEMOTIONS_EKMAN.items() for fine in fines},
+    # MELD (TV dialogue) uses Ekman's six and neutral.
+    "meld": {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
+             "surprise": "surprise", "neutral": "neutral"},
+    # CrowdFlower's 13 tweet labels: hate joins anger, and the positive states happiness, fun, enthusiasm and
+    # love join happy (love as in dair-ai); worry is fear's low-arousal form. Empty (no emotion *judged*, not
+    # neutral), boredom and relief have no canonical counterpart and are left out.
+    "crowdflower": {"anger": "angry", "hate": "angry", "happiness": "happy", "fun": "happy", "enthusiasm": "happy",
+                    "love": "happy", "worry": "fear", "sadness": "sad", "surprise": "surprise",
+                    "neutral": "neutral"},
+    # XED's Plutchik emotions (see XED_CODES); anticipation and trust have no canonical counterpart.
+    "xed": {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
+            "surprise": "surprise", "neutral": "neutral"},
 }
 
 
-# File-name codes of the speech corpora (see ../shared/data/README.md).
+# Label codes: file names of the speech corpora (see ../shared/data/README.md), ids of XED.
 RAVDESS_EMOTION_CODES = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
                          "07": "disgust", "08": "surprised"}
+# XED's label ids (en-annotated.tsv; 9 is the neutral file neu_en.txt).
+XED_CODES = {"1": "anger", "2": "anticipation", "3": "disgust", "4": "fear", "5": "joy", "6": "sadness",
+             "7": "surprise", "8": "trust", "9": "neutral"}
 EMODB_EMOTION_CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
                        "N": "neutral"}
 EMOVO_EMOTION_CODES = {"dis": "disgust", "gio": "happy", "neu": "neutral", "pau": "fear", "rab": "angry",

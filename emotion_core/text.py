@@ -1,8 +1,10 @@
 """Text emotion: tokenisation, sentence splitting, and the shipped classifier on ONNX Runtime.
 
 The classifier reads word ids from the simple tokeniser below (lower-case words, numbers and punctuation), the
-same one its training used. It was trained on English tweets (dair-ai emotion) and Reddit comments
-(GoEmotions) and knows English only.
+same one its training used, and knows English only. Its probabilities pass through the card's
+:class:`TextCalibration` (a temperature and an offset on neutral, chosen on validation splits across corpora), and
+a result is marked ``uncertain`` when the text has no letters, when most of its words are unknown to the model,
+or when the calibrated confidence is low.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +100,11 @@ class Vocabulary:
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps({"max_length": self.max_length, "words": self.words}), encoding="utf-8")
 
+    def unknown_words(self, text: str) -> tuple[int, int]:
+        """``(unknown, all)``: how many of the text's words (tokens with a letter) the vocabulary lacks."""
+        words = [token for token in tokenize(text) if any(ch.isalpha() for ch in token)]
+        return sum(token not in self._ids for token in words), len(words)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, max_length)`` int64 ids, truncated or padded at the end."""
         ids = np.zeros((len(texts), self.max_length), dtype=np.int64)
@@ -104,6 +112,56 @@ class Vocabulary:
             tokens = [self._ids.get(token, UNKNOWN) for token in tokenize(text)[: self.max_length]]
             ids[row, : len(tokens)] = tokens
         return ids
+
+
+@dataclass(frozen=True)
+class TextCalibration:
+    """How the model's probabilities become the ones shown, and when a result is marked uncertain.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        Log-probabilities are divided by it (above 1 softens over-confident outputs).
+    neutral_offset : float, default=0.0
+        Added to neutral's log-probability after the temperature: how readily a text is called neutral.
+    uncertain_below : float, default=0.0
+        A calibrated confidence below it marks the result uncertain.
+    max_unknown_share : float, default=0.5
+        A text with more than this share of its words outside the vocabulary is marked uncertain.
+    """
+
+    temperature: float = 1.0
+    neutral_offset: float = 0.0
+    uncertain_below: float = 0.0
+    max_unknown_share: float = 0.5
+
+    @classmethod
+    def from_card(cls, card: dict[str, Any]) -> TextCalibration:
+        """The card's ``calibration`` (none: the model's own probabilities, and only the input checks)."""
+        stored = card.get("calibration", {})
+        return cls(**{name: float(stored[name]) for name in cls.__dataclass_fields__ if name in stored})
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def apply(self, probabilities: np.ndarray) -> np.ndarray:
+        """``(N, 7)`` probabilities rescaled by the temperature and the neutral offset."""
+        logits = np.log(np.clip(probabilities, 1e-9, None)) / self.temperature
+        logits[:, EMOTIONS.index("neutral")] += self.neutral_offset
+        logits -= logits.max(axis=1, keepdims=True)
+        out = np.exp(logits)
+        return out / out.sum(axis=1, keepdims=True)
+
+    def uncertain(self, text: str, confidence: float, vocabulary: Vocabulary) -> str | None:
+        """Why a result should not be trusted (no letters, mostly unknown words, low confidence), or None."""
+        if not any(ch.isalpha() for ch in text):
+            return "no letters: nothing for the text model to read"
+        unknown, words = vocabulary.unknown_words(text)
+        if unknown > self.max_unknown_share * words:
+            return f"{unknown} of {words} words are unknown to the text model (it reads English only)"
+        if confidence < self.uncertain_below:
+            return f"low confidence ({confidence:.0%}, below {self.uncertain_below:.0%})"
+        return None
 
 
 class TextPredictor:
@@ -118,32 +176,39 @@ class TextPredictor:
     batch_size : int
         Texts per ONNX Runtime call. ONNX Runtime keeps the memory of the largest call it has run (0.66 MB a text:
         170 MB at 256), and larger calls are no faster.
+    calibration : TextCalibration, optional
+        Applied to every probability this predictor gives (the card's; default: none).
     """
 
     modality = "text"
     labels = EMOTIONS
 
-    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 64):
+    def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 64,
+                 calibration: TextCalibration | None = None):
         self.session = session
         self.vocabulary = vocabulary
         self.model_id = model_id
         self.batch_size = batch_size
+        self.calibration = calibration or TextCalibration()
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = TEXT_MODEL) -> TextPredictor:
-        """The model and vocabulary in ``models_dir``, named by its card."""
-        return cls.from_dir_files(models_dir, model=model, model_id=load_card(models_dir, model)["model_id"])
+        """The model and vocabulary in ``models_dir``, named and calibrated by its card."""
+        card = load_card(models_dir, model)
+        predictor = cls.from_dir_files(models_dir, model=model, model_id=card["model_id"])
+        predictor.calibration = TextCalibration.from_card(card)
+        return predictor
 
     @classmethod
     def from_dir_files(cls, models_dir: str | Path, *, model: str, model_id: str) -> TextPredictor:
-        """The ONNX model and vocabulary files alone (before a card exists, as in training)."""
+        """The ONNX model and vocabulary files alone (before a card exists, as in training; uncalibrated)."""
         from emotion_core.runtime import load_onnx_session
 
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"),
                    vocabulary=Vocabulary.load(Path(models_dir) / f"{model}.vocab.json"), model_id=model_id)
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """``(N, 7)`` probabilities over :data:`EMOTIONS`."""
+    def raw_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """``(N, 7)`` probabilities over :data:`EMOTIONS` as the model gives them, before calibration."""
         if isinstance(texts, str):
             raise InvalidInputError("texts: expected a list of strings, got one string.")
         out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
@@ -153,10 +218,17 @@ class TextPredictor:
             out[start:start + len(batch)] = self.session.run(None, {name: batch})[0]
         return out / out.sum(axis=1, keepdims=True)
 
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """``(N, 7)`` calibrated probabilities over :data:`EMOTIONS`."""
+        return self.calibration.apply(self.raw_probabilities(texts))
+
     def predict(self, texts: Sequence[str]) -> list[EmotionResult]:
-        """One result per text (check texts first with :func:`emotion_core.media.check_text`)."""
+        """One result per text, marked uncertain where :meth:`TextCalibration.uncertain` says so (check texts
+        first with :func:`emotion_core.media.check_text`)."""
         start = time.perf_counter()
         probs = self.probabilities(texts)
         latency = (time.perf_counter() - start) * 1000 / max(1, len(texts))
-        return [EmotionResult.from_probabilities(p, modality="text", model_id=self.model_id, latency_ms=latency)
-                for p in probs]
+        return [EmotionResult.from_probabilities(
+                    p, modality="text", model_id=self.model_id, latency_ms=latency,
+                    uncertain=self.calibration.uncertain(text, float(p.max()), self.vocabulary))
+                for text, p in zip(texts, probs)]

@@ -69,7 +69,7 @@ class TextAnalysis:
 
         return pd.DataFrame([{"sentence": i + 1, "start": s.start, "end": s.end, "text": s.text, "label": r.label,
                               "confidence": r.confidence, "compound": v["compound"],
-                              **{f"p_{e}": r.scores[e] for e in EMOTIONS}}
+                              **{f"p_{e}": r.scores[e] for e in EMOTIONS}, "uncertain": r.uncertain or ""}
                              for i, (s, r, v) in enumerate(self.sentences)])
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +114,16 @@ def _explain(sentences: Sequence[Sentence], results: Sequence[EmotionResult], pr
             for sentence, result, occlusions in planned]
 
 
+def overall_uncertainty(results: Sequence[EmotionResult], lengths: np.ndarray) -> str | None:
+    """The whole text is uncertain when sentences holding more than half its length are; the reason is that of
+    the longest of them (with a count when there are several)."""
+    doubtful = [i for i, r in enumerate(results) if r.uncertain is not None]
+    if not doubtful or lengths[doubtful].sum() <= lengths.sum() / 2:
+        return None
+    reason = results[max(doubtful, key=lambda i: lengths[i])].uncertain
+    return reason if len(results) == 1 else f"{len(doubtful)} of {len(results)} sentences uncertain, e.g. {reason}"
+
+
 def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain: bool = True) -> TextAnalysis:
     """Emotion and sentiment of a text, overall and per sentence, with word attributions.
 
@@ -140,7 +150,8 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
     probs = np.array([[r.scores[e] for e in EMOTIONS] for r in results])
     overall = EmotionResult.from_probabilities((probs * lengths[:, None]).sum(0) / lengths.sum(), modality="text",
                                                model_id=predictor.model_id,
-                                               latency_ms=sum(r.latency_ms for r in results))
+                                               latency_ms=sum(r.latency_ms for r in results),
+                                               uncertain=overall_uncertainty(results, lengths))
     moods = [sentiment(s.text) for s in sentences]
     mood = sentiment(text) if len(text.split()) <= MAX_WORDS else mean_sentiment(moods, lengths)
     explained = _explain(sentences, results, predictor) if explain else []
@@ -154,7 +165,8 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
                   batch: int = 512):
     """A table for many short texts (a CSV column): emotion, confidence, sentiment per row.
 
-    Rows that cannot be analysed (empty, no words, too long) get ``label`` ``"(skipped)"`` and the reason.
+    Rows that cannot be analysed (empty, no words, too long) get ``label`` ``"(skipped)"`` and the reason; a
+    result not to be trusted has its reason in ``uncertain_reason`` (empty otherwise).
     """
     import pandas as pd
 
@@ -179,7 +191,8 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
             result = results[i]
             rows.append({"row": start + i + 1, "label": result.label, "confidence": round(result.confidence, 4),
                          "compound": mood["compound"], "polarity": mood["polarity"],
-                         **{f"p_{e}": round(result.scores[e], 4) for e in EMOTIONS}})
+                         **{f"p_{e}": round(result.scores[e], 4) for e in EMOTIONS},
+                         "uncertain_reason": result.uncertain or ""})
         if progress is not None:
             progress(min(1.0, (start + len(chunk)) / max(1, len(texts))))
     return pd.DataFrame(rows)

@@ -111,6 +111,25 @@ def comparisons(card: dict) -> None:
         if six := card["comparison"].get("bilstm_dair_six_labels"):
             st.caption(f"BiLSTM trained on dair-ai alone, its own six labels (as published results report): accuracy "
                        f"{six['accuracy']:.1%}, macro-F1 {six['macro_f1']:.3f}.")
+    if card["modality"] == "text" and "test" in card.get("calibration", {}):
+        st.markdown("**Every corpus' test split**, as the app runs the model (calibrated); how often it says "
+                    "neutral before and after calibration, against how often it should")
+        st.dataframe(pd.DataFrame([{"test set": name, "accuracy": r["after"]["accuracy"],
+                                    "macro-F1": r["after"]["macro_f1"], "weighted-F1": r["after"]["weighted_f1"],
+                                    "neutral predicted, before": r["before"]["neutral_share"]["predicted"],
+                                    "after": r["after"]["neutral_share"]["predicted"],
+                                    "neutral true": r["after"]["neutral_share"]["true"],
+                                    "low confidence": r["after"]["low_confidence_share"]}
+                                   for name, r in card["calibration"]["test"].items()]),
+                     hide_index=True, width="stretch")
+    for arm, loco in card.get("loco", {}).items():
+        st.markdown(f"**Leave one corpus out** ({arm}: trained on the other corpora, tested on the one left out; "
+                    f"mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same arm trained on every corpus")
+        st.dataframe(pd.DataFrame([{"held out": name, "accuracy": fold["accuracy"], "macro-F1": fold["macro_f1"],
+                                    "weighted-F1": fold["weighted_f1"],
+                                    "macro-F1, trained on all": loco.get("all_corpora", {}).get(name, {})
+                                    .get("macro_f1")} for name, fold in loco["folds"].items()]),
+                     hide_index=True, width="stretch")
     if "cross_corpus" in card:
         st.markdown("**Cross-corpus** (trained on one corpus, tested on the other's test speakers)")
         st.dataframe(pd.DataFrame([{"setting": k, **v} for k, v in card["cross_corpus"].items()]), hide_index=True)
@@ -119,7 +138,8 @@ def comparisons(card: dict) -> None:
 for card in [c for c in model_cards() if c.get("task") != "face detection"]:
     st.header(f"{MODALITY_TITLES[card['modality']]}: {card['name'].replace('_', ' ')}")
     st.markdown(model_in_plain_words(card))
-    splits = [name for name, value in card.get("metrics", {}).items() if isinstance(value, dict)]
+    splits = [name for name, value in card.get("metrics", {}).items()
+              if isinstance(value, dict) and "per_class" in value]
     with st.expander("Research detail: test sets, per-emotion figures, comparisons, training"):
         dataset = card.get("dataset", {})
         datasets = [d for d in dataset.get("sets") or [dataset] if "name" in d]

@@ -360,6 +360,9 @@ class TestAudioTextMultimodal:
                                json={"text": "I love it. But the ending made me cry."})
         payload = check(response.get_json(), "TextAnalysis")
         assert response.status_code == 200 and len(payload["sentences"]) == 2 and payload["words"]
+        digits = client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]), json={"text": "10:30 - 11:45"})
+        overall = check(digits.get_json(), "TextAnalysis")["overall"]
+        assert overall["uncertain"] is True and overall["uncertain_reason"].startswith("no letters")
         assert client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]), json={"txt": "x"}).status_code == 400
         empty = client.post("/api/v1/analyze/text", headers=auth(tokens["bob"]), json={"text": "  "})
         assert empty.status_code == 422 and "nothing to analyse" in empty.get_json()["error"]["message"]

@@ -136,6 +136,7 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert [m.label for m in at.metric][:4] == ["Accuracy", "Macro-F1", "UAR", "Time per item"]
     assert len(at.get("plotly_chart")) >= 2
     assert any("leave one corpus out" in m.value for m in at.markdown)
+    assert any("Every corpus' test split" in m.value for m in at.markdown)  # the text card's per-corpus table
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
@@ -354,6 +355,13 @@ class TestTextTab:
         assert not at.exception and not at.error
         assert [m.label for m in at.metric][:2] == ["Emotion", "Sentiment (VADER)"]
         assert len(at.get("plotly_chart")) >= 2
+
+    def test_an_uncertain_result_says_why(self, app):
+        app.switch_page("pages/analyze.py").run()
+        app.text_area(key="analyze_text_input").input("Zorblat quimfen drask vellum trusk.")
+        at = app.button(key="analyze_text_start").click().run()
+        assert not at.exception and not at.error
+        assert any(c.value.startswith("uncertain: ") and "unknown to the text model" in c.value for c in at.caption)
 
     def test_says_when_only_some_sentences_are_explained(self, app, monkeypatch):
         from emotion_core import text_analysis

@@ -74,6 +74,18 @@ def test_word_weights_are_those_of_occluding_the_whole_sentence(text_predictor, 
     assert len(weights) == read and analysis.explained_sentences == 1
 
 
+def test_uncertain_texts_and_their_reasons(text_predictor):
+    clear, digits, foreign = text_predictor.predict(["I am so happy and grateful today, this is wonderful!",
+                                                     "10:30 - 11:45, 2024", "Das Wetter ist heute wirklich schön"])
+    assert clear.uncertain is None
+    assert digits.uncertain.startswith("no letters")
+    assert "unknown to the text model" in foreign.uncertain
+    assert text_predictor.calibration.uncertain_below > 0  # the shipped card's calibration is applied
+    analysis = analyze_text("Das Wetter ist heute wirklich schön.", text_predictor)
+    assert analysis.overall.uncertain and analysis.words  # still explained
+    assert analysis.to_dict()["overall"]["uncertain"] is True
+
+
 def test_batch_marks_rows_it_cannot_read(text_predictor):
     table = analyze_texts(["great news!", "", "🙂🙂", "this is awful"], text_predictor)
     assert list(table["label"].isin(["(skipped)"])) == [False, True, True, False]

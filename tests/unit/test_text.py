@@ -8,7 +8,7 @@ from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
 from emotion_core.sentiment import MAX_TEXT_WORDS, MAX_WORDS, _analyzer, mean_sentiment, sentiment, vader_words
-from emotion_core.text import TextPredictor, Vocabulary, leading_tokens, split_sentences, tokenize
+from emotion_core.text import TextCalibration, TextPredictor, Vocabulary, leading_tokens, split_sentences, tokenize
 from emotion_core.text_analysis import analyze_text, english_warning
 
 
@@ -160,3 +160,75 @@ class TestLongSentiment:
         assert all(len(call.split()) <= MAX_WORDS for call in calls)
         assert " ".join(calls).count("love") == MAX_WORDS and " ".join(calls).count("grinning face") == MAX_WORDS
         assert mood["polarity"] == "positive" and 0 < mood["compound"] <= 1
+
+
+class TestCalibrationAndUncertainty:
+    def test_identity_by_default_and_read_from_the_card(self):
+        probs = np.array([[0.1, 0.05, 0.05, 0.5, 0.1, 0.1, 0.1]])
+        assert np.allclose(TextCalibration().apply(probs), probs)
+        card = {"calibration": {"temperature": 2.0, "neutral_offset": 1.0, "uncertain_below": 0.3, "command": "x"}}
+        calibration = TextCalibration.from_card(card)
+        assert calibration == TextCalibration(temperature=2.0, neutral_offset=1.0, uncertain_below=0.3)
+        assert TextCalibration.from_card({}) == TextCalibration()
+
+    def test_temperature_softens_and_the_offset_moves_neutral(self):
+        probs = np.array([[0.02, 0.02, 0.02, 0.8, 0.02, 0.02, 0.1]])
+        soft = TextCalibration(temperature=2.0).apply(probs)
+        assert soft[0].argmax() == 3 and soft[0, 3] < 0.8 and np.isclose(soft.sum(), 1)
+        shifted = TextCalibration(neutral_offset=np.log(10)).apply(probs)
+        assert shifted[0].argmax() == EMOTIONS.index("neutral")
+        assert np.isclose(shifted[0, 6] / shifted[0, 3], 10 * 0.1 / 0.8)
+
+    def test_reasons(self):
+        vocabulary = Vocabulary(WORDS, max_length=4)
+        calibration = TextCalibration(uncertain_below=0.4)
+        assert calibration.uncertain("12 345 !", 0.9, vocabulary).startswith("no letters")
+        assert "2 of 3 words are unknown" in calibration.uncertain("one zorb blat", 0.9, vocabulary)
+        assert calibration.uncertain("one two zorb 99", 0.9, vocabulary) is None  # half unknown: not most
+        assert calibration.uncertain("one two", 0.39, vocabulary) == "low confidence (39%, below 40%)"
+        assert calibration.uncertain("one two", 0.41, vocabulary) is None
+
+    def test_the_predictor_applies_them(self, recording_predictor):
+        recording_predictor.calibration = TextCalibration(uncertain_below=0.99)
+        one, unknown = recording_predictor.predict(["one two", "zorb blat"])
+        assert one.uncertain.startswith("low confidence") and "unknown" in unknown.uncertain
+        assert one.to_dict()["uncertain"] is True and "uncertain_reason" in one.to_dict()
+        recording_predictor.calibration = TextCalibration()
+        assert recording_predictor.predict(["one two"])[0].uncertain is None
+
+    def test_a_text_is_uncertain_when_most_of_it_is(self, recording_predictor):
+        text = "One two three four five six. Zorb blat."
+        analysis = analyze_text(text, recording_predictor)
+        assert [r.uncertain is not None for _, r, _ in analysis.sentences] == [False, True]
+        assert analysis.overall.uncertain is None and analysis.words  # attributions still there
+        analysis = analyze_text("One. Zorb blat quux snerk.", recording_predictor)
+        assert analysis.overall.uncertain.startswith("1 of 2 sentences uncertain, e.g. ")
+        assert analysis.to_dict()["overall"]["uncertain"] is True
+        assert list(analysis.sentence_table()["uncertain"].astype(bool)) == [False, True]
+        table = text_analysis.analyze_texts(["one two", "zorb"], recording_predictor)
+        assert list(table["uncertain_reason"].astype(bool)) == [False, True]
+
+
+def test_choose_calibration_on_validation_figures():
+    from emotion_core.training.text_calibration import choose_calibration
+
+    rng = np.random.default_rng(0)
+    sets = {}
+    for name in ("a", "b"):  # a model that under-calls neutral: the offset must go up
+        truth = rng.integers(0, len(EMOTIONS), 700)
+        probs = np.full((700, len(EMOTIONS)), 0.05)
+        probs[np.arange(700), truth] += 0.5
+        neutral = truth == EMOTIONS.index("neutral")
+        probs[neutral, 3] += 0.6
+        sets[name] = (probs / probs.sum(1, keepdims=True), [EMOTIONS[t] for t in truth])
+    chosen = choose_calibration(sets)
+    assert chosen.neutral_offset > 0
+    assert 0.5 <= chosen.temperature <= 3.0 and 0 <= chosen.uncertain_below <= 0.8
+
+
+def test_an_uncertain_transcript_cue_weighs_less_in_fusion(recording_predictor):
+    from emotion_core.fusion import observations_from
+
+    sure, unsure = recording_predictor.predict(["one two", "zorb blat quux"])
+    observations = observations_from(text=[(0.0, 1.0, sure), (1.0, 2.0, unsure)])
+    assert [o.uncertain for o in observations] == [False, True]

@@ -1,0 +1,138 @@
+"""The corpus readers on tiny fake files laid out as the real corpora are."""
+
+import pytest
+
+from emotion_core.errors import InvalidInputError
+from emotion_core.text_corpora import CORPORA, check_split, find_corpus, load_corpora, load_corpus, split_of
+
+
+@pytest.fixture
+def data(tmp_path):
+    """Two data folders, as the corpora sit here: dair-ai and GoEmotions in one, the rest in another."""
+    shared, cache = tmp_path / "shared", tmp_path / "cache"
+    (shared / "dair_emotion").mkdir(parents=True)
+    for split in ("train", "val", "test"):
+        (shared / "dair_emotion" / f"{split}.txt").write_text(
+            "text;label;label_name\ni feel great;1;joy\ni adore you;2;love\nso angry;3;anger\n", encoding="utf-8")
+    ekman = shared / "goemotions" / "ekman"
+    ekman.mkdir(parents=True)
+    (ekman / "labels.txt").write_text("anger\ndisgust\nfear\njoy\nneutral\nsadness\nsurprise\n", encoding="utf-8")
+    for split in ("train", "dev", "test"):
+        (ekman / f"{split}.tsv").write_text("ok then\t4\tc1\nyay\t3\tc2\nboth\t3,5\tc3\n", encoding="utf-8")
+    meld = cache / "data" / "MELD"
+    meld.mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        (meld / f"{split}_sent_emo.csv").write_text(
+            "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID\n"
+            '1,"Oh, no!",Ross,sadness,negative,0,0\n2,Hi.,Joey,neutral,neutral,0,1\n'
+            "3,Ew.,Monica,disgust,negative,0,2\n",
+            encoding="utf-8")
+    rows = ["tweet_id,sentiment,author,content"]
+    labels = ["hate", "fun", "love", "worry", "empty", "boredom", "relief", "neutral", "sadness", "surprise"]
+    for i in range(200):
+        rows.append(f'{i},{labels[i % len(labels)]},author{i // 2},"tweet, number {i}"')
+    (cache / "text_emotion.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    annotated = cache / "AnnotatedData"
+    annotated.mkdir()
+    (annotated / "en-annotated.tsv").write_text(
+        "".join(f"line {i} .\t{c}\n" for i, c in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "1, 3"] * 20)),
+        encoding="utf-8")
+    (annotated / "neu_en.txt").write_text("".join(f"9\tcalm line {i}\t\t\n" for i in range(60)) + "\t\t\t\n",
+                                          encoding="utf-8")
+    return [shared, cache]
+
+
+def test_every_corpus_is_found_in_either_folder(data):
+    assert find_corpus("dair", data) == data[0]
+    assert find_corpus("meld", data) == data[1] / "data" / "MELD"
+    assert find_corpus("xed", data) == data[1] / "AnnotatedData"
+    with pytest.raises(InvalidInputError, match="text_emotion.csv not found"):
+        find_corpus("crowdflower", data[:1])
+    with pytest.raises(InvalidInputError, match="expected one of"):
+        find_corpus("isear", data)
+
+
+def test_label_mappings(data):
+    dair = load_corpus("dair", "test", data)
+    assert dair.labels == ["happy", "happy", "angry"] and dair.raw_labels == ["joy", "love", "anger"]
+    goemotions = load_corpus("goemotions", "dev", data)  # dev is val
+    assert goemotions.texts == ["ok then", "yay"] and goemotions.labels == ["neutral", "happy"]  # single labels only
+    meld = load_corpus("meld", "val", data)
+    assert meld.texts == ["Oh, no!", "Hi.", "Ew."] and meld.labels == ["sad", "neutral", "disgust"]
+
+
+def test_crowdflower_keeps_what_maps_and_splits_by_author(data):
+    sets = {split: load_corpus("crowdflower", split, data) for split in ("train", "val", "test")}
+    assert sum(len(s.texts) for s in sets.values()) == 140  # 7 of 10 labels map
+    dropped = sum(s.dropped.get(k, 0) for s in sets.values() for k in ("empty", "boredom", "relief"))
+    assert dropped == 60
+    mapping = {r: c for s in sets.values() for r, c in zip(s.raw_labels, s.labels)}
+    assert mapping == {"hate": "angry", "fun": "happy", "love": "happy", "worry": "fear", "neutral": "neutral",
+                       "sadness": "sad", "surprise": "surprise"}
+    assert all(len(s.texts) for s in sets.values())
+    authors = {split: {int(t.split()[-1]) // 2 for t in s.texts} for split, s in sets.items()}
+    assert not authors["train"] & authors["test"] and not authors["train"] & authors["val"]
+
+
+def test_xed_single_labels_that_map_and_its_neutral_file(data):
+    total = load_corpora(["xed"], "train", data) + load_corpus("xed", "val", data) + load_corpus("xed", "test", data)
+    assert len(total.texts) == 6 * 20 + 60  # anticipation, trust and the two-label rows are left out
+    assert sorted(set(total.labels)) == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+    assert sum(total.dropped.values()) == 40 and set(total.dropped) == {"anticipation", "trust"}
+    assert sum(t.startswith("calm line") for t in total.texts) == 60 and not any("\t" in t for t in total.texts)
+
+
+def test_hashed_splits_are_fixed_and_about_80_10_10():
+    splits = [split_of(f"key {i}") for i in range(5000)]
+    assert splits == [split_of(f"key {i}") for i in range(5000)]
+    assert 0.77 < splits.count("train") / 5000 < 0.83 and 0.08 < splits.count("test") / 5000 < 0.12
+    assert check_split("dev") == "val"
+    with pytest.raises(InvalidInputError):
+        check_split("holdout")
+
+
+def test_the_corpora_are_the_five():
+    assert CORPORA == ("dair", "goemotions", "meld", "crowdflower", "xed")
+
+
+def test_leave_one_corpus_out_on_the_fakes(data, tmp_path):
+    from emotion_core.training.text import leave_one_corpus_out
+
+    result = leave_one_corpus_out(data, arm="tfidf_words", out_dir=tmp_path / "loco")
+    assert set(result["folds"]) == set(CORPORA) and set(result["all_corpora"]) == set(CORPORA)
+    assert result["folds"]["meld"]["trained_on"] == ["dair", "goemotions", "crowdflower", "xed"]
+    assert result["folds"]["meld"]["n"] == 3
+    assert result["mean_macro_f1"] == pytest.approx(
+        sum(f["macro_f1"] for f in result["folds"].values()) / 5, abs=1e-4)
+    assert set(result["folds"]["xed"]["neutral_share"]) == {"predicted", "true"}
+
+
+def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
+    import json
+
+    from emotion_core.cli import main
+
+    out = tmp_path / "meld.json"
+    assert main(["evaluate", "text", "--corpus", "crowdflower", "--data", *map(str, data), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "weighted_f1=" in printed and "predicted neutral" in printed
+    report = json.loads(out.read_text())
+    assert report["neutral_share"]["true"] > 0 and "weighted_f1" in report
+    assert any("'relief'" in s["reason"] for s in report["skipped"])
+    assert main(["evaluate", "text", "--corpus", "xed", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
+    from emotion_core.text import TextPredictor
+    from emotion_core.training.text import LstmConfig, train_on_corpora
+
+    tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
+    assert set(card["calibration"]["test"]) == set(CORPORA)
+    assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
+    assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
+    assert card["dataset"]["corpora"]["crowdflower"]["label_mapping"].endswith("Left out: empty, boredom, relief")
+    predictor = TextPredictor.from_dir(tmp_path / "run")
+    assert predictor.calibration.temperature == card["calibration"]["temperature"]
+    assert len(predictor.predict(["tweet, number 3"])) == 1
