@@ -22,6 +22,8 @@ HEADERS = {
     "compound": "Sentiment (compound)", "sentence": "Sentence", "analyses": "Analyses", "row": "Row",
     "face_label": "Face", "speech_label": "Speech", "text_label": "Text", "disagreement": "Modalities disagree",
     "face_share": "Face's share", "speech_share": "Speech's share", "text_share": "Text's share",
+    "uncertain": "Uncertain", "uncertain_reason": "Why uncertain", "face_uncertain": "Face uncertain",
+    "speech_uncertain": "Speech uncertain", "text_uncertain": "Text uncertain",
 }
 """Plain headers for the raw column names of :mod:`emotion_core.analytics` and :mod:`emotion_core.stream`."""
 
@@ -40,7 +42,8 @@ FIELDS = {
 
 
 def _is_share(column: str) -> bool:
-    return column in EMOTIONS or column.startswith("p_") or column == "confidence" or column.endswith("_share")
+    return (column in EMOTIONS or column.startswith("p_") or column == "confidence"
+            or column.endswith(("_share", "_uncertain")))
 
 
 def _header(column: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_support.display import show_table
+from app_support.display import confidence_words, show_table
 from app_support.resources import store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
@@ -66,11 +66,11 @@ def _one_text(user: User) -> None:
         st.warning(analysis.warning)
     emotion, mood = st.columns(2)
     emotion.metric("Emotion", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
-                   f"{analysis.overall.confidence:.0%} confident", delta_color="off")
+                   confidence_words(analysis.overall), delta_color="off")
     mood.metric("Sentiment (VADER)", analysis.sentiment["polarity"], f"compound {analysis.sentiment['compound']:+.2f}",
                 delta_color="off")
     if analysis.overall.uncertain:
-        emotion.caption(f"uncertain: {analysis.overall.uncertain}")
+        emotion.warning(f"Uncertain: {analysis.overall.uncertain}.")
     st.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_text_bars")
     st.markdown("**Words that pushed the decision**")
     window = text_predictor().vocabulary.max_length

@@ -122,7 +122,7 @@ def comparisons(card: dict) -> None:
                                     "low confidence": r["after"]["low_confidence_share"]}
                                    for name, r in card["calibration"]["test"].items()]),
                      hide_index=True, width="stretch")
-    for arm, loco in card.get("loco", {}).items():
+    for arm, loco in (card.get("loco", {}) if card["modality"] == "text" else {}).items():
         st.markdown(f"**Leave one corpus out** ({arm}: trained on the other corpora, tested on the one left out; "
                     f"mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same arm trained on every corpus")
         st.dataframe(pd.DataFrame([{"held out": name, "accuracy": fold["accuracy"], "macro-F1": fold["macro_f1"],

@@ -361,7 +361,7 @@ class TestTextTab:
         app.text_area(key="analyze_text_input").input("Zorblat quimfen drask vellum trusk.")
         at = app.button(key="analyze_text_start").click().run()
         assert not at.exception and not at.error
-        assert any(c.value.startswith("uncertain: ") and "unknown to the text model" in c.value for c in at.caption)
+        assert any(w.value.startswith("Uncertain: ") and "unknown to the text model" in w.value for w in at.warning)
 
     def test_says_when_only_some_sentences_are_explained(self, app, monkeypatch):
         from emotion_core import text_analysis
