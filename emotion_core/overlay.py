@@ -23,6 +23,9 @@ COLOURS_BGR: dict[str, tuple[int, int, int]] = {
 }
 """One colour per emotion, shared by the overlay and (as RGB hex) by the charts."""
 
+UNCERTAIN_BGR = (150, 150, 150)
+"""Grey: the colour of a result marked uncertain (dashed box, "?" after the label)."""
+
 
 def colour_hex(label: str) -> str:
     b, g, r = COLOURS_BGR[label]
@@ -65,10 +68,25 @@ def draw_emoji(image: np.ndarray, centre: tuple[int, int], radius: int, label: s
                    cv2.LINE_AA)
 
 
+def _dashed_rectangle(image: np.ndarray, top_left: tuple[int, int], bottom_right: tuple[int, int],
+                      colour: tuple[int, int, int], thickness: int) -> None:
+    """A rectangle drawn in dashes, in place."""
+    import cv2
+
+    (x0, y0), (x1, y1) = top_left, bottom_right
+    dash = max(4, 4 * thickness)
+    for a, b, fixed, horizontal in ((x0, x1, y0, True), (x0, x1, y1, True), (y0, y1, x0, False), (y0, y1, x1, False)):
+        for start in range(a, b, 2 * dash):
+            end = min(start + dash, b)
+            p, q = ((start, fixed), (end, fixed)) if horizontal else ((fixed, start), (fixed, end))
+            cv2.line(image, p, q, colour, thickness, cv2.LINE_AA)
+
+
 def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndarray:
     """A copy of ``image_bgr`` with each face result drawn: box, emoji, label and confidence.
 
-    Results without a box (speech, text) are ignored.
+    A result marked uncertain (too small, blurred, in profile ...) gets a grey dashed box and a "?" after its
+    label. Results without a box (speech, text) are ignored.
     """
     import cv2
 
@@ -80,9 +98,13 @@ def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndar
         if result.box is None:
             continue
         x, y, w, h = result.box
-        colour = COLOURS_BGR[result.label]
-        cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness, cv2.LINE_AA)
-        text = f"{result.label} {result.confidence:.0%}"
+        doubtful = result.uncertain is not None
+        colour = UNCERTAIN_BGR if doubtful else COLOURS_BGR[result.label]
+        if doubtful:
+            _dashed_rectangle(out, (x, y), (x + w, y + h), colour, thickness)
+        else:
+            cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness, cv2.LINE_AA)
+        text = f"{result.label}{'?' if doubtful else ''} {result.confidence:.0%}"
         font_scale = max(0.45, min(1.2, w / 160))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         emoji_r = th
