@@ -217,12 +217,14 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
     predictor = _face_predictor(args, settings)
     report = evaluate_face(args.data, predictor, prefix=args.prefix, detect=args.detect,
-                           max_pixels=settings.max_image_pixels, progress=True)
+                           max_pixels=settings.max_image_pixels, progress=True, corpus=args.corpus)
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
     if args.write_card:
-        _record_in_card(args.model_dir or settings.models_dir, args.prefix or Path(args.data).name, report,
+        split = args.prefix or Path(args.data).name
+        split = f"{args.corpus}-{split}" if args.corpus else split
+        _record_in_card(args.model_dir or settings.models_dir, split, report,
                         "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv), args.face_model)
     return 0
 
@@ -622,6 +624,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="auto: find faces as analyze does (the detector, then a close-up look, so tight "
                               "crops and photos both work); always: the detector alone; never: every image is "
                               "a face crop")
+    ev_face.add_argument("--corpus", choices=("rafdb",),
+                         help="label folders named as this corpus names them (rafdb: 1 surprise ... 7 neutral)")
     ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_face.add_argument("--write-card", action="store_true",
                          help="also record the report in the model's card, under metrics[PREFIX]")

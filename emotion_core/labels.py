@@ -73,6 +73,8 @@ DATASET_LABELS: dict[str, dict[str, str]] = {
     "emodb": {"anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy", "sadness": "sad",
               "neutral": "neutral"},
     "goemotions": {fine: _EKMAN_TO_CANONICAL[ekman] for ekman, fines in GOEMOTIONS_EKMAN.items() for fine in fines},
+    # RAF-DB basic names its class folders by number (Li et al., CVPR 2017; DATASET/{train,test}/1..7).
+    "rafdb": {"1": "surprise", "2": "fear", "3": "disgust", "4": "happy", "5": "sad", "6": "angry", "7": "neutral"},
 }
 
 
