@@ -8,7 +8,9 @@
   Laplacian) is recorded, and accuracy is reported by sharpness band over all blur levels together;
 - pose: the nose offset (in eye distances) from BlazeFace's keypoints on the padded crop, accuracy by band.
 
-A threshold is the point where accuracy falls :data:`DROP` or more below that of the unaltered faces.
+A threshold is the point where accuracy falls more than :data:`DROP` below that of the unaltered faces: the
+smallest side and the lowest sharpness band from which every band is within DROP of it, the smallest nose offset
+from which every band is more than DROP below it.
 """
 
 from __future__ import annotations
@@ -97,11 +99,16 @@ def main() -> int:
     _, correct = _accuracy(predictor, np.stack([prepare_face_crop(g, None) for g in grays]), targets)
     found = ~np.isnan(offsets)
     without = round(float(correct[~found].mean()), 4) if not found.all() else None
+    by_offset = _bands(offsets[found], correct[found], OFFSET_EDGES)
+    level = float(correct.mean()) - DROP
     results["pose"] = {"with_keypoints": int(found.sum()), "accuracy_without_keypoints": without,
-                       "accuracy_by_nose_offset": _bands(offsets[found], correct[found], OFFSET_EDGES)}
+                       "accuracy": round(float(correct.mean()), 4), "accuracy_by_nose_offset": by_offset}
+    results["max_nose_offset"] = min((b["from"] for b in by_offset
+                                      if all(c["accuracy"] < level for c in by_offset if c["from"] >= b["from"])),
+                                     default=None)
     print(f"accuracy by side: {size}\nmin side {results['min_face_side']}")
     print(f"blur: {blur}\nby sharpness: {results['accuracy_by_sharpness']}\nmin sharpness {results['min_sharpness']}")
-    print(f"pose: {results['pose']}")
+    print(f"pose: {results['pose']}\nmax nose offset {results['max_nose_offset']}")
     save_results(results, args.out)
     return 0
 

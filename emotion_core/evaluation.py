@@ -134,6 +134,18 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     return report
 
 
+def face_probabilities(data_dir: str | Path, predictor, *, prefix: str | None = None, corpus: str | None = None,
+                       progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(N, 7)`` of every labelled face crop (read as ``evaluate face --detect never`` reads them)
+    and the indices of their labels in :data:`EMOTIONS`: the data that temperature scaling is fitted on."""
+    from emotion_core.labels import label_index
+
+    files = find_labelled_files(data_dir, suffixes=[f".{t}" for t in IMAGE_TYPES], prefix=prefix, dataset=corpus)
+    paths = show_progress(files.paths, desc="scoring") if progress else files.paths
+    probs = np.array([[r.scores[e] for e in EMOTIONS] for r in (predictor.predict_crop(read_image(p)) for p in paths)])
+    return probs, np.array([label_index(label) for label in files.labels])
+
+
 def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, names: Sequence[str] | None = None,
                   skipped: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """Evaluate a :class:`~emotion_core.text.TextPredictor` on texts with canonical labels (batched).
