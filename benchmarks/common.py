@@ -7,7 +7,6 @@ import contextlib
 import http.client
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -15,30 +14,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emotion_core.timing import median_and_p95, sample_frame  # noqa: F401  (shared by the benchmarks)
-
-_ISA = ("avx", "avx2", "fma", "avx512", "vnni", "amx")  # instruction sets that decide ONNX Runtime's kernels
-
-
-def machine_info() -> dict[str, object]:
-    """Date, CPU model, cores, the CPU's vector instruction sets, and the Python and ONNX Runtime versions."""
-    cpu, flags = platform.processor() or platform.machine(), []
-    try:
-        with open("/proc/cpuinfo") as info:
-            lines = info.read().splitlines()
-        cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), cpu)
-        flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    except OSError:
-        pass
-    import onnxruntime
-
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu, "cores": os.cpu_count(),
-            "isa": sorted(f for f in flags if f.startswith(_ISA)),
-            "python": platform.python_version(), "onnxruntime": onnxruntime.__version__}
+from emotion_core.timing import machine_info, median_and_p95, sample_frame  # noqa: F401  (shared by the benchmarks)
 
 
 def timed(function, repeats: int) -> dict[str, float]:

@@ -390,9 +390,10 @@ def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], comman
                     model: str = "face_expression") -> None:
     """Store an evaluation report in a face model's card under ``metrics[split]``."""
     from emotion_core.modelcard import load_card, write_card
+    from emotion_core.timing import machine_info
 
     card = load_card(models_dir, model)
-    card.setdefault("metrics", {})[split] = {**report, "command": command}
+    card.setdefault("metrics", {})[split] = {**report, "command": command, "machine": machine_info()}
     path = write_card(models_dir, model, card)
     print(f"recorded under metrics[{split!r}] in {path}", file=sys.stderr)
 
