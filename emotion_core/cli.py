@@ -153,7 +153,8 @@ def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"{args.path}: {len(analysis.faces)} face(s)")
         for i, face in enumerate(analysis.faces, 1):
-            print(f"  face {i} at {face.box}: {face.label} ({face.confidence:.0%})")
+            doubt = f", uncertain: {face.uncertain}" if face.uncertain else ""
+            print(f"  face {i} at {face.box}: {face.label} ({face.confidence:.0%}{doubt})")
     return 0
 
 
@@ -192,12 +193,14 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
     predictor = _face_predictor(args, settings)
     report = evaluate_face(args.data, predictor, prefix=args.prefix, detect=args.detect,
-                           max_pixels=settings.max_image_pixels, progress=True)
+                           max_pixels=settings.max_image_pixels, progress=True, corpus=args.corpus)
     _print_report(report)
     if args.json:
         _write_json(report, args.json)
     if args.write_card:
-        _record_in_card(args.model_dir or settings.models_dir, args.prefix or Path(args.data).name, report,
+        split = args.prefix or Path(args.data).name
+        split = f"{args.corpus}-{split}" if args.corpus else split
+        _record_in_card(args.model_dir or settings.models_dir, split, report,
                         "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv), args.face_model)
     return 0
 
@@ -465,9 +468,10 @@ def _record_in_card(models_dir: Path, split: str, report: dict[str, Any], comman
                     model: str = "face_expression") -> None:
     """Store an evaluation report in a face model's card under ``metrics[split]``."""
     from emotion_core.modelcard import load_card, write_card
+    from emotion_core.timing import machine_info
 
     card = load_card(models_dir, model)
-    card.setdefault("metrics", {})[split] = {**report, "command": command}
+    card.setdefault("metrics", {})[split] = {**report, "command": command, "machine": machine_info()}
     path = write_card(models_dir, model, card)
     print(f"recorded under metrics[{split!r}] in {path}", file=sys.stderr)
 
@@ -488,6 +492,7 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_evaluate:
         print(f"model and card written to {args.out}; evaluate it with `evaluate face --write-card`")
         return 0
+    _calibrate_face_into_card(args.data, args.out, settings)
     _evaluate_face_into_card(args.data, args.out, settings)
     print(f"model and card written to {args.out}")
     return 0
@@ -509,27 +514,75 @@ def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings) ->
                         f"--prefix {split} --detect never --model-dir {model_dir} --write-card")
 
 
-def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
-    """Turn a float32 face model (an older run) into the int8 one `train face` now ships, and re-measure it."""
+def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -> None:
+    """Fit the face model's temperature on PublicTest_* (validation), measure the ECE before and after on both
+    test splits, and store both in its card (``inference.temperature``, ``calibration``)."""
+    from emotion_core.confidence import ECE_BINS, apply_temperature, expected_calibration_error, fit_temperature
     from emotion_core.detection import load_detector
-    from emotion_core.errors import InvalidInputError
+    from emotion_core.evaluation import face_probabilities
+    from emotion_core.face import FACE_MODEL, FacePredictor
+    from emotion_core.modelcard import load_card, write_card
+
+    predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))
+    predictor.temperature = 1.0
+    scored = {split: face_probabilities(data, predictor, prefix=split, progress=True)
+              for split in ("PublicTest", "PrivateTest")}
+    temperature = round(fit_temperature(*scored["PublicTest"]), 4)
+    ece = {split: {"before": round(expected_calibration_error(probs, targets), 4),
+                   "after": round(expected_calibration_error(apply_temperature(probs, temperature), targets), 4)}
+           for split, (probs, targets) in scored.items()}
+    card = load_card(model_dir, FACE_MODEL)
+    card["inference"]["temperature"] = temperature
+    card["calibration"] = {
+        "method": "temperature scaling (Guo et al., ICML 2017) of the mirror-averaged probabilities, fitted by "
+                  "negative log-likelihood on PublicTest_* (detect never); labels do not change",
+        "temperature": temperature, "ece_bins": ECE_BINS, "ece": ece,
+        "data": str(data), "command": "part of `train face` and `quantize face` (emotion_core.cli)",
+    }
+    write_card(model_dir, FACE_MODEL, card)
+    print(f"temperature {temperature}: ECE {ece}")
+
+
+def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn a face model into the int8 one `train face` now ships (7-bit weights), and re-measure it.
+
+    A float32 run is quantised as it is. An int8 model whose float32 file was not kept (the shipped one) is
+    turned back into its float network first (:func:`~emotion_core.training.export.float_reference`), which is
+    measured, then quantised again.
+    """
+    import onnx
+
+    from emotion_core.detection import load_detector
     from emotion_core.face import FACE_MODEL
     from emotion_core.modelcard import load_card, write_card
+    from emotion_core.training.export import WEIGHT_BITS, float_reference
     from emotion_core.training.face import preprocess_split, quantize_classifier
 
+    model_path = args.model_dir / f"{FACE_MODEL}.onnx"
     card = load_card(args.model_dir, FACE_MODEL)
     if card["inference"].get("precision") == "int8":
-        raise InvalidInputError(f"the face model in {args.model_dir} is int8 already.")
+        onnx.save(float_reference(model_path), str(model_path))
+        card["model_id"] = card["model_id"].removesuffix("-int8") + "-float-reference"
+        card["inference"]["precision"] = "float32"
+        card["float_source"] = {"rebuilt_from": card["model_id"].removesuffix("-float-reference") + "-int8",
+                                "how": "emotion_core.training.export.float_reference: weights as that model "
+                                       "quantised them, activations in float",
+                                "previous_quantization": card.pop("quantization", {})}
+        card["metrics"] = {}
+        write_card(args.model_dir, FACE_MODEL, card)
+        _evaluate_face_into_card(args.data, args.model_dir, settings)
+        card = load_card(args.model_dir, FACE_MODEL)
     detector = load_detector("blazeface", models_dir=settings.models_dir)
     train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache)
     seed = card["training"]["config"]["seed"]
-    quantization = quantize_classifier(args.model_dir / f"{FACE_MODEL}.onnx", train_faces, seed=seed)
+    quantization = quantize_classifier(model_path, train_faces, seed=seed)
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
-    card["model_id"] += "-int8"
+    card["model_id"] = card["model_id"].removesuffix("-float-reference") + f"-int8w{WEIGHT_BITS}"
     card["inference"]["precision"] = "int8"
     card["quantization"] = {**quantization, "command": command, "float32_metrics": card.pop("metrics", {})}
     card["metrics"] = {}
     write_card(args.model_dir, FACE_MODEL, card)
+    _calibrate_face_into_card(args.data, args.model_dir, settings)
     _evaluate_face_into_card(args.data, args.model_dir, settings)
     print(f"int8 model and card written to {args.model_dir}")
     return 0
@@ -798,6 +851,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="auto: find faces as analyze does (the detector, then a close-up look, so tight "
                               "crops and photos both work); always: the detector alone; never: every image is "
                               "a face crop")
+    ev_face.add_argument("--corpus", choices=("rafdb",),
+                         help="label folders named as this corpus names them (rafdb: 1 surprise ... 7 neutral)")
     ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_face.add_argument("--write-card", action="store_true",
                          help="also record the report in the model's card, under metrics[PREFIX]")
@@ -870,7 +925,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
     tr_face.set_defaults(handler=cmd_train_face)
 
-    quantize = sub.add_parser("quantize", help="int8 version of a float32 model from an earlier run")
+    quantize = sub.add_parser("quantize", help="int8 version (7-bit weights) of a float32 run or an older int8 model")
     quantize_sub = quantize.add_subparsers(dest="modality", required=True)
     qu_face = quantize_sub.add_parser("face", help="calibrate on FER-2013 Training_*, then re-evaluate on "
                                                    "PublicTest_* and PrivateTest_* into the card")

@@ -18,10 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
+ECE_BINS = 15
+"""Equal-width confidence bins of the expected calibration error, as in Guo et al. (ICML 2017)."""
 
-def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log p / T)`` row by row: the same ranking, flatter when ``T > 1``."""
+
+def apply_temperature(probabilities: np.ndarray, temperature: float,
+                      log_offsets: np.ndarray | None = None) -> np.ndarray:
+    """``softmax(log p / T + offsets)`` row by row: the same ranking, flatter when ``T > 1``; ``log_offsets``
+    (one per class) move a class's decision on purpose (text's neutral).
+
+    Examples
+    --------
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 1.0).round(2).tolist()
+    [[0.8, 0.2]]
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(2).tolist()
+    [[0.67, 0.33]]
+    """
     logits = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-12, None)) / temperature
+    if log_offsets is not None:
+        logits = logits + log_offsets
     logits -= logits.max(axis=-1, keepdims=True)
     out = np.exp(logits)
     return out / out.sum(axis=-1, keepdims=True)
@@ -39,7 +54,7 @@ def fit_temperature(probabilities: np.ndarray, truth: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
 
 
-def expected_calibration_error(probabilities: np.ndarray, truth: np.ndarray, *, bins: int = 15) -> float:
+def expected_calibration_error(probabilities: np.ndarray, truth: np.ndarray, *, bins: int = ECE_BINS) -> float:
     """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by their size.
 
     Examples

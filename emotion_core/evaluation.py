@@ -115,7 +115,7 @@ def uncertain_summary(y_true: Sequence[str], y_pred: Sequence[str], doubtful: Se
 
 
 def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None, detect: str = "auto",
-                  max_pixels: int = 50_000_000, progress: bool = False) -> dict[str, Any]:
+                  max_pixels: int = 50_000_000, progress: bool = False, corpus: str | None = None) -> dict[str, Any]:
     """Evaluate a :class:`~emotion_core.face.FacePredictor` on a folder of labelled images.
 
     Parameters
@@ -130,10 +130,13 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
         (:func:`~emotion_core.face_search.find_faces`: the detector, then a close-up look, so tight crops and
         whole photos both work). ``always``: the detector alone, on the image as it is. ``never``: every image
         is a face crop. Images without a face are skipped with that reason; with several, the largest counts.
+    corpus : str, optional
+        A data set whose label folders have names of their own (``rafdb``: ``1`` ... ``7``, see
+        :data:`~emotion_core.labels.DATASET_LABELS`); by default folders are named by emotion.
     """
     if detect not in DETECT_MODES:
         raise InvalidInputError(f"detect: expected one of {', '.join(DETECT_MODES)}, got {detect!r}.")
-    files = find_labelled_files(data_dir, suffixes=[f".{t}" for t in IMAGE_TYPES], prefix=prefix)
+    files = find_labelled_files(data_dir, suffixes=[f".{t}" for t in IMAGE_TYPES], prefix=prefix, dataset=corpus)
 
     def predict(path: Path) -> EmotionResult | None:
         image = read_image(path, max_pixels=max_pixels)
@@ -145,8 +148,20 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     report = evaluate_items(files.paths, files.labels, predict, progress=progress)
     report["skipped"] = files.skipped + report["skipped"]
     report.update({"model_id": predictor.model_id, "detector": predictor.detector.name, "detect": detect,
-                   "prefix": prefix, "data": str(data_dir)})
+                   "prefix": prefix, "data": str(data_dir), **({"corpus": corpus} if corpus else {})})
     return report
+
+
+def face_probabilities(data_dir: str | Path, predictor, *, prefix: str | None = None, corpus: str | None = None,
+                       progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(N, 7)`` of every labelled face crop (read as ``evaluate face --detect never`` reads them)
+    and the indices of their labels in :data:`EMOTIONS`: the data that temperature scaling is fitted on."""
+    from emotion_core.labels import label_index
+
+    files = find_labelled_files(data_dir, suffixes=[f".{t}" for t in IMAGE_TYPES], prefix=prefix, dataset=corpus)
+    paths = show_progress(files.paths, desc="scoring") if progress else files.paths
+    probs = np.array([[r.scores[e] for e in EMOTIONS] for r in (predictor.predict_crop(read_image(p)) for p in paths)])
+    return probs, np.array([label_index(label) for label in files.labels])
 
 
 def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, names: Sequence[str] | None = None,

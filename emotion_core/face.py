@@ -17,8 +17,10 @@ from emotion_core.alignment import (
     to_gray,
     unpad_detection,
 )
+from emotion_core.confidence import apply_temperature
 from emotion_core.detection import FaceDetection, FaceDetector, check_image, load_detector
 from emotion_core.errors import InvalidInputError
+from emotion_core.face_quality import face_doubt
 from emotion_core.face_search import find_faces
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
@@ -44,6 +46,9 @@ class FacePredictor:
         The classifier's id, copied into every result.
     flip_average : bool
         Average the probabilities of the face and its mirror image (test-time augmentation).
+    temperature : float
+        Divides the logits (temperature scaling, fitted on validation data and read from the card's
+        ``inference.temperature``); labels do not change, confidences do.
 
     Examples
     --------
@@ -56,11 +61,13 @@ class FacePredictor:
     modality = "face"
     labels = EMOTIONS
 
-    def __init__(self, *, session, detector: FaceDetector, model_id: str, flip_average: bool = True):
+    def __init__(self, *, session, detector: FaceDetector, model_id: str, flip_average: bool = True,
+                 temperature: float = 1.0):
         self.session = session
         self.detector = detector
         self.model_id = model_id
         self.flip_average = flip_average
+        self.temperature = temperature
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, detector: str | FaceDetector = "blazeface",
@@ -78,6 +85,7 @@ class FacePredictor:
             detector=load_detector(detector, models_dir=models_dir) if isinstance(detector, str) else detector,
             model_id=card["model_id"],
             flip_average=bool(card.get("inference", {}).get("flip_average", True)),
+            temperature=float(card.get("inference", {}).get("temperature", 1.0)),
         )
 
     def classify(self, faces: np.ndarray) -> np.ndarray:
@@ -92,7 +100,7 @@ class FacePredictor:
         (probs,) = self.session.run(None, {self.session.get_inputs()[0].name: batch})
         if self.flip_average:
             probs = (probs[: len(faces)] + probs[len(faces):]) / 2
-        return probs / probs.sum(axis=1, keepdims=True)
+        return apply_temperature(probs / probs.sum(axis=1, keepdims=True), self.temperature)
 
     def predict(self, image_bgr: np.ndarray, *, close_up: bool = True) -> list[EmotionResult]:
         """One result per face found in a BGR uint8 image (see :func:`~emotion_core.face_search.find_faces`);
@@ -100,18 +108,26 @@ class FacePredictor:
         image_bgr = check_image(image_bgr)
         start = time.perf_counter()
         detections = find_faces(self.detector, image_bgr, close_up=close_up)
-        probs = self.classify_detections(image_bgr, detections)
+        probs, doubts = self.assess(image_bgr, detections)
         elapsed_ms = (time.perf_counter() - start) * 1000
-        return [self.result(p, d, latency_ms=elapsed_ms) for d, p in zip(detections, probs)]
+        return [self.result(p, d, latency_ms=elapsed_ms, uncertain=u) for d, p, u in zip(detections, probs, doubts)]
 
     def classify_detections(self, image_bgr: np.ndarray, detections: list[FaceDetection]) -> np.ndarray:
         """Probabilities ``(N, 7)`` for faces already located in ``image_bgr`` (e.g. by a tracker); a
         whole-image face is framed as a face crop."""
+        return self.assess(image_bgr, detections)[0]
+
+    def assess(self, image_bgr: np.ndarray,
+               detections: list[FaceDetection]) -> tuple[np.ndarray, list[str | None]]:
+        """Probabilities ``(N, 7)`` for located faces, and for each the reason to doubt it (too small, blurred,
+        in profile: :func:`~emotion_core.face_quality.face_doubt`) or None."""
         if not detections:
-            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float32), []
         gray = to_gray(image_bgr)
-        return self.classify(np.stack([prepare_face_crop(gray, d) if d.method == "whole image"
-                                       else prepare_detected_face(gray, d, self.detector.name) for d in detections]))
+        faces = np.stack([prepare_face_crop(gray, d) if d.method == "whole image"
+                          else prepare_detected_face(gray, d, self.detector.name) for d in detections])
+        doubts = [face_doubt(d, f, detector=self.detector.name) for d, f in zip(detections, faces)]
+        return self.classify(faces), doubts
 
     def result(self, probs: np.ndarray, detection: FaceDetection, *, extra: Mapping[str, Any] | None = None,
                **fields) -> EmotionResult:
@@ -129,8 +145,8 @@ class FacePredictor:
         height, width = image_bgr.shape[:2]
         detection = FaceDetection(box=(0, 0, width, height), score=eyes.score if eyes else None,
                                   landmarks=eyes.landmarks if eyes else None, method="whole image")
-        probs = self.classify_detections(image_bgr, [detection])[0]
-        return self.result(probs, detection, latency_ms=(time.perf_counter() - start) * 1000)
+        probs, doubts = self.assess(image_bgr, [detection])
+        return self.result(probs[0], detection, latency_ms=(time.perf_counter() - start) * 1000, uncertain=doubts[0])
 
 
 def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetection | None:

@@ -23,6 +23,9 @@ COLOURS_BGR: dict[str, tuple[int, int, int]] = {
 }
 """One colour per emotion, shared by the overlay and (as RGB hex) by the charts."""
 
+UNCERTAIN_BGR = (150, 150, 150)
+"""Grey: the colour of a result marked uncertain (dashed box, "?" after the label)."""
+
 
 def colour_hex(label: str) -> str:
     b, g, r = COLOURS_BGR[label]
@@ -95,11 +98,26 @@ def place_banner(box: tuple[int, int, int, int], size: tuple[int, int], image_si
     return candidates[0] if candidates else (left, 0, left + banner_w, min(height, banner_h))
 
 
+def _dashed_rectangle(image: np.ndarray, top_left: tuple[int, int], bottom_right: tuple[int, int],
+                      colour: tuple[int, int, int], thickness: int, line_type: int) -> None:
+    """A rectangle drawn in dashes, in place (the arguments of ``cv2.rectangle``)."""
+    import cv2
+
+    (x0, y0), (x1, y1) = top_left, bottom_right
+    dash = max(4, 4 * thickness)
+    for a, b, fixed, horizontal in ((x0, x1, y0, True), (x0, x1, y1, True), (y0, y1, x0, False), (y0, y1, x1, False)):
+        for start in range(a, b, 2 * dash):
+            end = min(start + dash, b)
+            p, q = ((start, fixed), (end, fixed)) if horizontal else ((fixed, start), (fixed, end))
+            cv2.line(image, p, q, colour, thickness, line_type)
+
+
 def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndarray:
     """A copy of ``image_bgr`` with each face result drawn: box, number (left to right, as the app lists the
     faces), emoji, label and confidence. Labels are placed so that they never cover one another.
 
-    Results without a box (speech, text) are ignored.
+    A result marked uncertain (too small, blurred, in profile ...) gets a grey dashed box and a "?" after its
+    label. Results without a box (speech, text) are ignored.
     """
     import cv2
 
@@ -108,14 +126,16 @@ def annotate(image_bgr: np.ndarray, results: Sequence[EmotionResult]) -> np.ndar
     scale = max(0.4, min(width, height) / 900)
     thickness = max(1, round(2 * scale))
     faces = left_to_right(results)
+    colours = {id(result): UNCERTAIN_BGR if result.uncertain else COLOURS_BGR[result.label] for result in faces}
     for result in faces:
         x, y, w, h = result.box
-        cv2.rectangle(out, (x, y), (x + w, y + h), COLOURS_BGR[result.label], thickness, cv2.LINE_AA)
+        draw_box = _dashed_rectangle if result.uncertain else cv2.rectangle
+        draw_box(out, (x, y), (x + w, y + h), colours[id(result)], thickness, cv2.LINE_AA)
     taken: list[Rect] = []
     for number, result in enumerate(faces, start=1):
-        colour = COLOURS_BGR[result.label]
-        text = f"{number}  {result.label} {result.confidence:.0%}" if len(faces) > 1 else \
-            f"{result.label} {result.confidence:.0%}"
+        colour = colours[id(result)]
+        label = f"{result.label}{'?' if result.uncertain else ''} {result.confidence:.0%}"
+        text = f"{number}  {label}" if len(faces) > 1 else label
         font_scale = max(0.45, min(1.2, result.box[2] / 160))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         emoji_r = th

@@ -71,12 +71,12 @@ class FrameAnalyzer:
             # passes on every frame without a face, and a false close-up of a still scene would repeat.
             self.tracker.update(self.predictor.detector.detect(image_bgr))
         tracks = self.tracker.shown()
-        probs = self.predictor.classify_detections(image_bgr, [t.detection for t in tracks])
+        probs, doubts = self.predictor.assess(image_bgr, [t.detection for t in tracks])
         latency_ms = (time.perf_counter() - start) * 1000
         faces = [
             self.predictor.result(track.update_probabilities(p, self.tracker.smoothing), track.detection,
-                                  latency_ms=latency_ms, extra={"track_id": track.track_id})
-            for track, p in zip(tracks, probs)
+                                  latency_ms=latency_ms, uncertain=doubt, extra={"track_id": track.track_id})
+            for track, p, doubt in zip(tracks, probs, doubts)
         ]
         report = FrameReport(index=self._index, time_s=time_s, faces=faces, detected=detected, latency_ms=latency_ms)
         self._index += 1

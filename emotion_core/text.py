@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from emotion_core.confidence import apply_temperature
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
@@ -146,11 +147,9 @@ class TextCalibration:
 
     def apply(self, probabilities: np.ndarray) -> np.ndarray:
         """``(N, 7)`` probabilities rescaled by the temperature and the neutral offset."""
-        logits = np.log(np.clip(probabilities, 1e-9, None)) / self.temperature
-        logits[:, EMOTIONS.index("neutral")] += self.neutral_offset
-        logits -= logits.max(axis=1, keepdims=True)
-        out = np.exp(logits)
-        return out / out.sum(axis=1, keepdims=True)
+        offsets = np.zeros(len(EMOTIONS))
+        offsets[EMOTIONS.index("neutral")] = self.neutral_offset
+        return apply_temperature(probabilities, self.temperature, offsets)
 
     def uncertain(self, text: str, confidence: float, vocabulary: Vocabulary) -> str | None:
         """Why a result should not be trusted (no letters, mostly unknown words, low confidence), or None."""

@@ -1,5 +1,5 @@
 """Latency figures: the median and 95th percentile of repeated calls, the frame they are measured on, and the
-machine they ran on."""
+machine (CPU model and vector instruction sets) that every card and benchmark records beside its figures."""
 
 from __future__ import annotations
 

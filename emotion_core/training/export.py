@@ -24,10 +24,21 @@ def export_onnx(model, sample: np.ndarray, path: str | Path, *, input_name: str,
                       dynamo=False, opset_version=17)
 
 
+WEIGHT_BITS = 7
+"""Bits of the int8 weights: 7 (``reduce_range``), so that no CPU's integer kernel can overflow.
+
+On x86 CPUs without VNNI (AVX2, AVX-512 without VNNI) ONNX Runtime multiplies uint8 activations by int8
+weights with ``vpmaddubsw``, which adds two products into a signed 16-bit sum and saturates it: 255 x 127 x 2
+does not fit, 255 x 64 x 2 does. VNNI CPUs sum in 32 bits. With full 8-bit weights the same model gave
+different labels on the two kinds of CPU (ONNX Runtime's quantisation docs recommend ``reduce_range`` there).
+"""
+
+
 def quantize_int8(source: str | Path, target: str | Path, calibration: np.ndarray, *, batch_size: int = 32) -> None:
-    """Static int8 quantisation of an ONNX model: int8 weights per output channel, uint8 activations whose
-    ranges are measured on ``calibration`` (real inputs, batch first). The quantised graph (QDQ) runs on
-    ONNX Runtime's integer kernels, which use VNNI/AMX where the CPU has them."""
+    """Static int8 quantisation of an ONNX model: int8 weights per output channel in :data:`WEIGHT_BITS` bits,
+    uint8 activations whose ranges are measured on ``calibration`` (real inputs, batch first). The quantised
+    graph (QDQ) runs on ONNX Runtime's integer kernels (VNNI/AMX where the CPU has them, AVX2 elsewhere) and
+    gives the same integers on both."""
     import tempfile
 
     import onnxruntime as ort
@@ -48,4 +59,86 @@ def quantize_int8(source: str | Path, target: str | Path, calibration: np.ndarra
         prepared = Path(scratch) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared))
         quantize_static(str(prepared), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        reduce_range=WEIGHT_BITS < 8, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+def float_reference(qdq_model):
+    """The float network a QDQ-quantised ONNX model stands for, rebuilt from the model alone.
+
+    Every weight's ``DequantizeLinear`` is folded into a float32 initializer (the weights as quantised), and
+    every activation ``QuantizeLinear`` -> ``DequantizeLinear`` pair is dropped, so the graph computes in float
+    what an exact integer kernel approximates. ONNX Runtime's quantiser removes a ReLU whose output it
+    quantises with zero point 0 (the uint8 clip at 0 does its work); such a pair becomes a ``Relu`` again.
+    This is the reference the shipped int8 model is tested against (``tests/unit/test_quantization.py``) and
+    the starting point to re-quantise a model whose float32 file was not kept.
+
+    Parameters
+    ----------
+    qdq_model : onnx.ModelProto or str or Path
+        A model written by :func:`quantize_int8` (QDQ format).
+
+    Returns
+    -------
+    onnx.ModelProto
+        The float32 model, same inputs and outputs.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.ModelProto()
+    model.CopyFrom(qdq_model if isinstance(qdq_model, onnx.ModelProto) else onnx.load(str(qdq_model)))
+    graph = model.graph
+    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    quantized_from: dict[str, str] = {}  # QuantizeLinear output -> its float input
+    alias: dict[str, str] = {}  # DequantizeLinear output -> the float tensor it stands for
+    folded, kept = [], []
+    for node in graph.node:
+        if node.op_type == "QuantizeLinear" and node.input[0] not in constants:
+            quantized_from[node.output[0]] = node.input[0]
+        elif node.op_type == "DequantizeLinear" and node.input[0] in constants:
+            folded.append(numpy_helper.from_array(_dequantize(node, constants), node.output[0]))
+        elif node.op_type == "DequantizeLinear" and node.input[0] in quantized_from:
+            source = quantized_from[node.input[0]]
+            if _clips_at_zero(node, constants):
+                kept.append(onnx.helper.make_node("Relu", [source], [node.output[0]], name=f"{node.output[0]}/relu"))
+            else:
+                alias[node.output[0]] = source
+        elif node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            raise ValueError(f"float_reference: cannot fold {node.op_type} node {node.name!r} on {node.input[0]!r}")
+        else:
+            kept.append(node)
+    for node in kept:
+        for i, name in enumerate(node.input):
+            node.input[i] = alias.get(name, name)
+    for output in graph.output:
+        output.name = alias.get(output.name, output.name)
+    used = {name for node in kept for name in node.input}
+    initializers = [i for i in graph.initializer if i.name in used] + [i for i in folded if i.name in used]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    del graph.value_info[:]  # the quantised tensors' shapes are gone; ONNX Runtime infers the rest
+    return model
+
+
+def _clips_at_zero(node, constants: dict[str, np.ndarray]) -> bool:
+    """Whether a ``DequantizeLinear`` of an activation has an unsigned zero point of 0 (its values are >= 0)."""
+    if len(node.input) < 3 or not node.input[2]:
+        return True  # the default zero point is uint8 0
+    zero = constants[node.input[2]]
+    return zero.dtype == np.uint8 and not zero.any()
+
+
+def _dequantize(node, constants: dict[str, np.ndarray]) -> np.ndarray:
+    """``(q - zero_point) * scale`` of a constant, per tensor or per channel along the node's ``axis``."""
+    values = constants[node.input[0]].astype(np.float64)
+    scale = constants[node.input[1]].astype(np.float64)
+    zero = constants[node.input[2]].astype(np.float64) if len(node.input) > 2 and node.input[2] else 0.0
+    if np.ndim(scale) == 1 and values.ndim > 1:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1) % values.ndim
+        shape = [1] * values.ndim
+        shape[axis] = -1
+        scale = scale.reshape(shape)
+        zero = np.reshape(zero, shape) if np.ndim(zero) == 1 else zero
+    return ((values - zero) * scale).astype(np.float32)

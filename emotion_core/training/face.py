@@ -204,6 +204,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
 
     from emotion_core.detection import load_detector
     from emotion_core.training.augment import AugmentedFaces
+    from emotion_core.training.export import WEIGHT_BITS
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -278,7 +279,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
               flush=True)
     return {
         # to the minute: two runs finished on one day are two models, and history rows name the model they used
-        "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%dT%H%M}-int8",
+        "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%dT%H%M}-int8w{WEIGHT_BITS}",
         "task": "facial expression recognition",
         "modality": "face",
         "file": model_path.name,
@@ -304,13 +305,14 @@ def quantize_classifier(model_path: Path, train_faces: np.ndarray, *, seed: int,
     Activation ranges are calibrated on ``samples`` seeded ``Training_*`` faces and their mirror images (the
     inputs the model sees with ``flip_average``). Returns the card's ``quantization`` section.
     """
-    from emotion_core.training.export import quantize_int8
+    from emotion_core.training.export import WEIGHT_BITS, quantize_int8
 
     chosen = _to_inputs(train_faces[np.random.default_rng(seed).permutation(len(train_faces))[:samples]])
     float_path = model_path.with_suffix(".fp32.onnx")
     model_path.replace(float_path)
     quantize_int8(float_path, model_path, np.concatenate([chosen, chosen[:, :, ::-1]]))
-    return {"method": "ONNX Runtime static quantisation, QDQ, int8 weights per channel, uint8 activations",
+    return {"method": f"ONNX Runtime static quantisation, QDQ, int8 weights per channel in {WEIGHT_BITS} bits "
+                      "(reduce_range: no 16-bit overflow on AVX2 CPUs without VNNI), uint8 activations",
             "calibration": f"{len(chosen)} Training_* faces (seed {seed}) and their mirror images",
             "float32_file": f"{float_path.name} (kept in the run folder, not shipped)"}
 

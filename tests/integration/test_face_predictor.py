@@ -6,6 +6,7 @@ import pytest
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
+from tests.conftest import MODELS
 
 
 def test_astronaut_smiles(face_predictor, astronaut_bgr):
@@ -34,6 +35,30 @@ def test_a_face_crop_like_fer2013(face_predictor, astronaut_bgr):
     result = face_predictor.predict_crop(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
     assert result.label == "happy"
     assert result.box == (0, 0, 48, 48)
+
+
+def test_a_blurred_photo_is_answered_but_marked_uncertain(face_predictor, astronaut_bgr):
+    import cv2
+
+    (sharp,) = face_predictor.predict(astronaut_bgr)
+    (blurred,) = face_predictor.predict(cv2.GaussianBlur(astronaut_bgr, (0, 0), 6))
+    assert sharp.uncertain is None
+    assert blurred.uncertain.startswith("face blurred")
+    assert blurred.to_dict()["uncertain"] is True and blurred.to_dict()["uncertain_reason"] == blurred.uncertain
+
+
+def test_the_cards_temperature_is_applied(astronaut_bgr):
+    from emotion_core.face import FacePredictor
+    from emotion_core.modelcard import load_card
+
+    temperature = load_card(MODELS, "face_expression")["inference"].get("temperature", 1.0)
+    predictor = FacePredictor.from_dir(MODELS)
+    assert predictor.temperature == temperature
+    face = predictor.predict(astronaut_bgr)[0]
+    predictor.temperature = 1.0
+    plain = predictor.predict(astronaut_bgr)[0]
+    assert face.label == plain.label
+    assert (face.confidence < plain.confidence) == (temperature > 1)
 
 
 class TestPredictorContract:

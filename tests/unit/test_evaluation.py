@@ -2,6 +2,7 @@ import pytest
 
 from emotion_core.errors import InvalidInputError
 from emotion_core.evaluation import classification_report, evaluate_items
+from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
 
 
@@ -53,3 +54,32 @@ def test_evaluate_items_reports_what_it_skips():
                                  {"path": "empty", "reason": "no face found"}]
     assert report["ms_per_item"] >= 0
     assert set(report) >= {"n", "accuracy", "macro_f1", "uar", "per_class", "confusion", "ms_per_item", "skipped"}
+
+
+def test_evaluate_face_reads_rafdb_number_folders(tmp_path):
+    """RAF-DB's DATASET/test/1..7 layout (1 surprise ... 7 neutral) with --corpus rafdb; a stub predictor says
+    'happy' for bright crops."""
+    import cv2
+    import numpy as np
+
+    from emotion_core.evaluation import evaluate_face
+
+    for folder, brightness in (("4", 250), ("4", 240), ("1", 10), ("7", 250)):
+        (tmp_path / "test" / folder).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / "test" / folder / f"test_{folder}_{brightness}.jpg"),
+                    np.full((100, 100, 3), brightness, np.uint8))
+
+    class Stub:
+        model_id, detector = "stub", type("D", (), {"name": "none"})()
+
+        def predict_crop(self, image):
+            label = "happy" if image.mean() > 128 else "surprise"
+            return EmotionResult.from_probabilities([float(e == label) for e in EMOTIONS], modality="face",
+                                                    model_id="stub")
+
+    report = evaluate_face(tmp_path, Stub(), detect="never", corpus="rafdb")
+    assert report["n"] == 4 and report["accuracy"] == 0.75 and report["corpus"] == "rafdb"
+    assert report["per_class"]["happy"]["support"] == 2 and report["per_class"]["neutral"]["recall"] == 0.0
+    assert report["per_class"]["surprise"]["recall"] == 1.0
+    plain = evaluate_face(tmp_path, Stub(), detect="never")  # without the corpus, number folders are no labels
+    assert plain["n"] == 0 and len(plain["skipped"]) == 4

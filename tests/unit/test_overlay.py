@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 
 from emotion_core.labels import EMOTIONS
-from emotion_core.overlay import COLOURS_BGR, annotate, colour_hex, draw_emoji, left_to_right, place_banner
+from emotion_core.overlay import (
+    COLOURS_BGR,
+    UNCERTAIN_BGR,
+    annotate,
+    colour_hex,
+    draw_emoji,
+    left_to_right,
+    place_banner,
+)
 from emotion_core.result import EmotionResult
 
 
@@ -61,3 +69,16 @@ def test_faces_are_numbered_left_to_right():
     image = np.full((300, 300, 3), 255, np.uint8)
     one, two = annotate(image, [right, left]), annotate(image, [left, right])
     assert np.array_equal(one, two)  # the numbers follow positions, not the order results come in
+
+
+def test_an_uncertain_result_is_drawn_grey_and_dashed():
+    image = np.full((300, 300, 3), 255, np.uint8)
+    sure = face_result("happy")
+    doubtful = EmotionResult.from_probabilities(list(sure.scores.values()), modality="face", model_id="stub",
+                                                box=sure.box, uncertain="face blurred")
+    plain, marked = annotate(image, [sure]), annotate(image, [doubtful])
+    x, y, w, h = sure.box
+    left_edge = marked[y:y + h, x].astype(int)
+    assert (np.abs(left_edge - UNCERTAIN_BGR).sum(axis=1) < 60).any()  # grey dashes ...
+    assert (left_edge == 255).all(axis=1).any()  # ... with gaps
+    assert not np.array_equal(plain[y - 25:y, x:x + 140], marked[y - 25:y, x:x + 140])  # "happy?" in grey

@@ -31,8 +31,9 @@ class StubPredictor:
     def __init__(self, boxes, score=1.0):
         self.detector = StubDetector(boxes, score)
 
-    def classify_detections(self, image, detections):
-        return np.array([np.eye(7)[EMOTIONS.index("happy" if d.box[0] < 100 else "sad")] for d in detections])
+    def assess(self, image, detections):
+        probs = np.array([np.eye(7)[EMOTIONS.index("happy" if d.box[0] < 100 else "sad")] for d in detections])
+        return probs, [None] * len(detections)
 
     def result(self, probs, detection, **fields):
         return EmotionResult.from_probabilities(probs, modality="face", model_id="stub", box=detection.box, **fields)
