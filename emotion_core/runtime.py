@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from emotion_core.errors import ModelUnavailableError
@@ -10,14 +11,24 @@ _inference_threads = 0
 
 
 def set_inference_threads(threads: int) -> None:
-    """Intra-op threads of the sessions opened from now on (0: every core).
+    """Threads one analysis may use from now on (0: every core): ONNX Runtime's intra-op threads of the sessions
+    opened from now on, OpenCV's threads and the speech segments analysed side by side.
 
     One request at a time (the app, the command line) runs fastest on every core. A server answering requests in
     parallel threads does better with 1: each request gets a core and the thread pools stop fighting (measured
-    with ``benchmarks.api_load``: 45 requests/s at 0, 62 at 1, on two cores).
+    with ``benchmarks.api_load``: 45 requests/s at 0, 62 at 1, on two cores). So does a batch actor, which owns
+    one CPU of the cluster.
     """
     global _inference_threads
     _inference_threads = threads
+    import cv2
+
+    cv2.setNumThreads(threads if threads > 0 else -1)  # -1: OpenCV's default, every core
+
+
+def analysis_threads() -> int:
+    """How many threads one analysis may run side by side (see :func:`set_inference_threads`)."""
+    return _inference_threads or os.cpu_count() or 1
 
 
 def load_onnx_session(path: str | Path, *, threads: int | None = None):

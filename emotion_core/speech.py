@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,7 @@ from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
+from emotion_core.runtime import analysis_threads
 
 SPEECH_MODEL = "speech_emotion"
 CALIBRATED_SPEECH_MODEL = "speech_emotion_calibrated"
@@ -141,9 +141,9 @@ def segment_samples(audio: Audio, segment: Segment) -> np.ndarray:
 
 
 def _in_parallel(function: Callable, items: Sequence) -> list:
-    """``function`` over ``items``, one thread a core: feature extraction runs in native code that releases
-    the GIL, and it is most of the time."""
-    with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
+    """``function`` over ``items``, one thread a core (or as many as an analysis may use): feature extraction runs
+    in native code that releases the GIL, and it is most of the time."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), analysis_threads()))) as pool:
         return list(pool.map(function, items))
 
 

@@ -418,6 +418,21 @@ def describe_corpora(names: Sequence[str] = CORPORA) -> dict[str, dict[str, str]
     return {n: {**CORPUS_TERMS[n], "label_mapping": LABEL_MAPPING[n], "split": SPLITS_USED[n]} for n in names}
 
 
+def bilstm_card(model_id: str, lstm: LstmConfig) -> dict[str, Any]:
+    """The head of a BiLSTM text model's card: what it is and how the app runs it."""
+    from emotion_core.text import TEXT_MODEL
+
+    return {
+        "model_id": model_id, "task": "text emotion", "modality": "text", "file": f"{TEXT_MODEL}.onnx",
+        "labels": list(EMOTIONS),
+        "architecture": f"word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time, "
+                        f"softmax; vocabulary of the {lstm.max_words:,} most frequent tokens, {lstm.max_length} "
+                        "tokens a sentence (emotion_core.text.tokenize)",
+        "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
+        "inference": {"runtime": "onnxruntime"},
+    }
+
+
 def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
                      names: Sequence[str] = CORPORA, lstm: LstmConfig = LstmConfig()) -> dict[str, Any]:
     """The BiLSTM trained on every named corpus' train split (each corpus the same weight), selected on their
@@ -439,13 +454,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     found = calibration_report(TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=model_id),
                                data_dirs, names=names)
     card = {
-        "model_id": model_id, "task": "text emotion", "modality": "text", "file": f"{TEXT_MODEL}.onnx",
-        "labels": list(EMOTIONS),
-        "architecture": f"word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time, "
-                        f"softmax; vocabulary of the {lstm.max_words:,} most frequent tokens, {lstm.max_length} "
-                        "tokens a sentence (emotion_core.text.tokenize)",
-        "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
-        "inference": {"runtime": "onnxruntime"},
+        **bilstm_card(model_id, lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
         "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "minutes": minutes, "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
@@ -487,16 +496,7 @@ def ship_text_model(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence
     metrics = {name: evaluate_text(sets[name].texts, sets[name].labels, predictor)
                for name in ("dair_test", "goemotions_test")}
     card = {
-        "model_id": model_id,
-        "task": "text emotion",
-        "modality": "text",
-        "file": f"{TEXT_MODEL}.onnx",
-        "labels": list(EMOTIONS),
-        "architecture": f"word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time, "
-                        f"softmax; vocabulary of the {lstm.max_words:,} most frequent tokens, {lstm.max_length} "
-                        "tokens a sentence (emotion_core.text.tokenize)",
-        "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
-        "inference": {"runtime": "onnxruntime"},
+        **bilstm_card(model_id, lstm),
         "dataset": {"sets": DATASET_TERMS, "label_mapping": "dair-ai: joy and love -> happy; GoEmotions at the Ekman "
                     "level (its own mapping of the 27 emotions); neutral and disgust come from GoEmotions only",
                     "split": {"train": "dair-ai train + GoEmotions train (single-label rows)",
