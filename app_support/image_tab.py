@@ -4,6 +4,7 @@ import json
 
 import streamlit as st
 
+from app_support.display import confidence_words
 from app_support.resources import face_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
@@ -69,6 +70,7 @@ def render(user: User) -> None:
             if how in FOUND_HOW:
                 st.info(FOUND_HOW[how])
         for number, face in enumerate(left_to_right(faces), start=1):
-            st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {face.confidence:.0%} "
-                        f"confident")
+            st.markdown(f"**Face {number}: {EMOJI[face.label]} {face.label}**, {confidence_words(face)}")
+            if face.uncertain:
+                st.warning(f"Uncertain: {face.uncertain}.")
             st.plotly_chart(probability_bars(face.scores), key=f"analyze_image_bars_{number}")
