@@ -19,6 +19,7 @@ import numpy as np
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import write_card
 from emotion_core.speech_corpora import CORPORA, SpeechClip
+from emotion_core.timing import machine_info
 
 FEATURE_SETS: dict[str, str] = {"compare": "compare_functionals", "egemaps": "egemaps_functionals"}
 
@@ -397,7 +398,7 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
     card["loco"] = {**comparison, "shipped_arm": winner or "compare",
                     "corpora": results[winner or "compare"]["loco"],
                     "mean_uar": results[winner or "compare"]["loco_mean_uar"],
-                    "command": command, "date": started.isoformat(timespec="seconds")}
+                    "command": command, "date": started.isoformat(timespec="seconds"), "machine": machine_info()}
     write_card(out_dir, SPEECH_MODEL, card)
     return card
 
