@@ -137,21 +137,22 @@ def to_gray(image_bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
 
 
-def prepare_detected_face(gray: np.ndarray, detection: FaceDetection, detector: str) -> np.ndarray:
-    """Model input for a face that a detector found in a larger image."""
+def prepare_detected_face(gray: np.ndarray, detection: FaceDetection, detector: str, *,
+                          size: int = FACE_SIZE) -> np.ndarray:
+    """Model input (``size`` x ``size``) for a face that a detector found in a larger image."""
     cx, cy, side = face_square(detection, detector)
-    face = align_face(gray, centre=(cx, cy), side=side, angle=eye_angle(detection.landmarks))
+    face = align_face(gray, centre=(cx, cy), side=side, angle=eye_angle(detection.landmarks), size=size)
     return normalise_illumination(face)
 
 
-def prepare_face_crop(gray: np.ndarray, detection: FaceDetection | None) -> np.ndarray:
-    """Model input for an image that is already a face crop (FER-2013 style).
+def prepare_face_crop(gray: np.ndarray, detection: FaceDetection | None, *, size: int = FACE_SIZE) -> np.ndarray:
+    """Model input (``size`` x ``size``) for an image that is already a face crop (FER-2013 style).
 
     The crop keeps its own framing; a detection, if any, only supplies the eye line to level.
     """
     height, width = gray.shape
     angle = eye_angle(detection.landmarks) if detection is not None else 0.0
-    face = align_face(gray, centre=(width / 2, height / 2), side=max(width, height), angle=angle)
+    face = align_face(gray, centre=(width / 2, height / 2), side=max(width, height), angle=angle, size=size)
     return normalise_illumination(face)
 
 

@@ -483,24 +483,25 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
 
     config = FaceTrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                                max_minutes=args.max_minutes,
+                                max_minutes=args.max_minutes, warmup_epochs=args.warmup_epochs,
+                                architecture=args.architecture, input_size=args.input_size,
                                 init_weights=str(args.init_weights) if args.init_weights else None)
     command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
-                      cache_dir=args.cache, command=command)
+                      cache_dir=args.cache, rafdb_dir=args.rafdb, command=command)
     write_card(args.out, FACE_MODEL, card)
     if args.no_evaluate:
         print(f"model and card written to {args.out}; evaluate it with `evaluate face --write-card`")
         return 0
     _calibrate_face_into_card(args.data, args.out, settings)
-    _evaluate_face_into_card(args.data, args.out, settings)
+    _evaluate_face_into_card(args.data, args.out, settings, rafdb=args.rafdb)
     print(f"model and card written to {args.out}")
     return 0
 
 
-def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings) -> None:
+def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings, *, rafdb: Path | None = None) -> None:
     """Measure the face model in ``model_dir`` with the same code as `evaluate face`: selection split, then the
-    test split, each recorded in its card."""
+    test split (and RAF-DB test, when given), each recorded in its card."""
     from emotion_core.detection import load_detector
     from emotion_core.evaluation import evaluate_face
     from emotion_core.face import FacePredictor
@@ -512,6 +513,12 @@ def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings) ->
         _print_report(report)
         _record_in_card(model_dir, split, report, f"python -m emotion_core evaluate face --data {data} "
                         f"--prefix {split} --detect never --model-dir {model_dir} --write-card")
+    if rafdb is not None:
+        report = evaluate_face(rafdb, predictor, prefix="test", corpus="rafdb", detect="never", progress=True)
+        print("RAF-DB test:")
+        _print_report(report)
+        _record_in_card(model_dir, "rafdb-test", report, f"python -m emotion_core evaluate face --data {rafdb} "
+                        f"--corpus rafdb --prefix test --detect never --model-dir {model_dir} --write-card")
 
 
 def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -> None:
@@ -776,7 +783,7 @@ def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
     from emotion_core.labels import EMOTIONS
     from emotion_core.text_corpora import CORPORA
-    from emotion_core.training.face import FaceTrainingConfig
+    from emotion_core.training.face import ARCHITECTURES, FaceTrainingConfig
     from emotion_core.training.speech import SpeechCnnConfig
     from emotion_core.training.text import ARMS, LstmConfig
 
@@ -920,6 +927,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="stop after the last epoch that fits in this many minutes (the best epoch is kept)")
     tr_face.add_argument("--init-weights", type=Path,
                          help="start from these weights (best.weights.h5 of an earlier run) with a new schedule")
+    tr_face.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
+    tr_face.add_argument("--architecture", choices=ARCHITECTURES, default=defaults.architecture,
+                         help="vgg: the 48 px CNN from scratch (default); mobilenet: ImageNet MobileNetV2 fine-tuned")
+    tr_face.add_argument("--input-size", type=int, default=defaults.input_size,
+                         help=f"side of the grey face the model takes (default {defaults.input_size}; e.g. 96 for "
+                              "mobilenet)")
+    tr_face.add_argument("--rafdb", type=Path,
+                         help="RAF-DB's DATASET folder: its train joins training (a seeded 10%% joins selection), "
+                              "its test is reported")
     tr_face.add_argument("--limit", type=int, help="use only N images of each split (smoke test)")
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")

@@ -39,7 +39,8 @@ class FacePredictor:
     Parameters
     ----------
     session : onnxruntime.InferenceSession
-        The expression classifier: ``(N, 48, 48, 1)`` float32 in [0, 1] to ``(N, 7)`` probabilities.
+        The expression classifier: ``(N, S, S, 1)`` grey faces, float32 in [0, 1], to ``(N, 7)`` probabilities.
+        ``S`` (48 for the FER-2013 CNN, 96 for the MobileNetV2) is read from the model's input.
     detector : FaceDetector
         Finds the faces (see :func:`emotion_core.detection.load_detector`).
     model_id : str
@@ -68,6 +69,7 @@ class FacePredictor:
         self.model_id = model_id
         self.flip_average = flip_average
         self.temperature = temperature
+        self.input_size = _input_size(session)
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, detector: str | FaceDetector = "blazeface",
@@ -89,9 +91,10 @@ class FacePredictor:
         )
 
     def classify(self, faces: np.ndarray) -> np.ndarray:
-        """Probabilities ``(N, 7)`` over :data:`EMOTIONS` for prepared faces ``(N, 48, 48)`` uint8."""
-        if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
-            raise InvalidInputError(f"faces: expected shape (N, {FACE_SIZE}, {FACE_SIZE}), got {faces.shape}.")
+        """Probabilities ``(N, 7)`` over :data:`EMOTIONS` for prepared faces ``(N, S, S)`` uint8."""
+        size = self.input_size
+        if faces.ndim != 3 or faces.shape[1:] != (size, size):
+            raise InvalidInputError(f"faces: expected shape (N, {size}, {size}), got {faces.shape}.")
         if len(faces) == 0:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
         batch = faces.astype(np.float32)[..., None] / 255.0
@@ -124,8 +127,9 @@ class FacePredictor:
         if not detections:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32), []
         gray = to_gray(image_bgr)
-        faces = np.stack([prepare_face_crop(gray, d) if d.method == "whole image"
-                          else prepare_detected_face(gray, d, self.detector.name) for d in detections])
+        size = self.input_size
+        faces = np.stack([prepare_face_crop(gray, d, size=size) if d.method == "whole image"
+                          else prepare_detected_face(gray, d, self.detector.name, size=size) for d in detections])
         doubts = [face_doubt(d, f, detector=self.detector.name) for d, f in zip(detections, faces)]
         return self.classify(faces), doubts
 
@@ -147,6 +151,14 @@ class FacePredictor:
                                   landmarks=eyes.landmarks if eyes else None, method="whole image")
         probs, doubts = self.assess(image_bgr, [detection])
         return self.result(probs[0], detection, latency_ms=(time.perf_counter() - start) * 1000, uncertain=doubts[0])
+
+
+def _input_size(session) -> int:
+    """The side of the square faces a classifier takes (its input is ``(N, S, S, 1)``); 48 without a session
+    (subclasses with a pipeline of their own)."""
+    if session is None:
+        return FACE_SIZE
+    return int(session.get_inputs()[0].shape[1])
 
 
 def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetection | None:

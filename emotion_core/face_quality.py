@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from emotion_core.alignment import FRAMINGS
+from emotion_core.alignment import FACE_SIZE, FRAMINGS
 from emotion_core.detection import FaceDetection
 
 MIN_FACE_SIDE = 28
@@ -47,9 +47,12 @@ def face_side(detection: FaceDetection, detector: str) -> float:
 
 
 def sharpness(face: np.ndarray) -> float:
-    """Variance of the Laplacian of a prepared ``(48, 48)`` uint8 face: low for a blurred (or upscaled) face."""
+    """Variance of the Laplacian of a prepared uint8 face, measured at 48 x 48 whatever the model's input size
+    (the threshold was chosen there): low for a blurred (or upscaled) face."""
     import cv2
 
+    if face.shape[:2] != (FACE_SIZE, FACE_SIZE):
+        face = cv2.resize(face, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(face, cv2.CV_64F).var())
 
 
@@ -74,7 +77,7 @@ def face_doubt(detection: FaceDetection, face: np.ndarray, *, detector: str) -> 
     detection : FaceDetection
         Where the face is (box in source pixels, keypoints if the detector gives them).
     face : np.ndarray
-        The prepared ``(48, 48)`` uint8 model input of that face.
+        The prepared square uint8 model input of that face.
     detector : str
         The detector's name (its box convention, see :data:`emotion_core.alignment.FRAMINGS`).
     """

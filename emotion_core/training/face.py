@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.alignment import FACE_SIZE, prepare_face_crop
+from emotion_core.alignment import FACE_SIZE, prepare_face_crop, to_gray
 from emotion_core.datasets import find_labelled_files
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS, label_index
@@ -55,42 +55,59 @@ class FaceTrainingConfig:
     limit: int | None = None  # use only N images of each split (smoke tests)
     max_minutes: float | None = None  # stop after the epoch that would otherwise overrun this budget
     init_weights: str | None = None  # start from these weights (a warm restart with a new schedule)
+    architecture: str = "vgg"  # "vgg": the CNN above, from scratch; "mobilenet": ImageNet MobileNetV2, fine-tuned
+    input_size: int = FACE_SIZE  # side of the grey face the model takes
+    frozen_blocks: int = 4  # mobilenet: the stem and this many inverted-residual blocks keep their ImageNet weights
+    rafdb_holdout: float = 0.1  # share of RAF-DB train (when given) kept out of training for selection
+
+
+ARCHITECTURES = ("vgg", "mobilenet")
+
+RAFDB_TERMS = {
+    "name": "RAF-DB (basic expressions)",
+    "citation": "Li, Deng and Du, Reliable Crowdsourcing and Deep Locality-Preserving Learning for Expression "
+                "Recognition in the Wild, CVPR 2017",
+    "terms": "non-commercial research use only (RAF-DB licence); the copy used is the aligned 100x100 faces in "
+             "github.com/koorosh-moaveninejad/Facial-Expression-Recognition, DATASET/{train,test}",
+}
 
 
 def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: str | Path | None = None,
-                     limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """FER-2013 images of one split as model inputs ``(N, 48, 48)`` uint8 and label indices ``(N,)``.
+                     limit: int | None = None, corpus: str = "fer2013",
+                     size: int = FACE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """The face crops of one split (FER-2013's ``Training``/``PublicTest``/``PrivateTest``, RAF-DB's
+    ``train``/``test``) as model inputs ``(N, size, size)`` uint8 and label indices ``(N,)``.
 
     Each crop goes through :func:`emotion_core.face.locate_eyes_in_crop` and
     :func:`emotion_core.alignment.prepare_face_crop`, exactly as at inference. The arrays are cached in
-    ``cache_dir``, keyed by the file list, the file sizes and :data:`PREPROCESS_VERSION`.
+    ``cache_dir``, keyed by the file list, the file sizes, the size and :data:`PREPROCESS_VERSION`.
     """
     from emotion_core.face import locate_eyes_in_crop
     from emotion_core.media import read_image
     from emotion_core.progress import progress
 
-    files = find_labelled_files(data_dir, suffixes=[".jpg", ".jpeg", ".png"], prefix=prefix, dataset="fer2013")
+    files = find_labelled_files(data_dir, suffixes=[".jpg", ".jpeg", ".png"], prefix=prefix, dataset=corpus)
     paths, labels = files.paths, files.labels
     if limit is not None:  # a seeded sample that keeps every class, for smoke tests
         chosen = sorted(np.random.default_rng(0).permutation(len(paths))[:limit])
         paths, labels = [paths[i] for i in chosen], [labels[i] for i in chosen]
     if not paths:
-        raise InvalidInputError(f"data: no FER-2013 images named {prefix}_* under {data_dir}.")
+        raise InvalidInputError(f"data: no {corpus} images named {prefix}_* under {data_dir}.")
     cache = None
     if cache_dir is not None:
         listing = "\n".join(f"{p.relative_to(data_dir)}:{p.stat().st_size}" for p in paths)
-        key = hashlib.sha1(f"{PREPROCESS_VERSION}|{detector.name}|{listing}".encode()).hexdigest()[:12]
-        cache = Path(cache_dir) / f"fer2013_{prefix}_{key}.npz"
+        key = hashlib.sha1(f"{PREPROCESS_VERSION}|{detector.name}|{size}|{listing}".encode()).hexdigest()[:12]
+        cache = Path(cache_dir) / f"{corpus}_{prefix}_{size}_{key}.npz"
         if cache.is_file():
             with np.load(cache) as stored:
                 return stored["faces"], stored["labels"]
 
     def prepare(path: Path) -> np.ndarray:
-        gray = read_image(path)[:, :, 0]  # FER-2013 is grey: all three channels are equal
-        return prepare_face_crop(gray, locate_eyes_in_crop(detector, gray))
+        gray = to_gray(read_image(path))
+        return prepare_face_crop(gray, locate_eyes_in_crop(detector, gray), size=size)
 
     # ONNX Runtime and OpenCV release the GIL, so threads use every core.
-    faces = np.empty((len(paths), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    faces = np.empty((len(paths), size, size), dtype=np.uint8)
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         prepared = pool.map(prepare, paths, chunksize=64)
         for i, face in enumerate(progress(prepared, desc=f"preparing {prefix}", unit="img", total=len(paths))):
@@ -103,6 +120,44 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
 
 
 def build_classifier(config: FaceTrainingConfig):
+    """The network ``config.architecture`` names: :func:`build_vgg` or :func:`build_mobilenet`."""
+    if config.architecture not in ARCHITECTURES:
+        raise InvalidInputError(f"architecture: expected one of {', '.join(ARCHITECTURES)}, "
+                                f"got {config.architecture!r}.")
+    return build_mobilenet(config) if config.architecture == "mobilenet" else build_vgg(config)
+
+
+def build_mobilenet(config: FaceTrainingConfig):
+    """ImageNet MobileNetV2 (torchvision's weights) with a new 7-way head, for grey faces.
+
+    Input ``(S, S, 1)`` float32 in [0, 1], as the VGG takes, so the predictor feeds both alike; the grey face is
+    copied into three channels and normalised like ImageNet images inside the model. The stem and the first
+    ``config.frozen_blocks`` blocks keep their ImageNet weights (generic edges and textures; freezing them makes
+    a training step on a CPU about a third faster).
+    """
+    import keras
+    from keras import layers
+
+    from emotion_core.hybrid import IMAGENET_MEAN, IMAGENET_STD
+    from emotion_core.training.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
+
+    size = config.input_size
+    backbone = with_fused_batch_norm(imagenet_mobilenet_v2(input_size=size))
+    first_trained = f"block_{config.frozen_blocks}_expand"
+    for layer in backbone.layers:
+        if layer.name == first_trained:
+            break
+        layer.trainable = False
+    inputs = keras.Input((size, size, 1), name="face")
+    x = layers.Concatenate()([inputs, inputs, inputs])
+    x = layers.Normalization(mean=IMAGENET_MEAN.tolist(), variance=(IMAGENET_STD ** 2).tolist())(x)
+    x = backbone(x)
+    x = layers.Dropout(config.dropout)(x)
+    outputs = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name="face_expression_mobilenet")
+
+
+def build_vgg(config: FaceTrainingConfig):
     """The expression CNN: VGG-style stages of two 3x3 conv + BN + ReLU, max-pooling, a small dense head.
 
     Input ``(48, 48, 1)`` float32 in [0, 1]; output softmax over :data:`EMOTIONS`. Its width was chosen by
@@ -113,7 +168,7 @@ def build_classifier(config: FaceTrainingConfig):
 
     from emotion_core.training.layers import FusedBatchNorm
 
-    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    inputs = keras.Input((config.input_size, config.input_size, 1), name="face")
     x = inputs
     for stage, width in enumerate(config.widths):
         for _ in range(2):
@@ -190,8 +245,11 @@ def _accelerator() -> str:
 
 def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | Path,
                config: FaceTrainingConfig = FaceTrainingConfig(), cache_dir: str | Path | None = None,
-               command: str = "") -> dict[str, Any]:
+               rafdb_dir: str | Path | None = None, command: str = "") -> dict[str, Any]:
     """Train, select on PublicTest, export ONNX, evaluate on PrivateTest and write the card into ``out_dir``.
+
+    With ``rafdb_dir`` (RAF-DB's ``DATASET`` folder), RAF-DB ``train`` joins the training data, except a seeded
+    ``config.rafdb_holdout`` share that joins PublicTest for selection; RAF-DB ``test`` is never read here.
 
     Training resumes from ``out_dir/backup`` if a previous run with the same ``out_dir`` was interrupted.
 
@@ -212,10 +270,14 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     accelerator = _accelerator()
 
     detector = load_detector("blazeface", models_dir=models_dir)
-    train_x, train_y = preprocess_split(data_dir, "Training", detector=detector, cache_dir=cache_dir,
-                                        limit=config.limit)
-    val_x, val_y = preprocess_split(data_dir, "PublicTest", detector=detector, cache_dir=cache_dir,
-                                    limit=config.limit)
+    prepared = {"detector": detector, "cache_dir": cache_dir, "limit": config.limit, "size": config.input_size}
+    train_x, train_y = preprocess_split(data_dir, "Training", **prepared)
+    val_x, val_y = preprocess_split(data_dir, "PublicTest", **prepared)
+    if rafdb_dir is not None:
+        raf_x, raf_y = preprocess_split(rafdb_dir, "train", corpus="rafdb", **prepared)
+        held_out = np.random.default_rng(config.seed).random(len(raf_y)) < config.rafdb_holdout
+        train_x, train_y = np.concatenate([train_x, raf_x[~held_out]]), np.concatenate([train_y, raf_y[~held_out]])
+        val_x, val_y = np.concatenate([val_x, raf_x[held_out]]), np.concatenate([val_y, raf_y[held_out]])
 
     bfloat16 = _use_bfloat16(config.precision)
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
@@ -227,9 +289,14 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         initial_learning_rate=config.learning_rate * 0.1, warmup_target=config.learning_rate,
         warmup_steps=config.warmup_epochs * steps, decay_steps=max(1, (config.epochs - config.warmup_epochs) * steps),
     )
+    if config.architecture == "mobilenet":  # fine-tuning: Adam reaches a good point in the few epochs a CPU allows
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, use_ema=True,
+                                           ema_momentum=0.999)
+    else:
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay,
+                                         use_ema=True, ema_momentum=0.999)
     model.compile(
-        optimizer=keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay,
-                                       use_ema=True, ema_momentum=0.999),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
@@ -258,7 +325,11 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     model.load_weights(str(best_weights))
     model_path = out_dir / "face_expression.onnx"
     export_classifier(model, config, model_path)
-    quantization = quantize_classifier(model_path, train_x, seed=config.seed)
+    mobilenet = config.architecture == "mobilenet"
+    if mobilenet:  # float32 computes the same on every CPU; the VGG needs int8 for its speed
+        quantization = {"method": "none: float32"}
+    else:
+        quantization = quantize_classifier(model_path, train_x, seed=config.seed)
     training = {
         "command": command,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -269,7 +340,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         **_selection_summary(out_dir / "history.csv"),
         "class_weights": "inverse square-root frequency",
         "augmentation": "mirror, rotation 10 deg, scale 10%, shift 10%, random erasing (p 0.5)",
-        "optimizer": "SGD with Nesterov momentum, cosine decay with warm-up, EMA of weights (0.999)",
+        "optimizer": f"{'AdamW' if mobilenet else 'SGD with Nesterov momentum'}, cosine decay with warm-up, "
+                     "EMA of weights (0.999)",
     }
     (out_dir / "training.json").write_text(json.dumps(training, indent=2))
     if training["epochs_run"] >= config.epochs:
@@ -277,22 +349,37 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     else:
         print(f"stopped after {training['epochs_run']} of {config.epochs} epochs: the same command resumes",
               flush=True)
+    size = config.input_size
+    selection = "PublicTest_* (3,589)"
+    if rafdb_dir is not None:
+        selection += f" and a seeded {config.rafdb_holdout:.0%} of RAF-DB train"
+    # to the minute: two runs finished on one day are two models, and history rows name the model they used
+    stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M}"
+    corpora = "fer2013-rafdb" if rafdb_dir is not None else "fer2013"
+    if mobilenet:
+        model_id = f"face-mnv2-{size}-{corpora}-{stamp}"
+        architecture = (f"ImageNet MobileNetV2 (torchvision weights), stem and {config.frozen_blocks} blocks "
+                        f"frozen, dropout {config.dropout}, 7-way head, {model.count_params():,} parameters")
+    else:
+        model_id = f"face-vgg{config.widths[-1]}-{corpora}-{stamp}-int8w{WEIGHT_BITS}"
+        architecture = (f"VGG-style CNN, stages {list(config.widths)} (2 conv each), dense {config.dense_units}, "
+                        f"{model.count_params():,} parameters")
     return {
-        # to the minute: two runs finished on one day are two models, and history rows name the model they used
-        "model_id": f"face-vgg{config.widths[-1]}-fer2013-{datetime.now(timezone.utc):%Y%m%dT%H%M}-int8w{WEIGHT_BITS}",
+        "model_id": model_id,
         "task": "facial expression recognition",
         "modality": "face",
         "file": model_path.name,
         "labels": list(EMOTIONS),
-        "architecture": f"VGG-style CNN, stages {list(config.widths)} (2 conv each), dense {config.dense_units}, "
-                        f"{model.count_params():,} parameters",
-        "input": {"shape": [FACE_SIZE, FACE_SIZE, 1], "dtype": "float32", "range": [0, 1],
+        "architecture": architecture,
+        "input": {"shape": [size, size, 1], "dtype": "float32", "range": [0, 1],
                   "preprocessing": "BlazeFace detection, FER-2013 framing, eyes levelled, grey, histogram "
-                                   "equalisation, 48x48 (emotion_core.alignment)"},
-        "inference": {"runtime": "onnxruntime", "flip_average": True, "precision": "int8"},
+                                   f"equalisation, {size}x{size} (emotion_core.alignment)"},
+        "inference": {"runtime": "onnxruntime", "flip_average": True,
+                      "precision": "float32" if mobilenet else "int8"},
         "quantization": quantization,
-        "dataset": {**FER2013_TERMS, "split": {"train": "Training_* (28,709)", "selection": "PublicTest_* (3,589)",
-                                               "test": "PrivateTest_* (3,589)"}},
+        "dataset": {**FER2013_TERMS, "split": {"train": "Training_* (28,709)", "selection": selection,
+                                               "test": "PrivateTest_* (3,589)"},
+                    **({"also": {**RAFDB_TERMS, "test": "RAF-DB test (3,068)"}} if rafdb_dir is not None else {})},
         "training": training,
         "metrics": {},
     }
@@ -347,4 +434,5 @@ def export_classifier(model, config: FaceTrainingConfig, path: Path) -> None:
 
     inference = build_classifier(config)
     inference.set_weights(model.get_weights())
-    export_onnx(inference, np.zeros((1, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32), path, input_name="face")
+    size = config.input_size
+    export_onnx(inference, np.zeros((1, size, size, 1), dtype=np.float32), path, input_name="face")

@@ -80,3 +80,21 @@ def imagenet_mobilenet_v2(*, input_size: int = 96, include_top: bool = False):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.epsilon = 1e-5  # torchvision's
     return model
+
+
+def with_fused_batch_norm(model):
+    """A copy of ``model`` whose BatchNormalization layers are :class:`~emotion_core.training.layers.FusedBatchNorm`
+    (same weights, same outputs): a training step on a CPU is about a fifth faster, and the ONNX export keeps one
+    BatchNormalization node per layer, which ONNX Runtime folds into the convolution before it."""
+    import keras
+
+    from emotion_core.training.layers import FusedBatchNorm
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return FusedBatchNorm.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    fused = keras.models.clone_model(model, clone_function=clone)
+    fused.set_weights(model.get_weights())
+    return fused

