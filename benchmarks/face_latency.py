@@ -1,9 +1,11 @@
 """Per-face and per-frame latency of our face pipeline and of the `fer` package's, in the same run.
 
     pip install --no-deps fer==25.10.3
-    python -m benchmarks.face_latency [--repeats 300] [--out benchmarks/results/face_latency.json]
+    python -m benchmarks.face_latency [--face-model face_expression] [--repeats 300]
+        [--out benchmarks/results/face_latency.json]
 
-Per face: classifying one prepared face (ours: 48x48 with the mirror average; fer: 64x64).
+Per face: classifying one prepared face (ours: at the model's input size, with and without the mirror average;
+fer: 64x64).
 Per frame: a 640x480 BGR frame with one real face (skimage's astronaut), detection + alignment +
 classification, as the live page and the Analyze page run it. Median and 95th percentile in milliseconds.
 """
@@ -26,6 +28,7 @@ from emotion_core.face import FacePredictor
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--face-model", default="face_expression", help="file stem of the face model in models/")
     parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face_latency.json"))
     args = parser.parse_args()
@@ -33,8 +36,11 @@ def main() -> int:
     frame = sample_frame()
     results = {"machine": machine_info(), "frame": "640x480, one face", "per_face": {}, "per_frame": {}}
 
-    ours = {name: FacePredictor.from_dir(models_dir, detector=load_detector(name, models_dir=models_dir))
+    ours = {name: FacePredictor.from_dir(models_dir, model=args.face_model,
+                                         detector=load_detector(name, models_dir=models_dir))
             for name in ("blazeface", "blazeface-short", "haar")}
+    size = ours["blazeface"].input_size
+    results["face_model"] = {"id": ours["blazeface"].model_id, "input": f"{size}x{size} grey"}
     theirs = {"fer (Haar + Keras, as shipped)": FerPipeline()}
     for name, predictor in {**{f"emotion_lens ({k})": v for k, v in ours.items()}, **theirs}.items():
         faces = len(predictor.predict(frame))  # fer's Haar settings also box a patch of the suit
@@ -42,7 +48,7 @@ def main() -> int:
         results["per_frame"][name] = {"faces_found": faces,
                                       **timed(lambda p=predictor: p.predict(frame), args.repeats)}
 
-    one_face = np.random.default_rng(0).integers(0, 256, (1, 48, 48), dtype=np.uint8)
+    one_face = np.random.default_rng(0).integers(0, 256, (1, size, size), dtype=np.uint8)
     results["per_face"]["emotion_lens (mirror average)"] = timed(
         lambda: ours["blazeface"].classify(one_face), args.repeats)
     single = FacePredictor(session=ours["blazeface"].session, detector=ours["blazeface"].detector,

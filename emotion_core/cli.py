@@ -491,7 +491,7 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
                       cache_dir=args.cache, rafdb_dir=args.rafdb, command=command)
     write_card(args.out, FACE_MODEL, card)
     if args.no_evaluate:
-        print(f"model and card written to {args.out}; evaluate it with `evaluate face --write-card`")
+        print(f"model and card written to {args.out}; calibrate and evaluate it with `calibrate face`")
         return 0
     _calibrate_face_into_card(args.data, args.out, settings)
     _evaluate_face_into_card(args.data, args.out, settings, rafdb=args.rafdb)
@@ -544,7 +544,7 @@ def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -
         "method": "temperature scaling (Guo et al., ICML 2017) of the mirror-averaged probabilities, fitted by "
                   "negative log-likelihood on PublicTest_* (detect never); labels do not change",
         "temperature": temperature, "ece_bins": ECE_BINS, "ece": ece,
-        "data": str(data), "command": "part of `train face` and `quantize face` (emotion_core.cli)",
+        "data": str(data), "command": "part of `train face`, `quantize face` and `calibrate face` (emotion_core.cli)",
     }
     write_card(model_dir, FACE_MODEL, card)
     print(f"temperature {temperature}: ECE {ece}")
@@ -592,6 +592,13 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     _calibrate_face_into_card(args.data, args.model_dir, settings)
     _evaluate_face_into_card(args.data, args.model_dir, settings)
     print(f"int8 model and card written to {args.model_dir}")
+    return 0
+
+
+def cmd_calibrate_face(args: argparse.Namespace, settings: Settings) -> int:
+    _calibrate_face_into_card(args.data, args.model_dir, settings)
+    _evaluate_face_into_card(args.data, args.model_dir, settings, rafdb=args.rafdb)
+    print(f"card in {args.model_dir} calibrated and evaluated")
     return 0
 
 
@@ -958,6 +965,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="folders to look for the corpora in, in turn (default: $EMOTION_DATA_DIR/text)")
     ca_text.add_argument("--model-dir", type=Path, help="folder with the text model (default: models/)")
     ca_text.set_defaults(handler=cmd_calibrate_text)
+    ca_face = calibrate_sub.add_parser("face", help="temperature on FER-2013 PublicTest_*, then the evaluation "
+                                                    "(PublicTest, PrivateTest, RAF-DB test with --rafdb) into the "
+                                                    "face model's card (what `train face` does unless "
+                                                    "--no-evaluate)")
+    ca_face.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
+    ca_face.add_argument("--rafdb", type=Path, help="RAF-DB's DATASET folder: its test is evaluated too")
+    ca_face.add_argument("--model-dir", type=Path, required=True, help="run folder with face_expression.onnx")
+    ca_face.set_defaults(handler=cmd_calibrate_face)
 
     serve = sub.add_parser("serve", help="serve the JSON API (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
