@@ -22,6 +22,7 @@ from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
 from emotion_core.hybrid import HYBRID_MODEL
 from emotion_core.labels import EMOTIONS
+from emotion_core.modalities import MODALITIES
 from emotion_core.modelcard import list_cards
 from emotion_core.predictors import Predictor, load_predictors
 from emotion_core.result import EmotionResult
@@ -110,7 +111,7 @@ class TestPredictorContract:
         predictor = case.predictor
         assert isinstance(predictor, Predictor)
         assert tuple(predictor.labels) == EMOTIONS
-        assert predictor.modality in {"face", "speech", "text"}
+        assert predictor.modality in MODALITIES
         assert predictor.model_id in {card["model_id"] for card in list_cards(MODELS)}
 
     def test_init_takes_keyword_arguments_and_only_stores_them(self, case):
