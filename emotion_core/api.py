@@ -357,8 +357,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = replace(Settings.from_env(), **overrides)
     store = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
     predictors = load_predictors(settings)
+    # Request threads share the face models, so they get BlazeFace (ONNX Runtime), never the Haar cascade.
     services = ApiServices(settings=settings, predictors=predictors,
-                           faces={name: predictors.face(name) for name in predictors.face_models()},
+                           faces={name: predictors.face(name, detector="blazeface")
+                                  for name in predictors.face_models()},
                            store=store, accounts=Accounts(store),
                            jobs=JobRunner(store, max_per_user=settings.max_jobs_per_user))
     if settings.ray_address:
