@@ -11,8 +11,8 @@ from emotion_core.config import Settings
 from emotion_core.detection import load_detector
 from emotion_core.face import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards, load_benchmark
-from emotion_core.predictors import face_models, load_face_predictor
-from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor
+from emotion_core.predictors import Predictors, load_predictors
+from emotion_core.speech import SpeechPredictor
 from emotion_core.store import HistoryStore
 from emotion_core.text import TextPredictor
 
@@ -22,17 +22,25 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+@st.cache_resource
+def predictors() -> Predictors:
+    """Every session's predictors: each model loads once per server process, on first use (thread-safe).
+
+    The functions below only add a spinner while a model loads for the first time.
+    """
+    return load_predictors(settings())
+
+
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_predictor(detector: str, model: str = FACE_MODEL) -> FacePredictor:
     """A shipped face model with the named detector (ONNX Runtime sessions are safe to share)."""
-    models_dir = settings().models_dir
-    return load_face_predictor(models_dir, model=model, detector=load_detector(detector, models_dir=models_dir))
+    return predictors().face(model, detector=detector)
 
 
 @st.cache_data
 def face_model_names() -> dict[str, str]:
     """Face models in models/, file stem -> model id (ours first)."""
-    return face_models(settings().models_dir)
+    return predictors().face_models()
 
 
 @st.cache_data
@@ -62,18 +70,18 @@ def accounts() -> Accounts:
 
 @st.cache_resource(show_spinner="Loading the text model…")
 def text_predictor() -> TextPredictor:
-    return TextPredictor.from_dir(settings().models_dir)
+    return predictors().text()
 
 
 @st.cache_resource(show_spinner="Loading the speech model…")
 def speech_predictor() -> SpeechPredictor:
-    return SpeechPredictor.from_dir(settings().models_dir)
+    return predictors().speech()
 
 
 @st.cache_resource(show_spinner="Loading the speaker-calibrated speech model…")
 def calibrated_speech_predictor() -> SpeechPredictor:
     """The calibrated model without a profile: ``for_speaker`` gives each speaker their own copy."""
-    return SpeechPredictor.from_dir(settings().models_dir, model=CALIBRATED_SPEECH_MODEL)
+    return predictors().calibrated_speech()
 
 
 @st.cache_data

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
+from emotion_core.modalities import MODALITIES
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
 RULE_KINDS = ("sustained", "multimodal")
@@ -165,7 +166,7 @@ def _multimodal(rule: Rule, rows: Sequence[dict]) -> list[AlertEvent]:
     window = max(rule.min_seconds, 1e-6)
     buckets: dict[int, dict[str, list[float]]] = {}
     for row in rows:
-        if row.get("label") == "no face" or row.get("modality") not in ("face", "speech", "text"):
+        if row.get("label") == "no face" or row.get("modality") not in MODALITIES:
             continue
         start, end = _span(row)
         for index in range(int(start // window), int(end // window) + 1):

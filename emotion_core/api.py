@@ -11,9 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,11 +50,13 @@ from emotion_core.media import MAX_TEXT_CHARS
 from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal, check_transcript
 from emotion_core.permissions import require
+from emotion_core.predictors import Predictors, load_predictors
 from emotion_core.store import HistoryStore
 from emotion_core.text_analysis import analyze_text
 from emotion_core.video import VideoProbe, analyze_video, probe_video
 
 if TYPE_CHECKING:
+    from emotion_core.face import FacePredictor
     from emotion_core.speech import SpeechPredictor
     from emotion_core.text import TextPredictor
 
@@ -74,7 +75,7 @@ _STATUS = [(LimitReached, 429), (AuthenticationFailed, 401), (PermissionDenied, 
 class ApiServices:
     """What the endpoints work with, built once in :func:`create_app`."""
 
-    def face(self, name: str | None = None):
+    def face(self, name: str | None = None) -> FacePredictor:
         """The named face model (default: our CNN); an unknown name is a bad request."""
         name = name or next(iter(self.faces))
         if name not in self.faces:
@@ -83,24 +84,18 @@ class ApiServices:
 
     def speech(self) -> SpeechPredictor:
         """The speech model, loaded on first use: while its files are missing, speech requests get a 503."""
-        from emotion_core.speech import SpeechPredictor
-
-        return self._model("speech", SpeechPredictor.from_dir)
+        return self.predictors.speech()
 
     def speech_for_speaker(self, recordings: list[tuple[bytes, str]]) -> SpeechPredictor:
         """The speaker-calibrated model with the profile of these (data, name) recordings of the speaker."""
-        from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, profile_from_recordings
+        from emotion_core.speech import profile_from_recordings
 
-        model = self._model("speech_calibrated",
-                            lambda models_dir: SpeechPredictor.from_dir(models_dir, model=CALIBRATED_SPEECH_MODEL))
-        return model.for_speaker(profile_from_recordings(recordings,
-                                                         max_seconds=self.settings.max_calibration_seconds))
+        return self.predictors.calibrated_speech().for_speaker(
+            profile_from_recordings(recordings, max_seconds=self.settings.max_calibration_seconds))
 
     def text(self) -> TextPredictor:
         """The text model, loaded on first use (503 while missing)."""
-        from emotion_core.text import TextPredictor
-
-        return self._model("text", TextPredictor.from_dir)
+        return self.predictors.text()
 
     def analyze_long(self, kind: str, data: bytes, *, face_model: str | None, progress, **options: Any):
         """A job's video or multimodal analysis: on the Ray cluster when ``serve`` has one, else here."""
@@ -112,20 +107,13 @@ class ApiServices:
         return analyze_multimodal(data, face=self.face(face_model), speech=self.speech(), text=self.text(),
                                   progress=lambda done, _stage: progress(done), **options)
 
-    def _model(self, kind: str, load: Callable[[Path], Any]) -> Any:
-        with self.loading:  # two first requests at once load the model once
-            if kind not in self.loaded:
-                self.loaded[kind] = load(self.settings.models_dir)
-            return self.loaded[kind]
-
     settings: Settings
-    faces: dict[str, Any]  # face model name -> FacePredictor (our CNN first)
+    predictors: Predictors  # speech and text load on first use, once, whichever request comes first
+    faces: dict[str, FacePredictor]  # face model name -> predictor (our CNN first), loaded in create_app
     store: HistoryStore
     accounts: Accounts
     jobs: JobRunner
-    loaded: dict[str, Any] = field(default_factory=dict)  # speech and text predictors once loaded
     remote: Any = None  # RayAnalyses when serve runs its jobs on a Ray cluster
-    loading: threading.Lock = field(default_factory=threading.Lock)
 
 
 def error_response(kind: str, message: str, status: int):
@@ -365,14 +353,14 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: settings from the environment (and ``config``, e.g. ``{"home": path}`` in tests), models
     and the store loaded once, the blueprint under ``/api/v1``, and JSON for every error."""
-    from emotion_core.predictors import face_models, load_face_predictor
-
     overrides = {k: Path(v) if k in ("home", "models_dir") else v for k, v in (config or {}).items()}
     settings = replace(Settings.from_env(), **overrides)
     store = HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
-    services = ApiServices(settings=settings,
-                           faces={name: load_face_predictor(settings.models_dir, model=name)
-                                  for name in face_models(settings.models_dir)},
+    predictors = load_predictors(settings)
+    # Request threads share the face models, so they get BlazeFace (ONNX Runtime), never the Haar cascade.
+    services = ApiServices(settings=settings, predictors=predictors,
+                           faces={name: predictors.face(name, detector="blazeface")
+                                  for name in predictors.face_models()},
                            store=store, accounts=Accounts(store),
                            jobs=JobRunner(store, max_per_user=settings.max_jobs_per_user))
     if settings.ray_address:

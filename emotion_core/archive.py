@@ -19,6 +19,7 @@ from typing import Any
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
+from emotion_core.predictors import Predictors
 
 KINDS = ("image", "video", "audio", "text")
 TEXT_TYPES = ("txt",)
@@ -174,7 +175,8 @@ _DETECTOR_CARDS = {"blazeface": ("blazeface_full_range", "blazeface_short_range"
 
 
 class PredictorSet:
-    """The predictors a worker needs, each loaded on first use and then kept (one per worker, never per file).
+    """The predictors a worker needs, by kind of input: the models of :class:`~emotion_core.predictors.Predictors`,
+    each loaded on first use and then kept (one per worker, never per file).
 
     Parameters
     ----------
@@ -187,28 +189,13 @@ class PredictorSet:
         self.models_dir = Path(models_dir)
         self.face_model = face_model
         self.detector = detector
-        self._loaded: dict[str, Any] = {}
+        self._predictors = Predictors(models_dir=self.models_dir, face_detector=detector)
 
     def get(self, kind: str):
         """The predictor for ``image``/``video`` (face), ``audio`` (speech) or ``text``."""
-        name = "face" if kind in ("image", "video") else kind
-        if name not in self._loaded:
-            if name == "face":
-                from emotion_core.detection import load_detector
-                from emotion_core.predictors import load_face_predictor
-
-                self._loaded[name] = load_face_predictor(
-                    self.models_dir, model=self.face_model,
-                    detector=load_detector(self.detector, models_dir=self.models_dir))
-            elif name == "audio":
-                from emotion_core.speech import SpeechPredictor
-
-                self._loaded[name] = SpeechPredictor.from_dir(self.models_dir)
-            else:
-                from emotion_core.text import TextPredictor
-
-                self._loaded[name] = TextPredictor.from_dir(self.models_dir)
-        return self._loaded[name]
+        if kind in ("image", "video"):
+            return self._predictors.face(self.face_model)
+        return self._predictors.speech() if kind == "audio" else self._predictors.text()
 
     def model_ids(self, kinds: Sequence[str]) -> dict[str, str]:
         """The model ids (from the cards, nothing loaded) used for ``kinds``."""

@@ -51,6 +51,16 @@ def _read_bytes(source: AudioSource, name: str) -> bytes:
     return source.read()
 
 
+def check_audio(audio: Audio) -> Audio:
+    """Validate decoded audio, as every speech predictor expects it: an :class:`Audio` of 1-D float32 samples."""
+    if not isinstance(audio, Audio):
+        raise InvalidInputError(f"audio: expected decoded Audio (see decode_audio), got {type(audio).__name__}.")
+    if audio.samples.ndim != 1 or audio.samples.dtype != np.float32:
+        raise InvalidInputError(f"audio: expected 1-D float32 samples at {SAMPLE_RATE} Hz, got "
+                                f"{audio.samples.ndim}-D {audio.samples.dtype}.")
+    return audio
+
+
 SizeCheck = Callable[[float, float], None]
 """Called with a recording's seconds and sample values (all channels) as soon as they are known; raises when
 they are over the limits."""

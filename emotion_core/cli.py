@@ -41,11 +41,15 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def _face_predictor(args: argparse.Namespace, settings: Settings):
-    from emotion_core.detection import load_detector
-    from emotion_core.predictors import load_face_predictor
+    from emotion_core.predictors import load_face_predictor, load_predictors
 
-    detector = load_detector(args.detector or settings.face_detector, models_dir=settings.models_dir)
-    return load_face_predictor(args.model_dir or settings.models_dir, model=args.face_model, detector=detector)
+    detector = args.detector or settings.face_detector
+    if args.model_dir:  # a model of one's own (a training run's folder), with a shipped detector
+        from emotion_core.detection import load_detector
+
+        return load_face_predictor(args.model_dir, model=args.face_model,
+                                   detector=load_detector(detector, models_dir=settings.models_dir))
+    return load_predictors(settings).face(args.face_model, detector=detector)
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,14 +84,16 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.audio_analysis import analyze_audio
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor, profile_from_recordings
+    from emotion_core.predictors import load_predictors
+    from emotion_core.speech import profile_from_recordings
 
+    predictors = load_predictors(settings)
     if args.calibrate:
         profile = profile_from_recordings([(path, str(path)) for path in args.calibrate],
                                           max_seconds=settings.max_calibration_seconds)
-        predictor = SpeechPredictor.from_dir(settings.models_dir, model=CALIBRATED_SPEECH_MODEL).for_speaker(profile)
+        predictor = predictors.calibrated_speech().for_speaker(profile)
     else:
-        predictor = SpeechPredictor.from_dir(settings.models_dir)
+        predictor = predictors.speech()
     analysis = analyze_audio(args.path, predictor, name=str(args.path), max_seconds=settings.max_audio_seconds)
     if args.json:
         _write_json(analysis.to_dict(), "-")
@@ -105,10 +111,10 @@ def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | bytes, source: str) -> int:
-    from emotion_core.text import TextPredictor
+    from emotion_core.predictors import load_predictors
     from emotion_core.text_analysis import analyze_text
 
-    analysis = analyze_text(text, TextPredictor.from_dir(settings.models_dir), source=source)
+    analysis = analyze_text(text, load_predictors(settings).text(), source=source)
     if args.json:
         _write_json(analysis.to_dict(), "-")
     elif args.csv:
@@ -128,10 +134,10 @@ def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | byte
 def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
     """Every row of a CSV/TSV column; prints the rows with the results appended, as CSV."""
     from emotion_core.media import read_table
-    from emotion_core.text import TextPredictor
+    from emotion_core.predictors import load_predictors
     from emotion_core.text_analysis import analyze_text_column
 
-    combined = analyze_text_column(read_table(args.path), args.column, TextPredictor.from_dir(settings.models_dir),
+    combined = analyze_text_column(read_table(args.path), args.column, load_predictors(settings).text(),
                                    source=str(args.path))
     if args.json:
         _write_json(json.loads(combined.to_json(orient="records")), "-")

@@ -17,15 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.face import FACE_MODEL
 from emotion_core.labels import EMOTIONS
+from emotion_core.modalities import FUSED, MODALITIES
 from emotion_core.result import EmotionResult
-from emotion_core.speech import SPEECH_MODEL
-from emotion_core.text import TEXT_MODEL
 
-FUSED_MODELS = {"face": FACE_MODEL, "speech": SPEECH_MODEL, "text": TEXT_MODEL}  # the models a fusion reads
-
-MODALITIES = ("face", "speech", "text")
 METHODS = ("weighted", "vote")
 UNCERTAIN_WEIGHT = 0.25
 """How much an uncertain result counts against a trusted one of the same modality: enough to be heard when it is
@@ -108,7 +103,7 @@ def fuse(probabilities: Mapping[str, np.ndarray], *, weights: Mapping[str, float
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     combined = (weighted_average if method == "weighted" else majority_vote)(probabilities, weights)
-    result = EmotionResult.from_probabilities(combined / combined.sum(), modality="fused", model_id=model_id,
+    result = EmotionResult.from_probabilities(combined / combined.sum(), modality=FUSED, model_id=model_id,
                                               extra={"method": method})
     top = EMOTIONS.index(result.label)
     support = {m: weights[m] * float(p[top]) for m, p in probabilities.items()}
@@ -174,23 +169,20 @@ def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence
 def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """Each modality's weight: its model's measured validation reliability, from the model cards.
 
-    Face: accuracy on FER-2013 PublicTest (the selection split); speech: mean UAR over the two corpora on
-    speakers held out of its fit (validation speakers or cross-validation folds, as the card says); text: the
-    validation selection score. A modality without a measured figure weighs 1/7 (chance). Cards named after
-    other models (the seed 002 hybrid, the speaker-calibrated speech model) are not what fusion reads.
+    Which model and which figure is the registry's (:class:`~emotion_core.modalities.Modality`): face, the
+    accuracy on FER-2013 PublicTest (the selection split); speech, the mean UAR over the two corpora on speakers
+    held out of its fit (validation speakers or cross-validation folds, as the card says); text, the validation
+    selection score. A modality without a measured figure weighs 1/7 (chance). Cards named after other models (the
+    seed 002 hybrid, the speaker-calibrated speech model) are not what fusion reads.
     """
     weights = dict.fromkeys(MODALITIES, 1 / len(EMOTIONS))
     for card in cards:
-        modality = card.get("modality")
-        if card.get("task") == "face detection" or modality not in MODALITIES:
+        modality = MODALITIES.get(card.get("modality"))
+        if card.get("task") == "face detection" or modality is None:
             continue
-        if card.get("name", FUSED_MODELS[modality]) != FUSED_MODELS[modality]:
+        if card.get("name", modality.model) != modality.model:
             continue
-        figure = {"face": lambda c: c["metrics"]["PublicTest"]["accuracy"],
-                  "speech": lambda c: c["training"]["held_out_mean_uar"],
-                  "text": lambda c: c["comparison"]["arms"]["bilstm"]["selection_score"]}[modality]
-        try:
-            weights[modality] = round(float(figure(card)), 4)
-        except (KeyError, TypeError):
-            continue
+        figure = modality.measured_reliability(card)
+        if figure is not None:
+            weights[modality.name] = round(figure, 4)
     return weights

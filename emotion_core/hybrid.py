@@ -46,7 +46,7 @@ class HybridFacePredictor(FacePredictor):
         super().__init__(session=None, detector=detector, model_id=model_id, flip_average=False)
         self.backbone = backbone
         self.forest = forest
-        self.classes = list(classes)
+        self.classes = classes
         self.grid = grid
         self.size = size
 

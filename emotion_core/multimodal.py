@@ -11,6 +11,7 @@ from emotion_core.audio_analysis import AudioAnalysis, analyze_audio
 from emotion_core.errors import EmotionLensError
 from emotion_core.fusion import FusedWindow, fuse_timeline, observations_from
 from emotion_core.media import check_text
+from emotion_core.modalities import FUSED
 from emotion_core.result import EmotionResult
 from emotion_core.subtitles import Cue, parse_cues
 from emotion_core.video import VideoAnalysis, analyze_video
@@ -42,7 +43,7 @@ class MultimodalAnalysis:
         """The JSON of ``analyze --multimodal`` and of the API; ``with_text=False`` leaves out the words of the
         transcript cues (a stored API result holds them only when the user keeps the upload)."""
         return {
-            "source": self.source, "modality": "fused", "duration_s": round(self.duration_s, 3),
+            "source": self.source, "modality": FUSED, "duration_s": round(self.duration_s, 3),
             "method": self.method, "window_s": self.window_s, "weights": self.weights,
             "missing": self.missing, "notes": self.notes,
             "face": {"frames_analysed": self.video.frames_analysed,

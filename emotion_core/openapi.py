@@ -8,6 +8,7 @@ from emotion_core import __version__
 from emotion_core.api_fields import FIELDS
 from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
+from emotion_core.modalities import FUSED, result_modalities
 from emotion_core.text_analysis import MAX_OCCLUSIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
@@ -20,7 +21,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "EmotionResult": {
         "type": "object", "required": ["modality", "label", "confidence", "scores", "model_id", "latency_ms"],
         "properties": {
-            "modality": {"enum": ["face", "speech", "text", "fused"]},
+            "modality": {"enum": list(result_modalities())},
             "label": {"enum": list(EMOTIONS)},
             "confidence": {"type": "number"},
             "scores": _SCORES,
@@ -102,7 +103,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object", "required": ["source", "modality", "duration_s", "method", "window_s", "weights", "missing",
                                        "windows", "analysis_id", "alerts"],
         "properties": {
-            "source": {"type": "string"}, "modality": {"const": "fused"}, "duration_s": {"type": "number"},
+            "source": {"type": "string"}, "modality": {"const": FUSED}, "duration_s": {"type": "number"},
             "method": {"enum": ["weighted", "vote"]}, "window_s": {"type": "number"},
             "weights": {"type": "object", "additionalProperties": {"type": "number"}},
             "missing": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emotion_core.labels import EMOTIONS
-
-MODALITIES = ("face", "speech", "text", "fused")
+from emotion_core.modalities import result_modalities
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,8 @@ class EmotionResult:
 
     Parameters
     ----------
-    modality : {"face", "speech", "text", "fused"}
+    modality : str
+        A registered modality (:data:`~emotion_core.modalities.MODALITIES`: face, speech, text), or ``"fused"``.
     scores : mapping of str to float
         One probability per label of :data:`~emotion_core.labels.EMOTIONS`, summing to 1.
     model_id : str
@@ -50,8 +50,8 @@ class EmotionResult:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.modality not in MODALITIES:
-            raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
+        if self.modality not in result_modalities():
+            raise ValueError(f"modality must be one of {result_modalities()}, got {self.modality!r}")
         if set(self.scores) != set(EMOTIONS):
             raise ValueError(f"scores must have exactly the labels {EMOTIONS}, got {sorted(self.scores)}")
         total = math.fsum(self.scores.values())

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.audio import SAMPLE_RATE, Audio, AudioSource, decode_audio
+from emotion_core.audio import SAMPLE_RATE, Audio, AudioSource, check_audio, decode_audio
 from emotion_core.confidence import DistanceModel, apply_temperature, uncertain_reason
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
@@ -242,7 +242,6 @@ class SpeechPredictor:
         self.speaker_centred = speaker_centred
         self.profile = profile
         self.confidence = confidence or Confidence()
-        self._output = session.get_outputs()[-1].name  # scikit-learn graphs put the label first
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = SPEECH_MODEL) -> SpeechPredictor:
@@ -262,6 +261,11 @@ class SpeechPredictor:
         calibrated.profile = profile
         return calibrated
 
+    def _check_profile(self) -> None:
+        if self.speaker_centred and self.profile is None:
+            raise InvalidInputError(f"{self.model_id} needs a speaker profile: give recordings of the speaker "
+                                    "to calibrate on.")
+
     def classify(self, samples: np.ndarray) -> np.ndarray:
         """Probabilities ``(7,)`` for one stretch of speech (temperature-scaled when the card has one)."""
         return self.judge(samples)[0]
@@ -269,18 +273,25 @@ class SpeechPredictor:
     def judge(self, samples: np.ndarray) -> tuple[np.ndarray, float | None]:
         """Probabilities ``(7,)`` for one stretch of speech, and its features' distance from the training data
         (``None`` without a distance model)."""
+        self._check_profile()
         features = self.model_input(samples)
         if self.speaker_centred:
-            if self.profile is None:
-                raise InvalidInputError(f"{self.model_id} needs a speaker profile: give recordings of the speaker "
-                                        "to calibrate on.")
             features = features - self.profile.mean
-        (probs,) = self.session.run([self._output], {self.session.get_inputs()[0].name: features})
+        output = self.session.get_outputs()[-1].name  # scikit-learn graphs put the label first
+        (probs,) = self.session.run([output], {self.session.get_inputs()[0].name: features})
         return self.confidence.scale(probs[0] / probs[0].sum()), self.confidence.distance(features)
 
     def predict(self, audio: Audio) -> list[EmotionResult]:
         """One result per voiced segment, with its time span; an empty list when there is no voice. A segment
-        is marked uncertain when its confidence is low or its voice lies far from the training recordings."""
+        is marked uncertain when its confidence is low or its voice lies far from the training recordings.
+
+        Raises
+        ------
+        InvalidInputError
+            ``audio`` is not decoded :class:`~emotion_core.audio.Audio`, or a calibrated model has no profile yet.
+        """
+        check_audio(audio)
+        self._check_profile()
         segments = voiced_segments(audio.samples)
 
         def classify_segment(segment: Segment) -> EmotionResult:

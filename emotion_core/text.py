@@ -163,6 +163,16 @@ class TextCalibration:
         return None
 
 
+def _check_texts(texts: Sequence[str]) -> None:
+    if isinstance(texts, str):
+        raise InvalidInputError("texts: expected a list of strings, got one string.")
+    if not hasattr(texts, "__len__"):  # a list, a tuple, a NumPy array or a pandas Series of texts
+        raise InvalidInputError(f"texts: expected a list of strings, got {type(texts).__name__}.")
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InvalidInputError(f"texts: expected strings, got {type(text).__name__} at position {position}.")
+
+
 class TextPredictor:
     """Emotion of short English texts (a sentence, a tweet, a comment).
 
@@ -208,8 +218,7 @@ class TextPredictor:
 
     def raw_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, 7)`` probabilities over :data:`EMOTIONS` as the model gives them, before calibration."""
-        if isinstance(texts, str):
-            raise InvalidInputError("texts: expected a list of strings, got one string.")
+        _check_texts(texts)
         out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
         name = self.session.get_inputs()[0].name
         for start in range(0, len(texts), self.batch_size):
@@ -223,7 +232,13 @@ class TextPredictor:
 
     def predict(self, texts: Sequence[str]) -> list[EmotionResult]:
         """One result per text, marked uncertain where :meth:`TextCalibration.uncertain` says so (check texts
-        first with :func:`emotion_core.media.check_text`)."""
+        first with :func:`emotion_core.media.check_text`).
+
+        Raises
+        ------
+        InvalidInputError
+            ``texts`` is one string, or not a sequence of strings.
+        """
         start = time.perf_counter()
         probs = self.probabilities(texts)
         latency = (time.perf_counter() - start) * 1000 / max(1, len(texts))

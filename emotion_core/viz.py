@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from emotion_core.labels import EMOJI, EMOTIONS
+from emotion_core.modalities import MODALITIES
 from emotion_core.overlay import colour_hex
 
 LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}  # never over the lines
@@ -258,9 +259,8 @@ def contribution_bars(window_table, *, title: str = "") -> Any:
     """Each modality's share of every fused decision, stacked per window."""
     import plotly.graph_objects as go
 
-    colours = {"face": "#1f77b4", "speech": "#ff7f0e", "text": "#2ca02c"}
-    fig = go.Figure([go.Bar(x=window_table["start_s"], y=window_table[f"{m}_share"], name=m, marker_color=c)
-                     for m, c in colours.items()])
+    fig = go.Figure([go.Bar(x=window_table["start_s"], y=window_table[f"{m.name}_share"], name=m.name,
+                            marker_color=m.colour) for m in MODALITIES.values()])
     fig.update_layout(barmode="stack", title=title or None, height=260, xaxis_title="window start (s)",
                       yaxis={"range": [0, 1], "tickformat": ".0%", "title": "share of the decision"},
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})

@@ -12,9 +12,10 @@ from app_support.resources import face_predictor, model_cards, settings, speech_
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
-from emotion_core.fusion import METHODS, MODALITIES, default_weights
+from emotion_core.fusion import METHODS, default_weights
 from emotion_core.history import save_multimodal
 from emotion_core.labels import EMOTIONS
+from emotion_core.modalities import MODALITIES
 from emotion_core.multimodal import analyze_multimodal
 from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import contribution_bars, multimodal_timeline
@@ -34,10 +35,10 @@ with st.expander("Fusion settings"):
     method = st.radio("Method", METHODS, horizontal=True, key="multimodal_method",
                       format_func={"weighted": "weighted average", "vote": "majority vote"}.get)
     window_s = st.slider("Window (s)", 0.5, 5.0, 1.0, 0.5, key="multimodal_window")
-    st.caption("Default weights are each model's measured reliability on its validation data: face "
-               f"{measured['face']:.2f} (FER-2013 PublicTest accuracy), speech {measured['speech']:.2f} (mean "
-               f"validation UAR), text {measured['text']:.2f} (validation score). 0 leaves a modality out.")
-    columns = st.columns(3)
+    st.caption("Default weights are each model's measured reliability on its validation data: "
+               + ", ".join(f"{m.name} {measured[m.name]:.2f} ({m.reliability_note})" for m in MODALITIES.values())
+               + ". 0 leaves a modality out.")
+    columns = st.columns(len(MODALITIES))
     weights = {m: col.number_input(f"{m} weight", 0.0, 1.0, float(measured[m]), 0.05, key=f"multimodal_w_{m}")
                for m, col in zip(MODALITIES, columns)}
 keep = keep_media_checkbox("multimodal_keep")
