@@ -69,7 +69,12 @@ class FacePredictor:
         self.model_id = model_id
         self.flip_average = flip_average
         self.temperature = temperature
-        self.input_size = _input_size(session)
+
+    @property
+    def input_size(self) -> int:
+        """The side of the square faces the classifier takes (its input is ``(N, S, S, 1)``); 48 without a
+        session (subclasses with a pipeline of their own)."""
+        return FACE_SIZE if self.session is None else int(self.session.get_inputs()[0].shape[1])
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, detector: str | FaceDetector = "blazeface",
@@ -151,14 +156,6 @@ class FacePredictor:
                                   landmarks=eyes.landmarks if eyes else None, method="whole image")
         probs, doubts = self.assess(image_bgr, [detection])
         return self.result(probs[0], detection, latency_ms=(time.perf_counter() - start) * 1000, uncertain=doubts[0])
-
-
-def _input_size(session) -> int:
-    """The side of the square faces a classifier takes (its input is ``(N, S, S, 1)``); 48 without a session
-    (subclasses with a pipeline of their own)."""
-    if session is None:
-        return FACE_SIZE
-    return int(session.get_inputs()[0].shape[1])
 
 
 def locate_eyes_in_crop(detector: FaceDetector, gray: np.ndarray) -> FaceDetection | None:
