@@ -74,6 +74,14 @@ DATASET_LABELS: dict[str, dict[str, str]] = {
               "neutral": "neutral"},
     # EMOVO (Italian) uses the canonical seven, spelt out by its file-name codes (EMOVO_EMOTION_CODES).
     "emovo": {name: name for name in EMOTIONS},
+    # TESS's "pleasant surprise" (file code ps) is the surprise it has; its other six are the canonical names.
+    "tess": {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "neutral": "neutral",
+             "pleasant surprise": "surprise", "sad": "sad"},
+    # TurEV-DB (Turkish) has no neutral class: its calm ("sakin") reads the same words without emotional colouring,
+    # low arousal and neutral valence, and joins neutral as RAVDESS' calm does.
+    "turevdb": {"angry": "angry", "happy": "happy", "sad": "sad", "calm": "neutral"},
+    # EYASE (Egyptian Arabic) has four of the canonical seven.
+    "eyase": {"angry": "angry", "happy": "happy", "neutral": "neutral", "sad": "sad"},
     "goemotions": {fine: _EKMAN_TO_CANONICAL[ekman] for ekman, fines in GOEMOTIONS_EKMAN.items() for fine in fines},
     # MELD (TV dialogue) uses Ekman's six and neutral.
     "meld": {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
@@ -102,6 +110,11 @@ EMODB_EMOTION_CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear"
                        "N": "neutral"}
 EMOVO_EMOTION_CODES = {"dis": "disgust", "gio": "happy", "neu": "neutral", "pau": "fear", "rab": "angry",
                        "sor": "surprise", "tri": "sad"}
+TESS_EMOTION_CODES = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "neutral": "neutral",
+                      "ps": "pleasant surprise", "sad": "sad"}
+# TurEV-DB's Turkish codes: kızgın, mutlu, hüzünlü, sakin (its folders Angry, Happy, Sad, Calm).
+TUREVDB_EMOTION_CODES = {"kz": "angry", "mt": "happy", "hl": "sad", "sk": "calm"}
+EYASE_EMOTION_CODES = {"ang": "angry", "hap": "happy", "neu": "neutral", "sad": "sad"}
 
 
 class UnknownLabelError(InvalidInputError):

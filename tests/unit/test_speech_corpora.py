@@ -7,7 +7,15 @@ import pytest
 
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
-from emotion_core.speech_corpora import SpeechClip, corpus_roots, speech_corpus_clips
+from emotion_core.speech_corpora import (
+    CORPORA,
+    CORPUS_ENV,
+    SPLIT,
+    SpeechClip,
+    corpus_clips,
+    corpus_roots,
+    speech_corpus_clips,
+)
 from emotion_core.training.speech_loco import Arm, CorpusFeatures, evaluate_arm, normalise_per_recording
 
 
@@ -20,7 +28,9 @@ def _sound(path: Path, *, rate: int = 16000, channels: int = 1) -> None:
 
 
 @pytest.fixture()
-def corpora(tmp_path):
+def corpora(tmp_path, monkeypatch):
+    for env in CORPUS_ENV.values():  # no corpus of this machine's environment joins the fakes
+        monkeypatch.delenv(env, raising=False)
     shared, emovo = tmp_path / "speech", tmp_path / "EMOVO"
     _sound(shared / "ravdess/Actor_01/03-01-05-01-01-01-01.flac")  # angry, actor 01
     _sound(shared / "ravdess/Actor_22/03-01-02-01-01-01-22.flac")  # calm -> neutral, a test actor
@@ -48,7 +58,6 @@ def test_each_corpus_is_read_with_its_label_and_speaker_coding(corpora):
 
 def test_emovo_comes_from_its_own_folder_or_the_environment(corpora, monkeypatch):
     shared, emovo = corpora
-    monkeypatch.delenv("EMOTION_EMOVO_DIR", raising=False)
     assert set(corpus_roots(shared)) == {"ravdess", "emodb"}
     monkeypatch.setenv("EMOTION_EMOVO_DIR", str(emovo))
     assert corpus_roots(shared)["emovo"] == emovo
@@ -57,6 +66,66 @@ def test_emovo_comes_from_its_own_folder_or_the_environment(corpora, monkeypatch
         speech_corpus_clips(shared / "wrong", emovo_dir=emovo)
     with pytest.raises(InvalidInputError, match="no clips"):
         speech_corpus_clips(shared, corpora=("emovo",), emovo_dir=shared / "missing")
+
+
+@pytest.fixture()
+def own_folders(tmp_path, monkeypatch):
+    """TESS, TurEV-DB and EYASE with their real naming, as empty files (the readers read names only)."""
+    for env in CORPUS_ENV.values():
+        monkeypatch.delenv(env, raising=False)
+    folders = {name: tmp_path / name for name in ("tess", "turevdb", "eyase")}
+    for path in (
+        "tess/OAF_angry/OAF_back_angry.wav",  # angry, the older actress
+        "tess/YAF_pleasant_surprised/YAF_back_ps.wav",  # pleasant surprise -> surprise; the test speaker
+        "tess/datasets/testnew/751testOA_bite_neutral48.wav",  # deepxzy's renamed copy; OA is OAF
+        "tess/OAF_angry/OAF_back_bored.wav",  # unknown code: ignored
+        "turevdb/Calm/1234_sk_acik.wav",  # calm -> neutral
+        "turevdb/Angry/1984_kz_acik.wav",  # angry; the test speaker
+        "turevdb/Angry/1984_xx_acik.wav",  # unknown code: ignored
+        "eyase/Female02/fm01_hap (3).wav",  # happy; the folder is the speaker, not the name's fm01
+        "eyase/Male01/ml01_ang (1).wav",  # angry
+        "eyase/Extra/ml01_ang (1).wav",  # a folder that is no speaker: ignored
+    ):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).touch()
+    return folders
+
+
+def test_tess_turevdb_and_eyase_are_read_with_their_label_and_speaker_coding(own_folders):
+    clips = speech_corpus_clips(None, dirs=own_folders)
+    found = {(c.corpus, c.speaker, c.raw_label, c.label, c.split) for c in clips}
+    assert found == {
+        ("tess", "OAF", "angry", "angry", "train"), ("tess", "YAF", "pleasant surprise", "surprise", "test"),
+        ("tess", "OAF", "neutral", "neutral", "train"),
+        ("turevdb", "1234", "calm", "neutral", "train"), ("turevdb", "1984", "angry", "angry", "test"),
+        ("eyase", "Female02", "happy", "happy", "validation"), ("eyase", "Male01", "angry", "angry", "train"),
+    }
+    assert [c.corpus for c in clips] == ["tess"] * 3 + ["turevdb"] * 2 + ["eyase"] * 2
+
+
+def test_own_folders_come_from_the_parameter_or_the_environment(own_folders, monkeypatch, tmp_path):
+    assert corpus_roots(None) == {}
+    for corpus, folder in own_folders.items():
+        monkeypatch.setenv(CORPUS_ENV[corpus], str(folder))
+    assert corpus_roots(None) == own_folders
+    assert corpus_roots(None, dirs={"tess": tmp_path / "missing"}).keys() == {"turevdb", "eyase"}
+    assert {c.corpus for c in speech_corpus_clips(None, corpora=("eyase",))} == {"eyase"}
+
+
+def test_unknown_corpus_names_are_refused(own_folders):
+    with pytest.raises(InvalidInputError, match="cremad"):
+        speech_corpus_clips(None, dirs=own_folders, corpora=("tess", "cremad"))
+    with pytest.raises(InvalidInputError, match="ravdess"):  # RAVDESS lives in the shared folder, not its own
+        corpus_roots(None, dirs={"ravdess": own_folders["tess"]})
+    with pytest.raises(InvalidInputError, match="cremad"):
+        corpus_clips("cremad", own_folders["tess"])
+
+
+def test_the_split_keeps_each_speaker_in_one_part_of_a_known_corpus():
+    assert set(SPLIT["test"]) | set(SPLIT["validation"]) <= set(CORPORA)
+    for corpus in CORPORA:
+        test, validation = SPLIT["test"][corpus], SPLIT["validation"].get(corpus, ())
+        assert test and not set(test) & set(validation)
 
 
 def test_a_48_khz_stereo_emovo_clip_decodes_to_16_khz_mono(corpora):
