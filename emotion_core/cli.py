@@ -795,6 +795,7 @@ def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
     from emotion_core.labels import EMOTIONS
+    from emotion_core.speech_corpora import CORPORA as SPEECH_CORPORA
     from emotion_core.text_corpora import CORPORA
     from emotion_core.training.face import ARCHITECTURES, FaceTrainingConfig
     from emotion_core.training.speech import SpeechCnnConfig
@@ -883,8 +884,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "corpus by its file-name codes")
     ev_speech.add_argument("--data", type=Path, required=True,
                            help="the folder, or with --corpus the speech data folder (../shared/data/speech)")
-    ev_speech.add_argument("--corpus", choices=("ravdess", "emodb", "emovo"),
-                           help="read a built-in corpus from --data (EMOVO from --emovo)")
+    ev_speech.add_argument("--corpus", choices=SPEECH_CORPORA,
+                           help="read a built-in corpus from --data (EMOVO from --emovo; TESS, TurEV-DB and EYASE "
+                                "from $EMOTION_TESS_DIR, $EMOTION_TUREVDB_DIR, $EMOTION_EYASE_DIR)")
     ev_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
                            help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")
     ev_speech.add_argument("--loco", action="store_true",
@@ -1001,7 +1003,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr_speech.add_argument("--seed", type=int, default=SpeechCnnConfig.seed)
     tr_speech.add_argument("--loco", action="store_true",
                            help="instead: compare the ComParE/eGeMAPS recipes under leave-one-corpus-out over every "
-                                "corpus found (RAVDESS, EmoDB, EMOVO), ship the best that keeps the in-corpus "
+                                "corpus found (RAVDESS, EmoDB, EMOVO; TESS, TurEV-DB, EYASE when their "
+                                "EMOTION_*_DIR is set), ship the best that keeps the in-corpus "
                                 "figures, with its temperature and distance limit")
     tr_speech.add_argument("--emovo", type=Path, default=os.environ.get("EMOTION_EMOVO_DIR"),
                            help="the EMOVO folder with f1..m3/ (default: $EMOTION_EMOVO_DIR)")

@@ -506,9 +506,10 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
                   f"16 kHz mono (emotion_core.speech.{kind}); standardisation is inside the ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)"},
         "inference": baseline["inference"],
-        "dataset": {"sets": [*SPEECH_TERMS, EMOVO_TERMS] if "emovo" in corpora else SPEECH_TERMS,
+        "dataset": {"sets": [*SPEECH_TERMS, *(CORPUS_TERMS[c] for c in corpora if c in CORPUS_TERMS)],
                     "label_mapping": "RAVDESS calm -> neutral; EmoDB boredom has no canonical counterpart and is "
-                                     "left out; EMOVO's seven codes are the canonical seven",
+                                     "left out; EMOVO's seven codes are the canonical seven; TESS pleasant surprise "
+                                     "-> surprise; TurEV-DB calm -> neutral",
                     "split": split_summary(clips, corpora=corpora)},
         "test_speakers": {c: sorted({x.speaker for x in clips if x.corpus == c and x.split == "test"})
                           for c in corpora},
@@ -528,6 +529,19 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
 
 EMOVO_TERMS = {"name": "EMOVO", "citation": "Costantini et al., EMOVO Corpus: an Italian Emotional Speech Database, "
                "LREC 2014", "terms": "research use", "source": "GitHub fp1acm8/SER, data/EMOVO"}
+# The corpora in folders of their own, beside the shared RAVDESS and EmoDB (SPEECH_TERMS).
+CORPUS_TERMS = {
+    "emovo": EMOVO_TERMS,
+    "tess": {"name": "TESS", "citation": "Dupuis & Pichora-Fuller, Toronto emotional speech set, University of "
+             "Toronto 2010, doi:10.5683/SP2/E8H2MF", "terms": "CC BY-NC-ND 4.0 (non-commercial)",
+             "source": "GitHub deepxzy/Toronto-emotional-speech-set, datasets/"},
+    "turevdb": {"name": "TurEV-DB", "citation": "Canpolat, Ormanoglu & Zeyrek, Turkish Emotion Voice Database "
+                "(TurEV-DB), SLTU-CCURL 2020", "terms": "CC BY-NC-ND 4.0 (non-commercial)",
+                "source": "GitHub Xeonen/TurEV-DB, Sound Source/"},
+    "eyase": {"name": "EYASE", "citation": "Abdel-Hamid, Egyptian Arabic semi-natural emotion speech database, "
+              "Speech Communication 2020", "terms": "research use; no licence stated in the copy",
+              "source": "GitHub amine-dubs/arabic-emotion-recognition-V2, Data/EYASE"},
+}
 
 
 def _arm_dict(arm: Arm) -> dict[str, Any]:
