@@ -1,4 +1,4 @@
-"""The shipped int8 face model computes what its float network computes, whatever x86 CPU runs it.
+"""The shipped int8 face models compute what their float networks compute, whatever x86 CPU runs them.
 
 The float network is rebuilt from the shipped QDQ graph itself (:func:`float_reference`), so the test needs no
 other file. The faces are made here from skimage's images: jittered, relit, noisy, blurred and blended crops of
@@ -11,14 +11,23 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from emotion_core.alignment import align_face, normalise_illumination
-from emotion_core.face import FACE_MODEL, FacePredictor
+from emotion_core.face import FacePredictor
+from emotion_core.modelcard import list_cards
 from emotion_core.training.export import WEIGHT_BITS, float_reference
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SAMPLE = 400
 AGREEMENT = 0.995
+INT8_FACE_MODELS = [card["name"] for card in list_cards(MODELS) if card.get("modality") == "face"
+                    and card.get("inference", {}).get("precision") == "int8"]
+"""File stems of the shipped int8 face-expression models (float32 ones compute the same on every CPU anyway)."""
+
+
+def test_an_int8_face_model_is_shipped():
+    assert INT8_FACE_MODELS, "no shipped face model is int8: these tests would check nothing"
 
 
 def _gray(name: str) -> np.ndarray:
@@ -84,20 +93,21 @@ def top1_agreement(model, reference, faces: np.ndarray) -> float:
     return float(np.mean(labels[0] == labels[1]))
 
 
+@pytest.mark.parametrize("model", INT8_FACE_MODELS)
 class TestShippedFaceModel:
-    def test_int8_agrees_with_its_float_network(self):
-        shipped = MODELS / f"{FACE_MODEL}.onnx"
+    def test_int8_agrees_with_its_float_network(self, model):
+        shipped = MODELS / f"{model}.onnx"
         agreement = top1_agreement(shipped, float_reference(shipped), generated_faces())
         assert agreement >= AGREEMENT, f"int8 and float labels agree on {agreement:.2%} of {SAMPLE} faces"
 
-    def test_no_weight_can_saturate_a_16_bit_pair_sum(self):
+    def test_no_weight_can_saturate_a_16_bit_pair_sum(self, model):
         """AVX2 kernels add two uint8 x int8 products in 16 bits: |w| <= 64 keeps 2 x 255 x |w| below 32768."""
         import onnx
         from onnx import numpy_helper
 
-        model = onnx.load(str(MODELS / f"{FACE_MODEL}.onnx"))
-        constants = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-        weights = [constants[n.input[0]] for n in model.graph.node
+        graph = onnx.load(str(MODELS / f"{model}.onnx")).graph
+        constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+        weights = [constants[n.input[0]] for n in graph.node
                    if n.op_type == "DequantizeLinear" and constants.get(n.input[0], np.zeros(0)).dtype == np.int8]
         assert weights, "the shipped face model has no int8 weights"
         largest = max(int(np.abs(w.astype(int)).max()) for w in weights)
@@ -106,10 +116,11 @@ class TestShippedFaceModel:
 
 
 class TestFloatReference:
-    def test_folds_every_quantisation_node(self):
-        model = float_reference(MODELS / f"{FACE_MODEL}.onnx")
-        assert not {n.op_type for n in model.graph.node} & {"QuantizeLinear", "DequantizeLinear"}
-        assert all(i.data_type == 1 or i.name.startswith("/Concat") for i in model.graph.initializer)
+    @pytest.mark.parametrize("model", INT8_FACE_MODELS)
+    def test_folds_every_quantisation_node(self, model):
+        reference = float_reference(MODELS / f"{model}.onnx")
+        assert not {n.op_type for n in reference.graph.node} & {"QuantizeLinear", "DequantizeLinear"}
+        assert all(i.data_type == 1 or i.name.startswith("/Concat") for i in reference.graph.initializer)
 
     def test_generated_faces_are_fixed(self):
         first, again = generated_faces(8), generated_faces(8)
