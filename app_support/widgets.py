@@ -19,8 +19,9 @@ def face_model_choice(key: str) -> str:
     if len(names) < 2:
         return FACE_MODEL
     return st.selectbox("Face model", list(names), key=key, format_func=lambda n: f"{n} ({names[n]})",
-                        help="face_expression: our CNN. seed002_hybrid: seed 002's MobileNetV2 + LBP + Random "
-                             "Forest, reproduced (see Models for both models' figures).")
+                        help="face_expression: our CNN, best on FER-2013. face_expression_mnv2: MobileNetV2 trained "
+                             "on FER-2013 and RAF-DB, best on in-the-wild photos. seed002_hybrid: seed 002's "
+                             "MobileNetV2 + LBP + Random Forest, reproduced (see Models for every model's figures).")
 
 
 def new_password_inputs(label: str = "Password", *, key: str | None = None) -> tuple[str, str]:

@@ -79,6 +79,7 @@ def _calibrated(request, predictors):
 CASES = {
     "face": lambda request, p: _face_case(request, p.face()),
     "seed002 hybrid face": lambda request, p: _face_case(request, p.face(HYBRID_MODEL)),
+    "MobileNetV2 face": lambda request, p: _face_case(request, p.face("face_expression_mnv2")),
     "speech": lambda request, p: _speech_case(request, p.speech()),
     "calibrated speech": lambda request, p: _speech_case(request, _calibrated(request, p)),
     "text": lambda request, p: Case(p.text(), ["What a wonderful surprise!", "I am furious with you."], [],
@@ -101,8 +102,8 @@ class _Untouchable:
 def test_every_shipped_model_is_covered():
     """A new card of a predicting model needs a case here (detectors are not predictors)."""
     names = {card["name"] for card in list_cards(MODELS) if card.get("task") != "face detection"}
-    assert names == {"face_expression", "seed002_hybrid", "speech_emotion", "speech_emotion_calibrated",
-                     "text_emotion"}
+    assert names == {"face_expression", "face_expression_mnv2", "seed002_hybrid", "speech_emotion",
+                     "speech_emotion_calibrated", "text_emotion"}
     assert len(CASES) == len(names)
 
 
