@@ -78,7 +78,7 @@ def comparisons(card: dict) -> None:
     if card["modality"] == "speech" and "loco" in card:
         loco_view(card)
     if card["modality"] == "face" and "comparison" in card:
-        st.markdown("**Quantisation arms** (figures that depend on the CPU say which)")
+        st.markdown("**Arms compared** (figures that depend on the CPU say which)")
         st.dataframe(pd.DataFrame([{k: v for k, v in arm.items() if not isinstance(v, dict)}
                                    for arm in card["comparison"]["arms"]]), hide_index=True, width="stretch")
     if card["modality"] == "speech" and "shipped_arm" in card.get("training", {}) and "comparison" in card:
