@@ -220,7 +220,7 @@ def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
     _screenshot(page, tmp_path, "history-plain")
 
     page.goto(f"{app_url}/models")
-    page.get_by_role("heading", name="Faces: face expression").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Faces: face expression", exact=True).wait_for(timeout=60_000)
     page.get_by_text("Face detectors").wait_for(timeout=30_000)
     expect(page.get_by_text("of the time, where guessing among 7").first).to_be_visible()
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
