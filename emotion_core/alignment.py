@@ -35,6 +35,7 @@ class Framing:
 FRAMINGS: dict[str, Framing] = {
     "blazeface": Framing(scale=1.12, shift_y=-0.04),
     "blazeface-short": Framing(scale=1.17, shift_y=-0.09),
+    "mtcnn": Framing(scale=1.23, shift_y=0.0),
     "haar": Framing(scale=1.01, shift_y=0.0),
 }
 

@@ -75,12 +75,15 @@ _STATUS = [(LimitReached, 429), (AuthenticationFailed, 401), (PermissionDenied, 
 class ApiServices:
     """What the endpoints work with, built once in :func:`create_app`."""
 
-    def face(self, name: str | None = None) -> FacePredictor:
-        """The named face model (default: our CNN); an unknown name is a bad request."""
+    def face(self, name: str | None = None, detector: str | None = None) -> FacePredictor:
+        """The named face model (default: our CNN) with the named detector (default: BlazeFace); an unknown model
+        is a bad request."""
         name = name or next(iter(self.faces))
         if name not in self.faces:
             raise RequestError(f"face_model must be one of {', '.join(self.faces)}, got {name!r}.")
-        return self.faces[name]
+        if detector in (None, self.faces[name].detector.name):
+            return self.faces[name]
+        return self.predictors.face(name, detector=detector)
 
     def speech(self) -> SpeechPredictor:
         """The speech model, loaded on first use: while its files are missing, speech requests get a 503."""
@@ -227,7 +230,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options = _upload("image", ("image",), services.settings.max_upload_bytes)
-        face = services.face(options["face_model"])
+        face = services.face(options["face_model"], options["detector"])
         analysis = analyze_image(data, face, source=name, max_pixels=services.settings.max_image_pixels)
         saved = save_image(services.store, user, analysis, settings={"detector": face.detector.name,
                                                                      "face_model": face.model_id},

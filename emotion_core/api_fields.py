@@ -145,9 +145,14 @@ KEEP_MEDIA = Field("keep_media", "boolean", "store the upload, and the words of 
 FILENAME = Field("filename", "name", "the file's name, shown in the history (JSON bodies)",
                  max_length=MAX_NAME_CHARS)
 FACE_MODEL = Field("face_model", "name", "face_expression (default) or seed002_hybrid", max_length=64)
+PHOTO_DETECTORS = ("blazeface", "blazeface-short", "mtcnn")
+"""The detectors a request may choose: those on ONNX Runtime, which request threads can share."""
+DETECTOR = Field("detector", "text", "face detector: blazeface (default), blazeface-short (faces close to a "
+                 "webcam) or mtcnn (small faces and faces cropped without surroundings, a few times slower)",
+                 default="blazeface", choices=PHOTO_DETECTORS)
 
 FIELDS: dict[str, tuple[Field, ...]] = {
-    "image": (KEEP_MEDIA, FACE_MODEL, FILENAME),
+    "image": (KEEP_MEDIA, FACE_MODEL, DETECTOR, FILENAME),
     "video": (KEEP_MEDIA, FACE_MODEL, FILENAME,
               Field("stride", "integer", "analyse every n-th frame", default=1, minimum=1, maximum=1000)),
     "audio": (KEEP_MEDIA, FILENAME,

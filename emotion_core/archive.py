@@ -171,7 +171,8 @@ def _table_column(path: Path, column: str, *, start: int = 0, stop: int | None =
 
 
 _DETECTOR_CARDS = {"blazeface": ("blazeface_full_range", "blazeface_short_range"),
-                   "blazeface-short": ("blazeface_short_range",)}  # haar is OpenCV's, without a card
+                   "blazeface-short": ("blazeface_short_range",),
+                   "mtcnn": ("mtcnn",)}  # haar is OpenCV's, without a card
 
 
 class PredictorSet:

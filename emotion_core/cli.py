@@ -794,6 +794,7 @@ def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from emotion_core.alerts import NEGATIVE, RULE_KINDS, Rule
+    from emotion_core.detection import available_detectors
     from emotion_core.labels import EMOTIONS
     from emotion_core.speech_corpora import CORPORA as SPEECH_CORPORA
     from emotion_core.text_corpora import CORPORA
@@ -808,7 +809,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model-dir", type=Path, help="folder with the models and cards (default: models/)")
         p.add_argument("--face-model", default="face_expression",
                        help="face_expression (our CNN, default) or seed002_hybrid (MobileNetV2 + LBP + Random Forest)")
-        p.add_argument("--detector", choices=("blazeface", "blazeface-short", "haar"),
+        p.add_argument("--detector", choices=available_detectors(),
                        help="face detector (default: blazeface)")
 
     analyze = sub.add_parser("analyze", help="analyse a photo or a video and print one result per face")

@@ -193,6 +193,187 @@ class BlazeFaceDetector:
         return [f for f in faces if f is not None]
 
 
+CLOSE_UP_SHARE = 0.3
+"""In a close-up look, the smallest face looked for, as a share of the image's longer side (before the border)."""
+
+PYRAMID_STEP = 0.709
+"""Scale from one pyramid level to the next: a face's area halves, so P-Net's 12 px window meets every size."""
+
+MTCNN_MIN_SCORE = 0.9
+"""O-Net's score from which a window is a face: at 0.9 no false face in 1,000 images and 200 frames without one
+(``benchmarks/detection.py --split train``)."""
+
+
+class MTCNNDetector:
+    """The MTCNN cascade on ONNX Runtime: P-Net proposes windows on an image pyramid, R-Net and O-Net re-score
+    and refine them (weights from the facenet-pytorch wheel; see ``models/mtcnn.card.json``).
+
+    Its networks judge tight face windows (12, 24 and 48 px), so it finds faces without their surroundings -
+    an aligned crop pasted anywhere - and small faces, down to ``min_face`` pixels.
+
+    Parameters
+    ----------
+    sessions : tuple of onnxruntime.InferenceSession
+        P-Net, R-Net and O-Net (see :meth:`from_dir`).
+    min_face : int
+        Side in pixels of the smallest face looked for; the pyramid starts where it fills P-Net's window.
+    thresholds : tuple of float
+        Scores P-Net's and R-Net's candidates need to go on to the next stage.
+    min_score : float, optional
+        O-Net's score a face needs; by default :data:`MTCNN_MIN_SCORE`.
+    close_up : FaceDetector, optional
+        The detector that looks at close-ups (itself by default).
+    """
+
+    name = "mtcnn"
+
+    def __init__(self, *, sessions, min_face: int = 32, thresholds: tuple[float, float] = (0.6, 0.7),
+                 min_score: float | None = None, close_up: FaceDetector | None = None):
+        self.pnet, self.rnet, self.onet = sessions
+        self.min_face = min_face
+        self.thresholds = thresholds
+        self.min_score = MTCNN_MIN_SCORE if min_score is None else min_score
+        self.close_up = close_up if close_up is not None else self
+
+    @classmethod
+    def from_dir(cls, models_dir: str | Path, **kwargs) -> MTCNNDetector:
+        """Load the three shipped networks from ``models_dir``."""
+        from emotion_core.runtime import load_onnx_session
+
+        sessions = tuple(load_onnx_session(Path(models_dir) / f"mtcnn_{net}.onnx") for net in ("pnet", "rnet", "onet"))
+        return cls(sessions=sessions, **kwargs)
+
+    def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,
+               min_score: float | None = None) -> list[FaceDetection]:
+        """Find every face; arguments as in :meth:`BlazeFaceDetector.detect`."""
+        import cv2
+
+        image_bgr = check_image(image_bgr)
+        height, width = image_bgr.shape[:2]
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        smallest, factor, pad = float(self.min_face), 1.0, 0
+        if margin:
+            # A close-up is looked at for a face filling the image: the image is shrunk until such a face is
+            # O-Net's size and the pyramid skips smaller faces, which keeps the look cheap.
+            smallest = max(smallest, CLOSE_UP_SHARE * max(height, width))
+            factor = min(1.0, 48 / smallest)
+            if factor < 1.0:
+                rgb = shrink(rgb, (max(1, round(width * factor)), max(1, round(height * factor))))
+            smallest *= factor
+            pad = round(margin * max(rgb.shape[:2]))
+            rgb = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(BORDER_GREY,) * 3)
+        boxes = self._refine(self.rnet, rgb, self._propose(rgb, smallest), 24, self.thresholds[1])
+        if not len(boxes):
+            return []
+        windows = _square(boxes)
+        scores, offsets, points = self.onet.run(None, {"image": _windows(rgb, windows, 48)})
+        keep = scores >= (self.min_score if min_score is None else min_score)
+        windows, scores, offsets, points = windows[keep], scores[keep], offsets[keep], points[keep]
+        side = (windows[:, 2] - windows[:, 0])[:, None]
+        points = np.stack([windows[:, :1] + points[:, :5] * side, windows[:, 1:2] + points[:, 5:] * side], axis=-1)
+        boxes = _regress(windows, offsets)
+        faces = []
+        for i in _nms(boxes, scores, 0.7, by_smaller=True):
+            # O-Net's points: the eyes, the nose and the mouth's corners, the image's left one first.
+            right_eye, left_eye, nose, *mouth = (points[i] - pad) / factor
+            marks = (right_eye, left_eye, nose, np.mean(mouth, axis=0))
+            face = _clip_detection((boxes[i] - pad) / factor, marks, float(scores[i]), width, height)
+            if face is not None:
+                faces.append(face)
+        return faces
+
+    def _propose(self, rgb: np.ndarray, smallest: float) -> np.ndarray:
+        """P-Net's candidate windows ``(x0, y0, x1, y1, score)`` for faces of ``smallest`` pixels and more, over
+        the pyramid, regressed and merged."""
+        height, width = rgb.shape[:2]
+        scale, level, found = 12.0 / smallest, rgb, []
+        while min(height, width) * scale >= 12:
+            level = shrink(level, (int(width * scale) + 1, int(height * scale) + 1))
+            scores, offsets = self.pnet.run(None, {"image": _normalise(level[None])})
+            ys, xs = np.nonzero(scores[0] >= self.thresholds[0])
+            if len(ys):
+                cells = np.stack([xs, ys], axis=1).astype(np.float32)
+                windows = np.concatenate([np.floor((2 * cells + 1) / scale), np.floor((2 * cells + 12) / scale)], 1)
+                windows = _regress(windows, offsets[0][:, ys, xs].T)
+                level_scores = scores[0, ys, xs]
+                found.append(np.column_stack([windows, level_scores])[_nms(windows, level_scores, 0.5)])
+            scale *= PYRAMID_STEP
+        if not found:
+            return np.zeros((0, 5), dtype=np.float32)
+        candidates = np.concatenate(found)
+        return candidates[_nms(candidates[:, :4], candidates[:, 4], 0.7)]
+
+    @staticmethod
+    def _refine(net, rgb: np.ndarray, boxes: np.ndarray, side: int, threshold: float) -> np.ndarray:
+        """Re-score square windows around ``boxes`` with ``net``; keep, regress and merge those that pass."""
+        if not len(boxes):
+            return boxes
+        windows = _square(boxes)
+        scores, offsets = net.run(None, {"image": _windows(rgb, windows, side)})
+        keep = scores >= threshold
+        boxes = np.column_stack([_regress(windows[keep], offsets[keep]), scores[keep]])
+        return boxes[_nms(boxes[:, :4], boxes[:, 4], 0.7)]
+
+
+def _regress(windows: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Move each corner of ``(x0, y0, x1, y1)`` windows by its offset, a fraction of the window's side."""
+    size = np.tile(windows[:, 2:4] - windows[:, 0:2], 2)
+    return windows[:, :4] + offsets * size
+
+
+def _square(boxes: np.ndarray) -> np.ndarray:
+    """The whole-pixel square around the centre of each box, as wide as its longer side."""
+    centre = (boxes[:, 0:2] + boxes[:, 2:4]) / 2
+    side = np.max(boxes[:, 2:4] - boxes[:, 0:2], axis=1, keepdims=True)
+    corner = np.round(centre - side / 2)
+    return np.concatenate([corner, corner + np.round(side)], axis=1)
+
+
+def _normalise(batch: np.ndarray) -> np.ndarray:
+    """NHWC uint8 RGB to the NCHW floats in [-1, 1] that the networks take."""
+    return ((batch.astype(np.float32) - 127.5) / 128.0).transpose(0, 3, 1, 2)
+
+
+def _windows(rgb: np.ndarray, windows: np.ndarray, side: int) -> np.ndarray:
+    """Each window of the image resized to ``side`` pixels, as a network's batch; outside the image is black."""
+
+    height, width = rgb.shape[:2]
+    batch = np.zeros((len(windows), side, side, 3), dtype=np.uint8)
+    for i, (x0, y0, x1, y1) in enumerate(windows.astype(int)):
+        ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if ix1 <= ix0 or iy1 <= iy0:
+            continue
+        # Resize only the part inside the image, into its place in the window.
+        factor = side / max(1, x1 - x0)
+        tx0, ty0 = round((ix0 - x0) * factor), round((iy0 - y0) * factor)
+        tx1, ty1 = max(tx0 + 1, round((ix1 - x0) * factor)), max(ty0 + 1, round((iy1 - y0) * factor))
+        tx1, ty1 = min(tx1, side), min(ty1, side)
+        if tx1 > tx0 and ty1 > ty0:
+            batch[i, ty0:ty1, tx0:tx1] = shrink(rgb[iy0:iy1, ix0:ix1], (tx1 - tx0, ty1 - ty0))
+    return _normalise(batch)
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, *, by_smaller: bool = False) -> np.ndarray:
+    """Indices of the ``(x0, y0, x1, y1)`` boxes kept by greedy non-maximum suppression, best first; overlap is
+    IoU, or with ``by_smaller`` the intersection over the smaller box (which drops a box inside another)."""
+    order = np.argsort(-scores)
+    if not by_smaller:
+        import cv2
+
+        rects = np.column_stack([boxes[:, :2], boxes[:, 2:4] - boxes[:, :2]]).astype(np.float64)
+        return np.asarray(cv2.dnn.NMSBoxes(rects.tolist(), scores.astype(float).tolist(), 0.0, threshold),
+                          dtype=int).reshape(-1)
+    areas = np.prod(np.clip(boxes[:, 2:4] - boxes[:, :2], 0, None), axis=1)
+    kept: list[int] = []
+    for i in order:
+        lo = np.maximum(boxes[i, :2], boxes[kept, :2])
+        hi = np.minimum(boxes[i, 2:4], boxes[kept, 2:4])
+        inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+        if not np.any(inter / np.maximum(np.minimum(areas[i], areas[kept]), 1e-9) > threshold):
+            kept.append(int(i))
+    return np.array(kept, dtype=int)
+
+
 def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize ``image`` to ``size`` (width, height) with area averaging, halving first while it is over twice as
     large: OpenCV averages exact halves several times faster than other factors (0.4 ms instead of 1.3 ms for a
@@ -280,7 +461,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-DETECTORS = ("blazeface", "blazeface-short", "haar")
+DETECTORS = ("blazeface", "blazeface-short", "mtcnn", "haar")
 
 
 def available_detectors() -> tuple[str, ...]:
@@ -289,16 +470,18 @@ def available_detectors() -> tuple[str, ...]:
 
 
 def load_detector(name: str, *, models_dir: str | Path) -> FaceDetector:
-    """Build a face detector by name: ``blazeface`` (default), ``blazeface-short`` or ``haar``.
+    """Build a face detector by name: ``blazeface`` (default), ``blazeface-short``, ``mtcnn`` or ``haar``.
 
-    The full-range BlazeFace misses faces that fill the image, which the short-range model finds: it looks at
-    close-ups with that model.
+    The full-range BlazeFace and MTCNN miss many faces that fill the image, which the short-range BlazeFace finds:
+    they look at close-ups with that model.
     """
     if name == "blazeface":
         return BlazeFaceDetector.from_dir(models_dir, variant="full",
                                           close_up=BlazeFaceDetector.from_dir(models_dir, variant="short"))
     if name == "blazeface-short":
         return BlazeFaceDetector.from_dir(models_dir, variant="short")
+    if name == "mtcnn":
+        return MTCNNDetector.from_dir(models_dir, close_up=BlazeFaceDetector.from_dir(models_dir, variant="short"))
     if name == "haar":
         return HaarDetector.from_opencv()
     raise InvalidInputError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}.")

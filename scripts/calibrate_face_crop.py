@@ -21,7 +21,7 @@ from emotion_core.detection import available_detectors, load_detector
 from emotion_core.media import read_image
 
 # Enlargement before padding: BlazeFace sees the crop as it is, Haar's smallest window needs it bigger.
-ENLARGE = {"blazeface": 1, "blazeface-short": 1, "haar": 3}
+ENLARGE = {"blazeface": 1, "blazeface-short": 1, "mtcnn": 1, "haar": 3}
 
 
 def measure(detector, paths: list[Path], enlarge: int) -> tuple[np.ndarray, float]:

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 
+import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import MetaData
@@ -392,6 +393,22 @@ def test_an_unknown_face_model_is_a_bad_request(api, astronaut_png):
     client, tokens, _ = api
     response = post_image(client, tokens["bob"], astronaut_png, face_model="no-such-model")
     assert response.status_code == 400 and "face_model must be one of" in response.get_json()["error"]["message"]
+
+
+def test_a_photo_can_choose_its_detector(api, astronaut_bgr):
+    """A face about 45 px wide in a 640x480 scene, found by MTCNN on request; an unknown detector is refused."""
+    import cv2
+
+    scene = np.full((480, 640, 3), 90, np.uint8)
+    scene[300:364, 500:564] = cv2.resize(astronaut_bgr[40:200, 150:310], (64, 64), interpolation=cv2.INTER_AREA)
+    client, tokens, _ = api
+    response = post_image(client, tokens["bob"], encode(scene), detector="mtcnn")
+    assert response.status_code == 200, response.get_json()
+    payload = response.get_json()
+    assert payload["detector"] == "mtcnn" and len(payload["faces"]) == 1
+    response = post_image(client, tokens["bob"], encode(scene), detector="yolo")
+    assert response.status_code == 400
+    assert "blazeface, blazeface-short, mtcnn" in response.get_json()["error"]["message"]
 
 
 def test_a_missing_model_is_a_503_and_the_rest_still_serves(tmp_path):

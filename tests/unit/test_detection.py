@@ -30,7 +30,7 @@ class TestEveryDetector:
         assert detector.detect(coffee_bgr) == []
 
 
-@pytest.mark.parametrize("name", ["blazeface", "haar"])  # blazeface-short is for faces close to a webcam
+@pytest.mark.parametrize("name", ["blazeface", "mtcnn", "haar"])  # blazeface-short: faces close to a webcam
 def test_photo_detectors_find_every_face(name, astronaut_bgr):
     pair = np.concatenate([astronaut_bgr, astronaut_bgr[:, ::-1]], axis=1)
     assert len(load_detector(name, models_dir=MODELS).detect(pair)) == 2
@@ -57,6 +57,39 @@ class TestBlazeFace:
         assert in_wide.box[1] == pytest.approx(in_tall.box[1] - 512, abs=3)
 
 
+class TestMTCNN:
+    def test_keypoints_sit_on_the_face(self, astronaut_bgr):
+        face = load_detector("mtcnn", models_dir=MODELS).detect(astronaut_bgr)[0]
+        marks = face.landmarks
+        assert set(marks) == {"right_eye", "left_eye", "nose", "mouth"}
+        assert marks["right_eye"][0] < marks["left_eye"][0]  # subject's right eye is on the image's left
+        assert marks["nose"][1] > marks["right_eye"][1] and marks["mouth"][1] > marks["nose"][1]
+        assert all(contains(face.box, point) for point in marks.values())
+        assert 0.9 <= face.score <= 1
+
+    def test_finds_a_small_face_in_a_large_frame(self, astronaut_bgr):
+        """A face about 45 px wide in a 640x480 scene: BlazeFace full range misses most faces this small."""
+        import cv2
+
+        head = cv2.resize(astronaut_bgr[40:200, 150:310], (64, 64), interpolation=cv2.INTER_AREA)
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        frame[300:364, 500:564] = head
+        (face,) = load_detector("mtcnn", models_dir=MODELS).detect(frame)
+        assert contains(face.box, (532, 334)) and 30 <= face.box[2] <= 60
+
+    def test_finds_a_tight_crop_without_help(self, astronaut_bgr):
+        """Its networks judge tight face windows, so a crop to the face is found by the detector itself."""
+        crop = np.ascontiguousarray(astronaut_bgr[65:175, 175:280])
+        (face,) = load_detector("mtcnn", models_dir=MODELS).detect(crop)
+        assert face.method == "detector" and face.box[2] >= 0.7 * crop.shape[1]
+
+    def test_a_margin_and_a_threshold_apply(self, astronaut_bgr):
+        detector = load_detector("mtcnn", models_dir=MODELS)
+        (plain,), (bordered,) = detector.detect(astronaut_bgr), detector.detect(astronaut_bgr, margin=0.5)
+        assert bordered.box == pytest.approx(plain.box, abs=6)
+        assert detector.detect(astronaut_bgr, min_score=1.01) == []
+
+
 class TestInputChecks:
     @pytest.mark.parametrize("bad, message", [
         (np.zeros((10, 10), np.uint8), "shape"),
@@ -69,5 +102,5 @@ class TestInputChecks:
             check_image(bad)
 
     def test_unknown_detector_name(self):
-        with pytest.raises(InvalidInputError, match="blazeface, blazeface-short, haar"):
+        with pytest.raises(InvalidInputError, match="blazeface, blazeface-short, mtcnn, haar"):
             load_detector("yolo", models_dir=MODELS)
