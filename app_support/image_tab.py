@@ -33,9 +33,10 @@ def render(user: User) -> None:
         upload = st.camera_input("Take a photo", key="analyze_image_camera")
     detector = st.selectbox(
         "Face detector", available_detectors(), key="analyze_image_detector",
-        help="blazeface: fast and accurate, finds faces up to a few metres away. blazeface-short: tuned for "
-             "faces close to a webcam. mtcnn: finds small faces and faces cropped without surroundings, at a "
-             "few times the cost. haar: OpenCV's classic cascade, as the seed papers used.",
+        index=available_detectors().index(settings().photo_detector),
+        help="mtcnn: finds small faces and faces cropped without surroundings. blazeface: a few times faster, "
+             "misses small faces. blazeface-short: tuned for faces close to a webcam. haar: OpenCV's classic "
+             "cascade, as the seed papers used.",
     )
     model = face_model_choice("analyze_image_model")
     keep = keep_media_checkbox("analyze_image_keep")

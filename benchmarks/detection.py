@@ -6,9 +6,10 @@
         --out benchmarks/results/detection_sweep.json
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors haar --faces 100 --repeats 5 \\
         --non-faces 1000 --pan-frames 4 --out benchmarks/results/detection_haar.json   (the cascade is slow)
+    python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors mtcnn --out benchmarks/results/detection_mtcnn.json
 
-For each detector (BlazeFace full range, the default; BlazeFace short range; OpenCV's Haar cascade) at its shipped
-thresholds, photos go through emotion_core.face_search.find_faces as every surface runs it (the detector, then
+For each detector (BlazeFace full range, the default; BlazeFace short range; MTCNN; OpenCV's Haar cascade) at its
+shipped thresholds, photos go through emotion_core.face_search.find_faces as every surface runs it (the detector, then
 the close-up looks), video frames through the detector alone and the face tracker, as analyze VIDEO runs them:
 
 - faces: FER-2013 PrivateTest and RAF-DB test crops (half each; --split train draws from the training sets) as

@@ -230,7 +230,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
         user: User = g.user
         require(user, "analyze")
         data, name, options = _upload("image", ("image",), services.settings.max_upload_bytes)
-        face = services.face(options["face_model"], options["detector"])
+        face = services.face(options["face_model"], options["detector"] or services.settings.photo_detector)
         analysis = analyze_image(data, face, source=name, max_pixels=services.settings.max_image_pixels)
         saved = save_image(services.store, user, analysis, settings={"detector": face.detector.name,
                                                                      "face_model": face.model_id},

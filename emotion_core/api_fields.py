@@ -147,9 +147,9 @@ FILENAME = Field("filename", "name", "the file's name, shown in the history (JSO
 FACE_MODEL = Field("face_model", "name", "face_expression (default) or seed002_hybrid", max_length=64)
 PHOTO_DETECTORS = ("blazeface", "blazeface-short", "mtcnn")
 """The detectors a request may choose: those on ONNX Runtime, which request threads can share."""
-DETECTOR = Field("detector", "text", "face detector: blazeface (default), blazeface-short (faces close to a "
-                 "webcam) or mtcnn (small faces and faces cropped without surroundings, a few times slower)",
-                 default="blazeface", choices=PHOTO_DETECTORS)
+DETECTOR = Field("detector", "text", "face detector: mtcnn (default; finds small faces), blazeface (a few "
+                 "times faster, misses small faces) or blazeface-short (faces close to a webcam)",
+                 choices=PHOTO_DETECTORS)
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "image": (KEEP_MEDIA, FACE_MODEL, DETECTOR, FILENAME),

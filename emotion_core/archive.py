@@ -184,17 +184,24 @@ class PredictorSet:
     models_dir : Path
     face_model : str, default="face_expression"
     detector : str, default="blazeface"
+        The video frames' face detector.
+    photo_detector : str, default="mtcnn"
+        The photos' face detector.
     """
 
-    def __init__(self, *, models_dir: Path, face_model: str = "face_expression", detector: str = "blazeface"):
+    def __init__(self, *, models_dir: Path, face_model: str = "face_expression", detector: str = "blazeface",
+                 photo_detector: str = "mtcnn"):
         self.models_dir = Path(models_dir)
         self.face_model = face_model
         self.detector = detector
+        self.photo_detector = photo_detector
         self._predictors = Predictors(models_dir=self.models_dir, face_detector=detector)
 
     def get(self, kind: str):
-        """The predictor for ``image``/``video`` (face), ``audio`` (speech) or ``text``."""
-        if kind in ("image", "video"):
+        """The predictor for ``image`` or ``video`` (face), ``audio`` (speech) or ``text``."""
+        if kind == "image":
+            return self._predictors.face(self.face_model, detector=self.photo_detector)
+        if kind == "video":
             return self._predictors.face(self.face_model)
         return self._predictors.speech() if kind == "audio" else self._predictors.text()
 
@@ -207,7 +214,9 @@ class PredictorSet:
         names: dict[str, str] = {}
         if {"image", "video"} & set(kinds):
             names["face"] = self.face_model
-            for i, stem in enumerate(_DETECTOR_CARDS.get(self.detector, ())):
+            detectors = [self.detector] * ("video" in kinds) + [self.photo_detector] * ("image" in kinds)
+            stems = dict.fromkeys(stem for detector in detectors for stem in _DETECTOR_CARDS.get(detector, ()))
+            for i, stem in enumerate(stems):
                 names[f"face_detector_{i + 1}"] = stem
         if "audio" in kinds:
             names["speech"] = SPEECH_MODEL

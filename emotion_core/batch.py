@@ -67,6 +67,7 @@ class BatchOptions:
     part_rows: int = 5000
     face_model: str = "face_expression"
     detector: str = "blazeface"
+    photo_detector: str = "mtcnn"
     object_store_mb: int = 200
 
 
@@ -79,7 +80,7 @@ class _PartWorker:
         set_inference_threads(1)  # one CPU per actor: the pool, not the thread pools, uses the cores
         self.settings, self.options = settings, options
         self.predictors = PredictorSet(models_dir=settings.models_dir, face_model=options.face_model,
-                                       detector=options.detector)
+                                       detector=options.detector, photo_detector=options.photo_detector)
 
     def __call__(self, batch):
         import pandas as pd
@@ -388,7 +389,8 @@ def _manifest_entry(inputs: Sequence[str], *, options: BatchOptions, settings: S
         "settings": {"models_dir": str(settings.models_dir), "max_upload_bytes": settings.max_upload_bytes,
                      "max_image_pixels": settings.max_image_pixels, "max_audio_seconds": settings.max_audio_seconds},
         "models": PredictorSet(models_dir=settings.models_dir, face_model=options.face_model,
-                               detector=options.detector).model_ids(options.kinds),
+                               detector=options.detector, photo_detector=options.photo_detector
+                               ).model_ids(options.kinds),
         "machine": {**machine_info(), "ray": ray.__version__}, "cluster": cluster,
         "counts": {**counts, "parts_analysed": len(analysed), "errors_now": errors_now, "items_analysed": items_now},
         "totals": tables,

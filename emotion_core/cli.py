@@ -40,10 +40,11 @@ def _print_report(report: dict[str, Any]) -> None:
               f"the others' accuracy {doubtful['accuracy_trusted']}")
 
 
-def _face_predictor(args: argparse.Namespace, settings: Settings):
+def _face_predictor(args: argparse.Namespace, settings: Settings, *, photos: bool):
+    """The face model and detector of the command's options; the default detector is the photos' or the video's."""
     from emotion_core.predictors import load_face_predictor, load_predictors
 
-    detector = args.detector or settings.face_detector
+    detector = args.detector or (settings.photo_detector if photos else settings.face_detector)
     if args.model_dir:  # a model of one's own (a training run's folder), with a shipped detector
         from emotion_core.detection import load_detector
 
@@ -150,8 +151,8 @@ def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.analysis import analyze_image
     from emotion_core.media import read_file
 
-    analysis = analyze_image(read_file(args.path), _face_predictor(args, settings), source=str(args.path),
-                             max_pixels=settings.max_image_pixels)
+    analysis = analyze_image(read_file(args.path), _face_predictor(args, settings, photos=True),
+                             source=str(args.path), max_pixels=settings.max_image_pixels)
     if args.json:
         _write_json(analysis.to_dict(), "-")
     elif args.csv:
@@ -167,8 +168,8 @@ def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
 def _analyze_video(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.video import analyze_video
 
-    analysis = analyze_video(args.path, _face_predictor(args, settings), name=str(args.path), stride=args.stride,
-                             detect_every=args.detect_every, smoothing=args.smoothing,
+    analysis = analyze_video(args.path, _face_predictor(args, settings, photos=False), name=str(args.path),
+                             stride=args.stride, detect_every=args.detect_every, smoothing=args.smoothing,
                              annotate=args.annotated is not None, max_bytes=settings.max_upload_bytes)
     if args.annotated is not None and analysis.annotated_mp4:
         args.annotated.write_bytes(analysis.annotated_mp4)
@@ -197,7 +198,7 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
 def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.evaluation import evaluate_face
 
-    predictor = _face_predictor(args, settings)
+    predictor = _face_predictor(args, settings, photos=True)
     report = evaluate_face(args.data, predictor, prefix=args.prefix, detect=args.detect,
                            max_pixels=settings.max_image_pixels, progress=True, corpus=args.corpus)
     _print_report(report)
@@ -772,7 +773,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     options = BatchOptions(kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), column=args.column,
                            workers=args.workers, ray_address=args.ray_address, resume=args.resume, stride=args.stride,
                            part_seconds=args.part_seconds, part_rows=args.part_rows, face_model=args.face_model,
-                           detector=args.detector or settings.face_detector)
+                           detector=args.detector or settings.face_detector,
+                           photo_detector=args.detector or settings.photo_detector)
     run = run_batch(args.inputs, out_dir=args.out, settings=settings, options=options)
     print(summary_line(run, args.out), file=sys.stderr)
     return 0
@@ -810,7 +812,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--face-model", default="face_expression",
                        help="face_expression (our CNN, default) or seed002_hybrid (MobileNetV2 + LBP + Random Forest)")
         p.add_argument("--detector", choices=available_detectors(),
-                       help="face detector (default: blazeface)")
+                       help="face detector (default: mtcnn for photos, blazeface for video frames)")
 
     analyze = sub.add_parser("analyze", help="analyse a photo or a video and print one result per face")
     analyze.add_argument("path", type=Path, nargs="?",

@@ -40,7 +40,11 @@ class Settings:
     data_dir : Path
         Labelled data sets for training and evaluation: ``EMOTION_DATA_DIR``.
     face_detector : str
-        Default face detector name (see :func:`emotion_core.detection.available_detectors`).
+        Default face detector for video and live frames (see :func:`emotion_core.detection.available_detectors`),
+        where each frame's cost counts.
+    photo_detector : str
+        Default face detector for photos: MTCNN finds small faces and leaves more empty scenes empty than
+        BlazeFace, at a few times its cost (``benchmarks/results/detection_mtcnn.json``).
     max_upload_bytes : int
         Largest file accepted from an upload.
     max_image_pixels : int
@@ -72,6 +76,7 @@ class Settings:
     home: Path = _default_home()
     data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     face_detector: str = "blazeface"
+    photo_detector: str = "mtcnn"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_audio_seconds: float = 20 * 60

@@ -43,16 +43,24 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
     its box and keeps the keypoints that level its eyes; a close-up face's score is the looks' mean.
     """
     faces = detector.detect(image_bgr)
-    if faces or not close_up:
+    if not close_up:
         return faces
+    height, width = image_bgr.shape[:2]
+    if faces:  # one face filling the photo is a headshot, whichever look found it
+        return [_whole_image(faces[0], width, height)] if len(faces) == 1 and _fills(faces[0], width, height) else faces
     face, score = close_up_look(detector.close_up, image_bgr)
     if face is None or score < CLOSE_UP_SCORE:
         return []
     face = reframe(replace(face, score=None if face.score is None else score), detector.close_up.name, detector.name)
-    height, width = image_bgr.shape[:2]
-    if face.box[2] >= WHOLE_IMAGE_SHARE * width and face.box[3] >= WHOLE_IMAGE_SHARE * height:
-        return [replace(face, box=(0, 0, width, height), method="whole image")]
-    return [replace(face, method="close-up")]
+    return [_whole_image(face, width, height) if _fills(face, width, height) else replace(face, method="close-up")]
+
+
+def _fills(face: FaceDetection, width: int, height: int) -> bool:
+    return face.box[2] >= WHOLE_IMAGE_SHARE * width and face.box[3] >= WHOLE_IMAGE_SHARE * height
+
+
+def _whole_image(face: FaceDetection, width: int, height: int) -> FaceDetection:
+    return replace(face, box=(0, 0, width, height), method="whole image")
 
 
 def close_up_look(detector: FaceDetector, image_bgr: np.ndarray) -> tuple[FaceDetection | None, float]:
