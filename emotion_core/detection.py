@@ -217,6 +217,8 @@ class MTCNNDetector:
         P-Net, R-Net and O-Net (see :meth:`from_dir`).
     min_face : int
         Side in pixels of the smallest face looked for; the pyramid starts where it fills P-Net's window.
+    max_side : int
+        A larger image is searched shrunk to this longer side (its smallest face found grows in proportion).
     thresholds : tuple of float
         Scores P-Net's and R-Net's candidates need to go on to the next stage.
     min_score : float, optional
@@ -227,10 +229,12 @@ class MTCNNDetector:
 
     name = "mtcnn"
 
-    def __init__(self, *, sessions, min_face: int = 32, thresholds: tuple[float, float] = (0.6, 0.7),
-                 min_score: float | None = None, close_up: FaceDetector | None = None):
+    def __init__(self, *, sessions, min_face: int = 32, max_side: int = 1280,
+                 thresholds: tuple[float, float] = (0.6, 0.7), min_score: float | None = None,
+                 close_up: FaceDetector | None = None):
         self.pnet, self.rnet, self.onet = sessions
         self.min_face = min_face
+        self.max_side = max_side
         self.thresholds = thresholds
         self.min_score = MTCNN_MIN_SCORE if min_score is None else min_score
         self.close_up = close_up if close_up is not None else self
@@ -251,15 +255,17 @@ class MTCNNDetector:
         image_bgr = check_image(image_bgr)
         height, width = image_bgr.shape[:2]
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        smallest, factor, pad = float(self.min_face), 1.0, 0
+        # A large photo is searched at max_side pixels, so its cost is bounded; a close-up is looked at for a face
+        # filling the image, shrunk until such a face is O-Net's size, and the pyramid skips smaller faces.
+        smallest, pad = float(self.min_face), 0
+        factor = min(1.0, self.max_side / max(height, width))
         if margin:
-            # A close-up is looked at for a face filling the image: the image is shrunk until such a face is
-            # O-Net's size and the pyramid skips smaller faces, which keeps the look cheap.
             smallest = max(smallest, CLOSE_UP_SHARE * max(height, width))
             factor = min(1.0, 48 / smallest)
-            if factor < 1.0:
-                rgb = shrink(rgb, (max(1, round(width * factor)), max(1, round(height * factor))))
             smallest *= factor
+        if factor < 1.0:
+            rgb = shrink(rgb, (max(1, round(width * factor)), max(1, round(height * factor))))
+        if margin:
             pad = round(margin * max(rgb.shape[:2]))
             rgb = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(BORDER_GREY,) * 3)
         boxes = self._refine(self.rnet, rgb, self._propose(rgb, smallest), 24, self.thresholds[1])

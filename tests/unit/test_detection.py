@@ -83,6 +83,14 @@ class TestMTCNN:
         (face,) = load_detector("mtcnn", models_dir=MODELS).detect(crop)
         assert face.method == "detector" and face.box[2] >= 0.7 * crop.shape[1]
 
+    def test_a_large_photo_is_searched_shrunk_and_answered_in_its_pixels(self, astronaut_bgr):
+        import cv2
+
+        large = cv2.resize(astronaut_bgr, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+        (face,) = load_detector("mtcnn", models_dir=MODELS).detect(large)
+        assert contains(face.box, (FACE_CENTRE[0] * 4, FACE_CENTRE[1] * 4)) and 280 <= face.box[2] <= 560
+        assert contains(face.box, face.landmarks["nose"])
+
     def test_a_margin_and_a_threshold_apply(self, astronaut_bgr):
         detector = load_detector("mtcnn", models_dir=MODELS)
         (plain,), (bordered,) = detector.detect(astronaut_bgr), detector.detect(astronaut_bgr, margin=0.5)
