@@ -78,6 +78,8 @@ def main() -> int:
     import onnxruntime as ort
     import torch
 
+    from benchmarks.common import machine_info
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, required=True, help="facenet_pytorch/data of the unpacked wheel")
     args = parser.parse_args()
@@ -110,7 +112,7 @@ def main() -> int:
         "source": "the MTCNN weights (pnet.pt, rnet.pt, onet.pt) carried by the facenet-pytorch 2.6.0 wheel, "
                   "converted to ONNX with torch.onnx (scripts/convert_mtcnn.py)",
         "licence": "MIT (facenet-pytorch)",
-        "conversion_check": checks,
+        "conversion_check": {**checks, "machine": machine_info()},
     }
     (MODELS / "mtcnn.card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(checks, indent=2))
