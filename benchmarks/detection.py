@@ -3,7 +3,7 @@
     python -m benchmarks.detection --rafdb RAFDB/DATASET [--fer ../shared/data/faces/fer2013] [--split test]
         [--faces 600] [--repeats 30] [--non-faces 4000] [--baseline REV] [--out benchmarks/results/detection.json]
     python -m benchmarks.detection --rafdb RAFDB/DATASET --split train --sweep \\
-        --out benchmarks/results/detection_sweep.json
+        --out benchmarks/results/detection_sweep.json   (--detectors mtcnn: detection_sweep_mtcnn.json)
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors haar --faces 100 --repeats 5 \\
         --non-faces 1000 --pan-frames 4 --out benchmarks/results/detection_haar.json   (the cascade is slow)
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors mtcnn --out benchmarks/results/detection_mtcnn.json
@@ -27,9 +27,9 @@ the close-up looks), video frames through the detector alone and the face tracke
 - per frame: the detector and the photo search on a 640x480 frame with one face and on one without, median and
   95th percentile; with --baseline, the detectors of that commit too, timed in turns with ours.
 
---timing-only measures the cost per frame alone, to repeat it on a busy machine. --sweep records, for the two
-BlazeFaces, false faces and faces found at a range of thresholds for the detector's own look and for the close-up
-looks' mean: the measurement behind the shipped thresholds.
+--timing-only measures the cost per frame alone, to repeat it on a busy machine. --sweep records, for the
+BlazeFaces and MTCNN, false faces and faces found at a range of thresholds for the detector's own look and for the
+close-up looks' mean: the measurement behind the shipped thresholds.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from emotion_core.video import analyze_video
 
 FACE_SIZES = (24, 32, 40, 48, 64, 96, 128, 192, 256, 320, 400, 480)
 SEEDS = {"train": 1, "test": 0}
-SWEEP_THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+SWEEP_THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.98)
 
 
 def on_face(box: tuple[int, int, int, int], square: tuple[float, float, float]) -> bool:
@@ -179,12 +179,13 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
           frames: Callable[[], Iterable[np.ndarray]]) -> dict[str, Any]:
     """False faces and faces found at each threshold, for the detector's own look and the close-up looks (the
     arguments make the images afresh each time they are called)."""
-    from emotion_core.detection import BlazeFaceDetector
+    from emotion_core.detection import BlazeFaceDetector, MTCNNDetector
 
     out: dict[str, Any] = {}
     for name in names:
-        variant = "full" if name == "blazeface" else "short"
-        candidates = BlazeFaceDetector.from_dir(models_dir, variant=variant, min_score=0.3)
+        candidates = (MTCNNDetector.from_dir(models_dir, min_score=0.3) if name == "mtcnn" else
+                      BlazeFaceDetector.from_dir(models_dir, variant="full" if name == "blazeface" else "short",
+                                                 min_score=0.3))
 
         def best(image, square=None, detector=candidates):
             return max((f.score for f in detector.detect(image) if square is None or on_face(f.box, square)),
@@ -225,7 +226,7 @@ def main() -> int:
     parser.add_argument("--detectors", default=",".join(available_detectors()))
     parser.add_argument("--timing-repeats", type=int, default=300)
     parser.add_argument("--baseline", help="a commit whose detectors are timed beside ours")
-    parser.add_argument("--sweep", action="store_true", help="only the threshold sweep (BlazeFace)")
+    parser.add_argument("--sweep", action="store_true", help="only the threshold sweep (BlazeFace, MTCNN)")
     parser.add_argument("--timing-only", action="store_true", help="only the cost per frame")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/detection.json"))
     args = parser.parse_args()
@@ -255,7 +256,7 @@ def main() -> int:
     }
     if args.sweep:
         results["sweep"] = sweep(
-            [n for n in names if n.startswith("blazeface")], settings.models_dir, lambda: data.tight_crops(crops),
+            [n for n in names if n != "haar"], settings.models_dir, lambda: data.tight_crops(crops),
             lambda: data.faces_in_scenes(heads, backgrounds, sizes=FACE_SIZES, repeats=args.repeats, seed=seed),
             non_faces, pan)
         save_results(results, args.out)
