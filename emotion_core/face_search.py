@@ -1,13 +1,13 @@
 """Where the faces are, looked for the same way by every surface that analyses a photo.
 
 Face detectors learn faces with some surroundings, so a face that fills the image (a profile picture, a data
-set's aligned crop) goes unseen: BlazeFace full-range found 12 of RAF-DB's 3,068 test crops. When the detector
-finds nothing, the image is looked at again as a close-up, inside grey borders of two widths, as it is and
-mirrored, by the detector's close-range model (BlazeFace short-range for both BlazeFaces; the cascade itself
-for Haar). Shown a whole image as a close-up, the model is easily fooled by clutter; the mean of the four
-looks' best scores tells faces from the rest far better than one look (``benchmarks/detection.py``). A face that
-fills the image makes it a whole-image face, analysed as a face crop, the framing the expression model was
-trained on.
+set's aligned crop) goes unseen: BlazeFace full-range found 12 of RAF-DB's 3,068 test crops (MTCNN, which judges
+tight windows, 2,175). When the detector finds nothing, the image is looked at again as a close-up, inside grey
+borders of two widths, as it is and mirrored, by the detector's close-range model (BlazeFace short-range for the
+BlazeFaces and MTCNN; the cascade itself for Haar). Shown a whole image as a close-up, the model is easily fooled
+by clutter; the mean of the four looks' best scores tells faces from the rest far better than one look
+(``benchmarks/detection.py``). One face that fills the image, whichever look found it, makes it a whole-image
+face, analysed as a face crop, the framing the expression model was trained on.
 """
 
 from __future__ import annotations
