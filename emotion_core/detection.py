@@ -83,8 +83,9 @@ def _anchor_centres(spec: _BlazeFaceSpec) -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one ``(x0, y0, x1, y1)`` box against many."""
+def _overlap(box: np.ndarray, boxes: np.ndarray, *, by_smaller: bool = False) -> np.ndarray:
+    """Overlap of one ``(x0, y0, x1, y1)`` box with many: IoU, or with ``by_smaller`` the intersection over the
+    smaller of the two boxes (1 for a box inside another)."""
     ix0 = np.maximum(box[0], boxes[:, 0])
     iy0 = np.maximum(box[1], boxes[:, 1])
     ix1 = np.minimum(box[2], boxes[:, 2])
@@ -92,7 +93,7 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
+    return inter / np.maximum(np.minimum(area, areas) if by_smaller else area + areas - inter, 1e-9)
 
 
 def _weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray, iou_threshold: float):
@@ -104,7 +105,7 @@ def _weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray, iou
     for i in range(len(scores)):
         if not remaining[i]:
             continue
-        group = remaining & (_iou(boxes[i], boxes) >= iou_threshold)
+        group = remaining & (_overlap(boxes[i], boxes) >= iou_threshold)
         weights = scores[group][:, None]
         merged_box = (boxes[group] * weights).sum(0) / weights.sum()
         merged_points = (points[group] * weights[:, :, None]).sum(0) / weights.sum()
@@ -364,20 +365,15 @@ def _windows(rgb: np.ndarray, windows: np.ndarray, side: int) -> np.ndarray:
 def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, *, by_smaller: bool = False) -> np.ndarray:
     """Indices of the ``(x0, y0, x1, y1)`` boxes kept by greedy non-maximum suppression, best first; overlap is
     IoU, or with ``by_smaller`` the intersection over the smaller box (which drops a box inside another)."""
-    order = np.argsort(-scores)
     if not by_smaller:
         import cv2
 
         rects = np.column_stack([boxes[:, :2], boxes[:, 2:4] - boxes[:, :2]]).astype(np.float64)
         return np.asarray(cv2.dnn.NMSBoxes(rects.tolist(), scores.astype(float).tolist(), 0.0, threshold),
                           dtype=int).reshape(-1)
-    areas = np.prod(np.clip(boxes[:, 2:4] - boxes[:, :2], 0, None), axis=1)
     kept: list[int] = []
-    for i in order:
-        lo = np.maximum(boxes[i, :2], boxes[kept, :2])
-        hi = np.minimum(boxes[i, 2:4], boxes[kept, 2:4])
-        inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-        if not np.any(inter / np.maximum(np.minimum(areas[i], areas[kept]), 1e-9) > threshold):
+    for i in np.argsort(-scores):
+        if not kept or not np.any(_overlap(boxes[i], boxes[kept], by_smaller=True) > threshold):
             kept.append(int(i))
     return np.array(kept, dtype=int)
 
