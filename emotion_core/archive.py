@@ -228,7 +228,7 @@ class PredictorSet:
 def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, stride: int = 1,
                  column: str = "text") -> tuple[Any, dict[str, Any]]:
     """Analyse one part: the table ``analyze --csv`` prints for it, with ``file``, ``sha256`` and ``part`` in front,
-    and what else is known about it (duration, frames, warnings).
+    and what else is known about it (duration, frames, warnings, and its :func:`part_totals`).
 
     Raises
     ------
@@ -276,27 +276,34 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
         table.insert(0, "row", range(part.offset + 1, part.offset + len(table) + 1))
     for position, (name, value) in enumerate((("file", part.file), ("sha256", part.sha256), ("part", part.part))):
         table.insert(position, name, value)
+    info["totals"] = part_totals(table)
     return table, info
 
 
-def summarize_file(parts: Sequence[Part], tables: Sequence[Any], infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One row of the per-file summary: counts, the mean of the items' probabilities and its top label.
+def part_totals(table) -> dict[str, Any]:
+    """What a part adds to its file's summary: its items, those with an emotion, and the sums of their
+    probabilities; made in the worker, so that the driver never reads a part's rows back."""
+    scored = table[table["label"].isin(EMOTIONS)] if "label" in table else table.iloc[:0]
+    return {"items": len(table), "items_with_emotion": len(scored),
+            "p_sums": {e: float(scored[f"p_{e}"].sum()) if len(scored) else 0.0 for e in EMOTIONS}}
+
+
+def summarize_file(parts: Sequence[Part], infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One row of the per-file summary from its parts' ``info`` (see :func:`analyze_part`): counts, the mean of
+    the items' probabilities and its top label.
 
     Items without an emotion (a frame without a face, a skipped row) count in ``items`` but not in the means.
     """
-    import pandas as pd
-
     first = parts[0]
-    table = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else None
-    scored = table[table["label"].isin(EMOTIONS)] if table is not None and "label" in table else None
-    means = ({e: float(scored[f"p_{e}"].mean()) for e in EMOTIONS}
-             if scored is not None and len(scored) else {e: None for e in EMOTIONS})
+    scored = sum(info["totals"]["items_with_emotion"] for info in infos)
+    means = ({e: sum(info["totals"]["p_sums"][e] for info in infos) / scored for e in EMOTIONS}
+             if scored else {e: None for e in EMOTIONS})
     warnings = [w for info in infos for w in info.get("warnings", []) if w]
     return {
         "file": first.file, "sha256": first.sha256, "kind": first.kind, "bytes": Path(first.file).stat().st_size,
-        "parts": len(parts), "items": 0 if table is None else len(table),
-        "items_with_emotion": 0 if scored is None else len(scored),
-        "label": max(means, key=means.get) if means["neutral"] is not None else None,
+        "parts": len(parts), "items": sum(info["totals"]["items"] for info in infos),
+        "items_with_emotion": scored,
+        "label": max(means, key=means.get) if scored else None,
         **{f"mean_p_{e}": means[e] for e in EMOTIONS},
         "duration_s": sum(info.get("duration_s", 0.0) for info in infos) or None,
         "frames_analysed": sum(info.get("frames_analysed", 0) for info in infos) or None,

@@ -198,7 +198,7 @@ def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
         cluster = _run_on_ray(pending, out=out, journal=journal, plan=plan, settings=settings, options=options,
                               progress=progress)
     for file_parts in plan.values():  # files whose parts were all done before (a resumed run)
-        _finish_file(file_parts, out=out, journal=journal)
+        _finish_file(file_parts, journal=journal)
     wall_s = time.perf_counter() - clock
     tables = _write_tables(out, journal)
     run = _manifest_entry(inputs, options=options, settings=settings, started=started, wall_s=wall_s,
@@ -304,13 +304,11 @@ def _record(row: dict[str, Any], part: Part, *, out: Path, journal: _Journal, pl
     else:
         journal.add({"type": "error", "file": part.file, "sha256": part.sha256, "kind": part.kind,
                      "part": part.part, "reason": row["reason"], "seconds": round(float(row["seconds"]), 4)})
-    _finish_file(plan[part.sha256], out=out, journal=journal)
+    _finish_file(plan[part.sha256], journal=journal)
 
 
-def _finish_file(parts: list[Part], *, out: Path, journal: _Journal) -> None:
+def _finish_file(parts: list[Part], *, journal: _Journal) -> None:
     """Once every part of a file is done or failed, add its summary (if any part succeeded) to the journal."""
-    import pandas as pd
-
     sha = parts[0].sha256
     if journal.of("file", sha):
         return
@@ -321,8 +319,7 @@ def _finish_file(parts: list[Part], *, out: Path, journal: _Journal) -> None:
     done = [p for p in parts if p.key in records]
     if not done:
         return  # every part failed: the errors table says why
-    summary = summarize_file(done, [pd.read_parquet(_part_path(out, p)) for p in done],
-                             [records[p.key]["info"] for p in done])
+    summary = summarize_file(done, [records[p.key]["info"] for p in done])
     journal.add({"type": "file", **summary, "failed_parts": len(parts) - len(done),
                  "seconds": round(sum(records[p.key]["seconds"] for p in done), 4)})
 

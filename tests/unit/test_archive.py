@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from emotion_core.archive import Part, expand_inputs, file_kind, file_sha256, plan_file, summarize_file
+from emotion_core.archive import Part, expand_inputs, file_kind, file_sha256, part_totals, plan_file, summarize_file
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
@@ -75,7 +75,9 @@ class TestSummarizeFile:
         happy = {f"p_{e}": float(e == "happy") for e in EMOTIONS}
         tables = [pd.DataFrame([{"frame": 0, "label": "happy", **happy}, {"frame": 1, "label": "no face"}]),
                   pd.DataFrame([{"frame": 2, "label": "sad", **{f"p_{e}": float(e == "sad") for e in EMOTIONS}}])]
-        summary = summarize_file(parts, tables, [{"frames_analysed": 2}, {"frames_analysed": 1, "warnings": ["w"]}])
+        infos = [{"frames_analysed": 2, "totals": part_totals(tables[0])},
+                 {"frames_analysed": 1, "warnings": ["w"], "totals": part_totals(tables[1])}]
+        summary = summarize_file(parts, infos)
         assert summary["items"] == 3 and summary["items_with_emotion"] == 2 and summary["bytes"] == 10
         assert summary["mean_p_happy"] == summary["mean_p_sad"] == 0.5
         assert summary["frames_analysed"] == 3 and summary["warnings"] == "w" and summary["parts"] == 2
