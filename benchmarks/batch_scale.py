@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "batch_scale",
         "command": "python -m benchmarks.batch_scale " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
         "machine": machine_info(),
-        "note": "load_average_before/after: processes wanting the cores around the runs. wall_s: the whole command (hashing, planning, "
+        "note": "load_average_before/after: processes wanting the cores around the runs. wall_s: the whole "
+                "command (hashing, planning, "
                 "Ray start-up, model loading in every actor, analysis, tables); analysis_s: from the Ray Data "
                 "pipeline's start to its last result (actor start-up and model loading included); speedups are "
                 "the 1-worker time over the other's, each the fastest of its repeats (run interleaved). "
