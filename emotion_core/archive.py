@@ -280,7 +280,7 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     return table, info
 
 
-def part_totals(table) -> dict[str, Any]:
+def part_totals(table: Any) -> dict[str, Any]:
     """What a part adds to its file's summary: its items, those with an emotion, and the sums of their
     probabilities; made in the worker, so that the driver never reads a part's rows back."""
     scored = table[table["label"].isin(EMOTIONS)] if "label" in table else table.iloc[:0]
