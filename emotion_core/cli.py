@@ -208,14 +208,14 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
         split = args.prefix or Path(args.data).name
         split = f"{args.corpus}-{split}" if args.corpus else split
         _record_in_card(args.model_dir or settings.models_dir, split, report,
-                        "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv), args.face_model)
+                        _invocation(args), args.face_model)
     return 0
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.training.text import LstmConfig, ship_text_model, train_on_corpora, train_text
 
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     if args.corpora:
         from emotion_core.text_corpora import CORPORA
 
@@ -251,7 +251,7 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.speech import CALIBRATED_SPEECH_MODEL
     from emotion_core.training.speech import SpeechCnnConfig, train_speech
 
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     if args.loco:
         return _train_speech_loco(args, settings, command)
     card = train_speech(args.data, out_dir=args.out, config=SpeechCnnConfig(epochs=args.epochs, seed=args.seed),
@@ -287,6 +287,21 @@ def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: st
             print(f"{name}: UAR {report['uar']:.4f}, accuracy {report['accuracy']:.4f}, n {report['n']}")
     print(f"model, distance model and card written to {args.out}")
     return 0
+
+
+def _invocation(args: argparse.Namespace) -> str:
+    """The command line that ran, as cards and figures record it."""
+    return "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+
+
+def _positive_ints(value: str) -> list[int]:
+    try:
+        numbers = [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers of 1 or more, got {value!r}")
+    return numbers
 
 
 def _calibration_recordings(value: str) -> str:
@@ -335,16 +350,33 @@ def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.modelcard import load_card
     from emotion_core.speech import SPEECH_MODEL
     from emotion_core.speech_corpora import speech_corpus_clips
-    from emotion_core.training.speech_loco import arms_by_name, compare_arms, loco_table
+    from emotion_core.timing import machine_info
+    from emotion_core.training.speech_loco import (
+        CorpusFeatures,
+        arms_by_name,
+        compare_arms,
+        loco_table,
+        recording_size_table,
+    )
 
     card = load_card(args.model_dir or settings.models_dir, SPEECH_MODEL)
     clips = speech_corpus_clips(args.data, emovo_dir=args.emovo)
     arms = arms_by_name(args.arms, shipped=card.get("loco", {}).get("shipped_arm", "compare"))
     results = compare_arms(clips, arms, cache_dir=args.cache / "speech_features")
     print(loco_table(results))
+    figures = {name: {k: v for k, v in r.items() if k not in ("oof", "arm")} for name, r in results.items()}
+    for arm in arms if args.recording_sizes else ():
+        if arm.normalisation == "none":
+            continue
+        data = CorpusFeatures.load(clips, arm.feature_set, args.cache / "speech_features")
+        sizes = recording_size_table(data, arm, [*args.recording_sizes, 0])
+        figures[arm.name]["recording_sizes"] = {**sizes, "command": _invocation(args), "machine": machine_info()}
+        print(f"arm {arm.name}, a recording normalised on itself: LOCO mean UAR by its number of segments")
+        for size, row in sizes["sizes"].items():
+            print(f"  {size:>4}: {row['loco_mean_uar']:.4f}  "
+                  + "  ".join(f"{c} {r['uar']:.4f}" for c, r in row["loco"].items()))
     if args.json:
-        _write_json({name: {k: v for k, v in r.items() if k not in ("oof", "arm")} for name, r in results.items()},
-                    args.json)
+        _write_json(figures, args.json)
     return 0
 
 
@@ -359,7 +391,7 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.timing import sample_frame
     from emotion_core.training.seed002 import LBP_GRID, MOBILENET_SIZE, run_seed002
 
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     started = datetime.now(timezone.utc)
     results = run_seed002(args.data, out_dir=args.out, models_dir=settings.models_dir, cache_dir=args.cache,
                           frame=sample_frame(), finetune_epochs=args.finetune_epochs)
@@ -404,7 +436,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.text import TextPredictor
 
     data_dirs = args.data or [settings.data_dir / "text"]
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     if args.write_card and not (args.loco or args.corpus):
         raise InvalidInputError("--write-card: with --corpus or --loco.")
     if args.loco:
@@ -493,7 +525,7 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
                                 max_minutes=args.max_minutes, warmup_epochs=args.warmup_epochs,
                                 architecture=args.architecture, input_size=args.input_size,
                                 init_weights=str(args.init_weights) if args.init_weights else None)
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
                       cache_dir=args.cache, rafdb_dir=args.rafdb, command=command)
     write_card(args.out, FACE_MODEL, card)
@@ -590,7 +622,7 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache)
     seed = card["training"]["config"]["seed"]
     quantization = quantize_classifier(model_path, train_faces, seed=seed)
-    command = "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv)
+    command = _invocation(args)
     card["model_id"] = card["model_id"].removesuffix("-float-reference") + f"-int8w{WEIGHT_BITS}"
     card["inference"]["precision"] = "int8"
     card["quantization"] = {**quantization, "command": command, "float32_metrics": card.pop("metrics", {})}
@@ -627,7 +659,7 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
                            "validation": found["validation"],
                            "validation_mean_macro_f1_by_neutral_offset":
                                found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"],
-                           "command": "python -m emotion_core " + " ".join(shlex.quote(a) for a in args.argv),
+                           "command": _invocation(args),
                            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card.setdefault("dataset", {})["evaluation_corpora"] = describe_corpora()
     write_card(models_dir, TEXT_MODEL, card)
@@ -900,6 +932,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "'all'")
     ev_speech.add_argument("--cache", type=Path, default=Path("runs/cache"),
                            help="with --loco: cache of extracted features (in its speech_features/)")
+    ev_speech.add_argument("--recording-sizes", type=_positive_ints, metavar="K,K,...",
+                           help="with --loco: for each arm normalised per recording, its LOCO UAR when a recording "
+                                "holds only K segments (normalised on itself), beside all of a speaker's clips")
     ev_speech.add_argument("--speakers", choices=("test", "all"), default="test",
                            help="with --corpus: the held-out test speakers (default) or every speaker")
     ev_speech.add_argument("--calibrate", type=_calibration_recordings, metavar="RECORDINGS",

@@ -179,9 +179,14 @@ class CorpusFeatures:
 
     def probabilities(self, model, rows: np.ndarray, arm: Arm) -> np.ndarray:
         """``(rows, 7)`` over the canonical labels."""
-        probs = np.zeros((len(rows), len(EMOTIONS)))
-        probs[:, model[-1].classes_] = model.predict_proba(self.normalised(rows, arm.normalisation))
-        return probs
+        return canonical_probabilities(model, self.normalised(rows, arm.normalisation))
+
+
+def canonical_probabilities(model, features: np.ndarray) -> np.ndarray:
+    """A fitted pipeline's probabilities ``(rows, 7)`` over the canonical labels (0 for a class it never saw)."""
+    probs = np.zeros((len(features), len(EMOTIONS)))
+    probs[:, model[-1].classes_] = model.predict_proba(features)
+    return probs
 
 
 TRAIN_SPLITS = ("train", "validation")
@@ -215,6 +220,42 @@ def evaluate_arm(data: CorpusFeatures, arm: Arm) -> dict[str, Any]:
     return {"arm": arm, "loco": loco, "loco_mean_uar": round(float(np.mean([r["uar"] for r in loco.values()])), 4),
             "in_corpus": in_corpus, "oof": oof}
 
+
+
+def recording_size_table(data: CorpusFeatures, arm: Arm, sizes: Sequence[int], *, draws: int = 3, seed: int = 0
+                         ) -> dict[str, Any]:
+    """LOCO UAR of an arm normalised per recording when a recording holds only ``sizes`` segments: each held-out
+    speaker's clips are drawn into recordings of K clips (any emotions; about ``draws`` times each clip), every
+    recording normalised on itself. Size 0 stands for all of a speaker's clips as one recording (the arm's own
+    LOCO figure), so the table says how long a recording must be for self-calibration to pay."""
+    if arm.normalisation == "none":
+        raise ValueError(f"{arm.name} does not normalise per recording")
+    rng = np.random.default_rng(seed)
+    corpora = sorted({c.corpus for c in data.clips}, key=CORPORA.index)
+    truth: dict[int, dict[str, list[str]]] = {k: {c: [] for c in corpora} for k in sizes}
+    predicted: dict[int, dict[str, list[np.ndarray]]] = {k: {c: [] for c in corpora} for k in sizes}
+    for held_out in corpora:
+        model = data.fit(data.rows(corpora=[c for c in corpora if c != held_out], splits=TRAIN_SPLITS), arm)
+        test = data.rows(corpora=[held_out], splits=("train", "validation", "test"))
+        speakers = np.array(data.column(test, "speaker_key"))
+        for size in sizes:
+            for speaker in np.unique(speakers):
+                mine = test[speakers == speaker]
+                if size > len(mine):
+                    continue
+                recordings = [mine] if size == 0 else [rng.choice(mine, size, replace=False)
+                                                       for _ in range(max(1, draws * len(mine) // size))]
+                for rows in recordings:
+                    features = normalise_per_recording(data.features[rows], ["one"] * len(rows), arm.normalisation)
+                    truth[size][held_out] += data.column(rows, "label")
+                    predicted[size][held_out].append(canonical_probabilities(model, features))
+    table = {}
+    for size in sizes:
+        per_corpus = {c: _summary(truth[size][c], np.concatenate(predicted[size][c]))
+                      for c in corpora if truth[size][c]}
+        table["all" if size == 0 else str(size)] = {
+            "loco_mean_uar": round(float(np.mean([r["uar"] for r in per_corpus.values()])), 4), "loco": per_corpus}
+    return {"arm": arm.name, "draws": draws, "seed": seed, "sizes": table}
 
 
 def confidence_fit(data: CorpusFeatures, result: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from emotion_core.speech_corpora import (
     corpus_roots,
     speech_corpus_clips,
 )
-from emotion_core.training.speech_loco import Arm, CorpusFeatures, evaluate_arm, normalise_per_recording
+from emotion_core.training.speech_loco import (
+    Arm,
+    CorpusFeatures,
+    evaluate_arm,
+    normalise_per_recording,
+    recording_size_table,
+)
 
 
 def _sound(path: Path, *, rate: int = 16000, channels: int = 1) -> None:
@@ -182,6 +188,19 @@ def test_loco_tests_each_corpus_on_a_model_that_never_saw_it():
     assert centred["loco_mean_uar"] > 0.9 > plain["loco_mean_uar"]
     rows, probs = centred["oof"]["emodb"]
     assert {data.clips[i].corpus for i in rows} == {"emodb"} and np.allclose(probs.sum(1), 1)
+
+
+def test_recording_sizes_score_recordings_normalised_on_themselves():
+    data = synthetic_corpora()
+    arm = Arm("centred", normalisation="centre", c=1.0)
+    table = recording_size_table(data, arm, [2, 7, 0])["sizes"]
+    # all of a speaker's clips as one recording is exactly the arm's own LOCO figure
+    assert table["all"]["loco_mean_uar"] == evaluate_arm(data, arm)["loco_mean_uar"]
+    assert table["all"]["loco"]["emovo"]["n"] == 6 * 14 and table["7"]["loco"]["emovo"]["n"] == 6 * 3 * 14
+    # a recording of two clips knows its voice worse than one of seven
+    assert table["2"]["loco_mean_uar"] < table["7"]["loco_mean_uar"]
+    with pytest.raises(ValueError, match="does not normalise"):
+        recording_size_table(data, Arm("plain"), [5])
 
 
 def test_an_arm_ships_only_if_it_beats_the_recipe_under_loco_and_keeps_the_in_corpus_figures():
