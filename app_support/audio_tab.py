@@ -60,8 +60,11 @@ def render(user: User) -> None:
     overall, bars = st.columns([1, 2])
     overall.metric("Whole recording", f"{EMOJI[analysis.overall.label]} {analysis.overall.label}",
                    confidence_words(analysis.overall), delta_color="off")
-    calibrated = (f" Calibrated to the speaker on {analysis.calibration_segments} segments."
-                  if analysis.calibration_segments else "")
+    calibration = analysis.calibration or {}
+    calibrated = (f" Calibrated to the speaker on {calibration['profile_segments']} segments."
+                  if "profile_segments" in calibration else
+                  f" Calibrated on this recording itself ({calibration['recording_segments']} voiced segments): long "
+                  "recordings need no enrolment." if "recording_segments" in calibration else "")
     overall.caption(f"{len(analysis.segments)} voiced segment(s); the segments' probabilities averaged by "
                     f"duration.{calibrated}")
     if analysis.overall.uncertain:

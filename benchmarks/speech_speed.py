@@ -8,7 +8,10 @@ them), decoded from WAV bytes like an upload. Each repeat runs the whole analysi
 detection, the shipped model's features and classifier per segment, segments in parallel over the cores, the
 utterance summary); the figure is audio seconds divided by the median wall-clock seconds. ``--calibrated``
 measures the speaker-calibrated model, with a profile built once from the same minute of speech (its time is
-reported separately: it is paid once per speaker, not per analysis).
+reported separately: it is paid once per speaker, not per analysis). A recording with enough voiced segments is
+judged by the self-calibrated model, as in the app (``--seconds 300`` gives it 58 segments):
+
+    python -m benchmarks.speech_speed --seconds 300 --out benchmarks/results/speech_speed_self_calibrated.json
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def main() -> int:
     median = float(np.median(durations))
     results = {
         "machine": machine_info(),
-        "model_id": predictor.model_id,
+        "model_id": analysis.overall.model_id,  # the self-calibrated model's when the recording is long enough
         "audio": f"{args.seconds:.0f} s of espeak-ng speech, 16-bit WAV",
         "segments": len(analysis.segments),
         "repeats": args.repeats,

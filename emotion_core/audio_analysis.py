@@ -23,7 +23,8 @@ class AudioAnalysis:
     segments: list[EmotionResult]
     overall: EmotionResult | None
     reason: str | None = None
-    calibration_segments: int | None = None  # the speaker profile's size, when calibrated to the speaker
+    calibration: dict[str, int] | None = None  # {"profile_segments": n} calibrated to the speaker by enrolment,
+    # {"recording_segments": n} calibrated on the recording itself
 
     def segment_table(self):
         import pandas as pd
@@ -40,8 +41,8 @@ class AudioAnalysis:
                                 "segments": [r.to_dict() for r in self.segments]}
         if self.reason:
             data["reason"] = self.reason
-        if self.calibration_segments:
-            data["calibration"] = {"profile_segments": self.calibration_segments}
+        if self.calibration:
+            data["calibration"] = dict(self.calibration)
         return data
 
 
@@ -53,19 +54,24 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
     never a guess.
     """
     audio = source if isinstance(source, Audio) else decode_audio(source, name=name, max_seconds=max_seconds)
+    if hasattr(predictor, "for_recording"):
+        predictor = predictor.for_recording(audio)
     segments = predictor.predict(audio)
     profile = getattr(predictor, "profile", None)
+    calibration = {"profile_segments": profile.segments} if profile else None
     voiced = sum(r.span[1] - r.span[0] for r in segments)
     if not segments or voiced < MIN_VOICE_SECONDS:
         level = float(np.sqrt(np.mean(audio.samples ** 2))) if len(audio.samples) else 0.0
         why = "silence" if level < 1e-3 else f"only {voiced:.1f} s of voice" if segments else "no voice found"
         return AudioAnalysis(audio=audio, segments=[], overall=None,
                              reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge",
-                             calibration_segments=profile and profile.segments)
+                             calibration=calibration)
+    if getattr(predictor, "self_calibrating", False):
+        calibration = {"recording_segments": len(segments)}
     return AudioAnalysis(audio=audio, segments=segments,
                          overall=utterance_result(segments, model_id=predictor.model_id,
                                                   confidence=getattr(predictor, "confidence", None)),
-                         calibration_segments=profile and profile.segments)
+                         calibration=calibration)
 
 
 def waveform_envelope(audio: Audio, *, points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

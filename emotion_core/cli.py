@@ -266,10 +266,12 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: str) -> int:
+    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
     from emotion_core.training.speech_loco import arms_by_name, loco_table, ship_loco
 
-    card = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
-                     arms=arms_by_name(args.arms), models_dir=settings.models_dir, command=command)
+    cards = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
+                      arms=arms_by_name(args.arms), models_dir=settings.models_dir, command=command)
+    card = cards[SPEECH_MODEL]
     print(loco_table(card["loco"]["arms"]))
     print(f"winning arm: {card['loco']['winner'] or 'none (the shipped model stays)'}; LOCO mean UAR of the shipped "
           f"recipe {card['loco']['mean_uar']:.4f}")
@@ -285,8 +287,24 @@ def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: st
     for name, report in card["metrics"].items():
         if isinstance(report, dict):
             print(f"{name}: UAR {report['uar']:.4f}, accuracy {report['accuracy']:.4f}, n {report['n']}")
-    print(f"model, distance model and card written to {args.out}")
+    if own := cards.get(SELF_CALIBRATED_SPEECH_MODEL):
+        _print_recording_sizes(own["recording_sizes"])
+        calibration = own["confidence"]["calibration"]
+        print(f"self-calibrated model ({own['model_id']}): from {own['input']['min_segments']} voiced segments; "
+              f"LOCO mean UAR there {own['loco']['mean_uar_at_min_segments']:.4f}; temperature "
+              f"{calibration['temperature']:.3f}, ECE {calibration['ece_before']:.4f} -> "
+              f"{calibration['ece_after']:.4f}")
+    print(f"models, distance models and cards written to {args.out}")
     return 0
+
+
+def _print_recording_sizes(table: dict[str, Any]) -> None:
+    print(f"arm {table['arm']}, a recording normalised on itself: UAR by its number of segments "
+          "(LOCO mean; LOCO per corpus | in-corpus per corpus)")
+    for size, row in table["sizes"].items():
+        print(f"  {size:>4}: {row['loco_mean_uar']:.4f}  "
+              + "  ".join(f"{c} {r['uar']:.4f}" for c, r in row["loco"].items()) + "  |  "
+              + "  ".join(f"{c} {r['uar']:.4f}" for c, r in row["in_corpus"].items()))
 
 
 def _invocation(args: argparse.Namespace) -> str:
@@ -371,10 +389,7 @@ def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
         data = CorpusFeatures.load(clips, arm.feature_set, args.cache / "speech_features")
         sizes = recording_size_table(data, arm, [*args.recording_sizes, 0])
         figures[arm.name]["recording_sizes"] = {**sizes, "command": _invocation(args), "machine": machine_info()}
-        print(f"arm {arm.name}, a recording normalised on itself: LOCO mean UAR by its number of segments")
-        for size, row in sizes["sizes"].items():
-            print(f"  {size:>4}: {row['loco_mean_uar']:.4f}  "
-                  + "  ".join(f"{c} {r['uar']:.4f}" for c, r in row["loco"].items()))
+        _print_recording_sizes(sizes)
     if args.json:
         _write_json(figures, args.json)
     return 0

@@ -72,9 +72,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "overall": {"oneOf": [{"$ref": "#/components/schemas/EmotionResult"}, {"type": "null"}]},
             "segments": {"type": "array", "items": {"$ref": "#/components/schemas/EmotionResult"}},
             "reason": {"type": "string", "description": "present when there is too little voice to judge"},
-            "calibration": {"type": "object", "required": ["profile_segments"],
-                            "properties": {"profile_segments": {"type": "integer", "minimum": 1}},
-                            "description": "present when the speaker-calibrated model judged the audio"},
+            "calibration": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                            "properties": {"profile_segments": {"type": "integer", "minimum": 1},
+                                           "recording_segments": {"type": "integer", "minimum": 1}},
+                            "description": "present when the audio was calibrated: profile_segments when the "
+                                           "speaker-calibrated model judged it with the given recordings, "
+                                           "recording_segments when the recording was long enough to calibrate "
+                                           "on itself"},
             "analysis_id": {"type": "integer"},
             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
         },

@@ -17,6 +17,12 @@ reading absolute values mistakes a deep calm voice for a sad one. Given a few ot
 speaker (any emotions; their labels are never needed), :func:`speaker_profile` takes the mean functionals of
 their voiced segments, and the calibrated model (``speech_emotion_calibrated``, trained on features centred on
 each training speaker's own mean) reads how far a segment departs from that speaker's average.
+
+Self-calibration: a long recording needs no enrolment. When it holds at least the self-calibrated model's
+``input.min_segments`` voiced segments, each segment's functionals are standardised on the recording's own
+segments (:func:`normalise_recording`) and read by ``speech_emotion_self_calibrated``, trained on features
+standardised per speaker the same way; a shorter recording is judged clip by clip by the shipped model. This is
+what lifts voices, languages and rooms the models never heard (the cards' leave-one-corpus-out figures).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from emotion_core.runtime import analysis_threads
 
 SPEECH_MODEL = "speech_emotion"
 CALIBRATED_SPEECH_MODEL = "speech_emotion_calibrated"
+SELF_CALIBRATED_SPEECH_MODEL = "speech_emotion_self_calibrated"
 MIN_CALIBRATION_SEGMENTS = 5
 COMPARE_FEATURES = 6373  # openSMILE's ComParE 2016 functionals
 HOP = 160  # 10 ms at 16 kHz
@@ -198,6 +205,26 @@ def profile_from_recordings(recordings: Sequence[tuple[AudioSource, str]], *, ma
     return speaker_profile(decoded)
 
 
+NORMALISATIONS = ("none", "centre", "standardise")
+
+
+def normalise_recording(rows: np.ndarray, mode: str) -> np.ndarray:
+    """The features of one recording's segments ``(segments, features)`` minus their own mean (``"centre"``),
+    also divided by their own spread (``"standardise"``), or as they are (``"none"``).
+
+    Only the features are read, never a label; a feature that hardly moves within the recording is divided by a
+    floor (a thousandth of its magnitude) rather than by almost nothing."""
+    if mode not in NORMALISATIONS:
+        raise ValueError(f"normalisation: expected one of {NORMALISATIONS}, got {mode!r}")
+    rows = np.asarray(rows, np.float32)
+    if mode == "none":
+        return rows
+    out = rows - rows.mean(0)
+    if mode == "standardise":
+        out /= np.maximum(rows.std(0), 1e-3 * (np.abs(rows).mean(0) + 1e-6))
+    return out
+
+
 def mfcc_model_input(mean: np.ndarray, std: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The CNN's input for a stretch of speech: normalised MFCC frames, padded to at least :data:`MIN_FRAMES`
     (the CNN pools twice) with the training mean (zeros after normalisation)."""
@@ -228,6 +255,11 @@ class SpeechPredictor:
     speaker_centred : bool
         The model reads features minus the speaker's :class:`SpeakerProfile` (the calibrated model); such a
         predictor classifies only once :meth:`for_speaker` has given it a profile.
+    min_segments : int or None
+        Set for a self-calibrated model: it reads each segment standardised on the recording's own voiced
+        segments (:func:`normalise_recording`) and refuses a recording with fewer than this many.
+    self_calibrated : SpeechPredictor or None
+        The self-calibrated model that :meth:`for_recording` hands long recordings to.
     """
 
     modality = "speech"
@@ -235,23 +267,32 @@ class SpeechPredictor:
 
     def __init__(self, *, session, model_id: str, model_input: Callable[[np.ndarray], np.ndarray],
                  speaker_centred: bool = False, profile: SpeakerProfile | None = None,
-                 confidence: Confidence | None = None):
+                 confidence: Confidence | None = None, min_segments: int | None = None,
+                 self_calibrated: SpeechPredictor | None = None):
         self.session = session
         self.model_id = model_id
         self.model_input = model_input
         self.speaker_centred = speaker_centred
         self.profile = profile
         self.confidence = confidence or Confidence()
+        self.min_segments = min_segments
+        self.self_calibrated = self_calibrated
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = SPEECH_MODEL) -> SpeechPredictor:
+        """The named model; the shipped one (:data:`SPEECH_MODEL`) comes with the self-calibrated model when its
+        files are there."""
         from emotion_core.runtime import load_onnx_session
 
         card = load_card(models_dir, model)
+        companion = None
+        if model == SPEECH_MODEL and (Path(models_dir) / f"{SELF_CALIBRATED_SPEECH_MODEL}.card.json").is_file():
+            companion = cls.from_dir(models_dir, model=SELF_CALIBRATED_SPEECH_MODEL)
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"), model_id=card["model_id"],
                    model_input=model_input_from_card(card),
                    speaker_centred=bool(card["input"].get("speaker_centred", False)),
-                   confidence=Confidence.from_card(card, models_dir))
+                   confidence=Confidence.from_card(card, models_dir), min_segments=card["input"].get("min_segments"),
+                   self_calibrated=companion)
 
     def for_speaker(self, profile: SpeakerProfile) -> SpeechPredictor:
         """This (calibrated) predictor for one speaker; the session is shared, not copied."""
@@ -260,6 +301,19 @@ class SpeechPredictor:
         calibrated = copy.copy(self)
         calibrated.profile = profile
         return calibrated
+
+    def for_recording(self, audio: Audio) -> SpeechPredictor:
+        """The predictor that should judge ``audio``: the self-calibrated model when the recording has enough
+        voiced segments to calibrate on itself, else this one."""
+        check_audio(audio)
+        companion = self.self_calibrated
+        if companion is not None and len(voiced_segments(audio.samples)) >= companion.min_segments:
+            return companion
+        return self
+
+    @property
+    def self_calibrating(self) -> bool:
+        return self.min_segments is not None
 
     def _check_profile(self) -> None:
         if self.speaker_centred and self.profile is None:
@@ -274,12 +328,28 @@ class SpeechPredictor:
         """Probabilities ``(7,)`` for one stretch of speech, and its features' distance from the training data
         (``None`` without a distance model)."""
         self._check_profile()
-        features = self.model_input(samples)
+        if self.self_calibrating:
+            raise InvalidInputError(f"{self.model_id} calibrates on a whole recording; one stretch cannot be judged.")
+        (probs, distance), = self._judged(self._calibrated([self.model_input(samples)]))
+        return probs, distance
+
+    def _calibrated(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """The segments' model inputs as the model reads them: centred on the speaker, standardised on the
+        recording, or as they are."""
         if self.speaker_centred:
-            features = features - self.profile.mean
+            return [x - self.profile.mean for x in inputs]
+        if self.self_calibrating:
+            return list(normalise_recording(np.concatenate(inputs), "standardise")[:, None])
+        return inputs
+
+    def _judged(self, inputs: list[np.ndarray]) -> list[tuple[np.ndarray, float | None]]:
+        """Probabilities ``(7,)`` (temperature-scaled when the card has one) and distance of each model input."""
         output = self.session.get_outputs()[-1].name  # scikit-learn graphs put the label first
-        (probs,) = self.session.run([output], {self.session.get_inputs()[0].name: features})
-        return self.confidence.scale(probs[0] / probs[0].sum()), self.confidence.distance(features)
+        judged = []
+        for x in inputs:  # one run each: the CNN's inputs differ in length
+            (probs,) = self.session.run([output], {self.session.get_inputs()[0].name: x.astype(np.float32)})
+            judged.append((self.confidence.scale(probs[0] / probs[0].sum()), self.confidence.distance(x)))
+        return judged
 
     def predict(self, audio: Audio) -> list[EmotionResult]:
         """One result per voiced segment, with its time span; an empty list when there is no voice. A segment
@@ -288,22 +358,31 @@ class SpeechPredictor:
         Raises
         ------
         InvalidInputError
-            ``audio`` is not decoded :class:`~emotion_core.audio.Audio`, or a calibrated model has no profile yet.
+            ``audio`` is not decoded :class:`~emotion_core.audio.Audio`, a calibrated model has no profile yet, or
+            a self-calibrated model is given fewer voiced segments than it calibrates on.
         """
         check_audio(audio)
         self._check_profile()
         segments = voiced_segments(audio.samples)
+        if not segments:
+            return []
+        if self.self_calibrating and len(segments) < self.min_segments:
+            raise InvalidInputError(f"{self.model_id} calibrates on the recording itself: {len(segments)} voiced "
+                                    f"segment(s) found, at least {self.min_segments} are needed.")
 
-        def classify_segment(segment: Segment) -> EmotionResult:
+        def segment_input(segment: Segment) -> tuple[np.ndarray, float]:
             start = time.perf_counter()
-            probs, distance = self.judge(segment_samples(audio, segment))
-            return EmotionResult.from_probabilities(
-                probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
-                latency_ms=(time.perf_counter() - start) * 1000,
-                uncertain=self.confidence.reason(float(probs.max()), distance),
-                extra={} if distance is None else {"distance": round(distance, 3)})
+            return self.model_input(segment_samples(audio, segment)), time.perf_counter() - start
 
-        return _in_parallel(classify_segment, segments)
+        inputs = _in_parallel(segment_input, segments)
+        start = time.perf_counter()
+        judged = self._judged(self._calibrated([x for x, _ in inputs]))
+        judging = (time.perf_counter() - start) / len(segments)
+        return [EmotionResult.from_probabilities(
+            probs, modality="speech", model_id=self.model_id, span=(segment.start_s, segment.end_s),
+            latency_ms=(seconds + judging) * 1000, uncertain=self.confidence.reason(float(probs.max()), distance),
+            extra={} if distance is None else {"distance": round(distance, 3)})
+            for segment, (_, seconds), (probs, distance) in zip(segments, inputs, judged)]
 
 
 def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:

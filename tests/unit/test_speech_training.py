@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emotion_core.audio import SAMPLE_RATE, Audio
 from emotion_core.errors import ModelUnavailableError
 from emotion_core.labels import EMOTIONS
-from emotion_core.speech import SpeechPredictor, compare_functionals, model_input_from_card
+from emotion_core.speech import SpeechPredictor, compare_functionals, model_input_from_card, normalise_recording
 from emotion_core.training.speech import (
     FunctionalsConfig,
     FunctionalsData,
@@ -165,3 +166,73 @@ def test_the_calibrated_predictor_subtracts_the_speaker_profile(tmp_path):
     plain = SpeechPredictor(session=session, model_id="plain", model_input=lambda samples: samples[None])
     with pytest.raises(InvalidInputError, match="does not use speaker calibration"):
         plain.for_speaker(profile)
+
+
+def bursts(loudness: list[float]) -> Audio:
+    """A recording of tone bursts (0.6 s each, 0.6 s of silence between them): one voiced segment per burst."""
+    t = np.arange(int(0.6 * SAMPLE_RATE)) / SAMPLE_RATE
+    gap = np.zeros(int(0.6 * SAMPLE_RATE), np.float32)
+    pieces = [gap]
+    for level in loudness:
+        pieces += [(level * np.sin(2 * np.pi * 220 * t)).astype(np.float32), gap]
+    return Audio(samples=np.concatenate(pieces), source="bursts")
+
+
+def burst_features(samples: np.ndarray) -> np.ndarray:
+    """Two features of a stretch: its loudness and its length."""
+    return np.array([[20 * np.log10(samples.std() + 1e-6), len(samples) / SAMPLE_RATE]], np.float32)
+
+
+def test_normalise_recording_standardises_each_feature_on_the_recording_itself():
+    rows = np.array([[1.0, 5.0, 3.0], [3.0, 5.0, 4.0], [5.0, 5.0, 8.0]], np.float32)
+    standardised = normalise_recording(rows, "standardise")
+    np.testing.assert_allclose(standardised.mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(standardised[:, [0, 2]].std(0), 1, atol=1e-5)
+    assert np.isfinite(standardised).all() and not standardised[:, 1].any()  # a constant feature is all zeros
+    np.testing.assert_allclose(normalise_recording(rows, "centre"), rows - rows.mean(0))
+    with pytest.raises(ValueError, match="normalisation"):
+        normalise_recording(rows, "whiten")
+
+
+def test_a_long_recording_is_judged_by_the_self_calibrated_model_on_its_own_scale(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from emotion_core.audio_analysis import analyze_audio
+    from emotion_core.errors import InvalidInputError
+    from emotion_core.runtime import load_onnx_session
+
+    rng = np.random.default_rng(0)
+    standardised = rng.normal(0, 1, (700, 2))
+    labels = np.digitize(standardised[:, 0], np.quantile(standardised[:, 0], np.linspace(0, 1, 8)[1:-1]))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=10.0, max_iter=2000)).fit(standardised, labels)
+    export_functionals_classifier(model, tmp_path / "own.onnx")
+    own = SpeechPredictor(session=load_onnx_session(tmp_path / "own.onnx"), model_id="own", min_segments=10,
+                          model_input=burst_features)
+    single = SpeechPredictor(session=load_onnx_session(tmp_path / "own.onnx"), model_id="single",
+                             model_input=burst_features, self_calibrated=own)
+
+    long = bursts([0.02 * 1.3 ** k for k in range(12)])  # 12 bursts ever louder: loudness ranks them
+    assert single.for_recording(long) is own
+    results = own.predict(long)
+    assert [r.model_id for r in results] == ["own"] * 12
+    raw = np.concatenate([burst_features(s) for s in (long.samples[int(r.span[0] * SAMPLE_RATE):
+                                                                    int(r.span[1] * SAMPLE_RATE)] for r in results)])
+    np.testing.assert_allclose([[r.scores[e] for e in EMOTIONS] for r in results],
+                               model.predict_proba(normalise_recording(raw, "standardise")), atol=1e-4)
+    # the same voice ten times louder is the same recording to a model that calibrates on it
+    louder = own.predict(Audio(samples=long.samples * 10, source="louder"))
+    assert [r.label for r in louder] == [r.label for r in results]
+
+    analysis = analyze_audio(long, single)
+    assert analysis.calibration == {"recording_segments": 12} and analysis.overall.model_id == "own"
+    assert analysis.to_dict()["calibration"] == {"recording_segments": 12}
+
+    short = bursts([0.1] * 5)
+    assert single.for_recording(short) is single
+    assert analyze_audio(short, single).calibration is None
+    with pytest.raises(InvalidInputError, match="at least 10"):
+        own.predict(short)
+    with pytest.raises(InvalidInputError, match="whole recording"):
+        own.classify(short.samples)
