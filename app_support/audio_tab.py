@@ -23,7 +23,7 @@ from emotion_core.viz import probability_bars, segment_timeline, spectrogram, wa
 def render(user: User) -> None:
     st.caption("Trained on acted speech in English, German and Italian; the model hears how it is said, not what, "
                "and marks a result uncertain when the voice is unlike its training recordings or its confidence is "
-               "low. A recording of a few minutes (40 voiced segments or more) calibrates on itself, which makes "
+               "low. A recording of a minute or two (20 voiced segments or more) calibrates on itself, which makes "
                "unfamiliar voices far more readable. A video's sound track works too.")
     source = st.radio("Sound from", ["Upload a file", "Microphone"], horizontal=True, key="analyze_audio_source")
     if source == "Upload a file":

@@ -601,6 +601,28 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
 
 SELF_CALIBRATION_ARM = "compare_recording_standardised"
 RECORDING_SIZES = (5, 10, 20, 40)  # segments a self-calibrating recording holds, for the card's table
+SELF_CALIBRATION_C = (0.0003, 0.001, 0.003, 0.01)
+
+
+def choose_self_calibration(data: CorpusFeatures, arm: Arm, *, loco_to_beat: float, in_corpus_floor: dict[str, float],
+                            c_grid: Sequence[float] = SELF_CALIBRATION_C, sizes: Sequence[int] = RECORDING_SIZES
+                            ) -> tuple[Arm, int, dict[float, dict[str, Any]]] | None:
+    """The regularisation and the fewest segments of the self-calibrated model, chosen on LOCO (the issue's
+    selection criterion, so its LOCO figures are selection scores, not blind tests): the smallest recording size
+    that pays (:func:`smallest_paying_size`) for any C of ``c_grid``, and among the C that pay there, the one with
+    the best LOCO mean UAR there. Returns the arm with that C, the size, and every C's recording-size table;
+    ``None`` when no C pays at any size."""
+    from dataclasses import replace
+
+    tables = {c: recording_size_table(data, replace(arm, c=c), [*sizes, 0]) for c in c_grid}
+    paying = {c: smallest_paying_size(t, loco_to_beat=loco_to_beat, in_corpus_floor=in_corpus_floor)
+              for c, t in tables.items()}
+    if all(size is None for size in paying.values()):
+        return None
+    least = min(size for size in paying.values() if size is not None)
+    best = max((c for c, size in paying.items() if size == least),
+               key=lambda c: tables[c]["sizes"][str(least)]["loco_mean_uar"])
+    return replace(arm, c=best), least, tables
 
 
 def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: dict[str, Any], out_dir: Path,
@@ -619,16 +641,18 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
     from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL
     from emotion_core.training.speech import SPEECH_TERMS, export_functionals_classifier, split_summary
 
-    result, single = results[SELF_CALIBRATION_ARM], results["compare"]
-    arm = result["arm"]
+    single = results["compare"]
     corpora = sorted({c.corpus for c in clips}, key=CORPORA.index)
-    data = CorpusFeatures.load(clips, arm.feature_set, cache_dir)
-    table = recording_size_table(data, arm, [*RECORDING_SIZES, 0])
+    data = CorpusFeatures.load(clips, results[SELF_CALIBRATION_ARM]["arm"].feature_set, cache_dir)
     floor = {c: round(single["in_corpus"][c]["uar"] - 0.02, 4) for c in corpora}
     floor.update({c: round(baseline["metrics"][f"{c}_test"]["uar"] - 0.02, 4) for c in ("ravdess", "emodb")})
-    min_segments = smallest_paying_size(table, loco_to_beat=single["loco_mean_uar"], in_corpus_floor=floor)
-    if min_segments is None:
+    choice = choose_self_calibration(data, results[SELF_CALIBRATION_ARM]["arm"], loco_to_beat=single["loco_mean_uar"],
+                                     in_corpus_floor=floor)
+    if choice is None:
         return None
+    arm, min_segments, tables = choice
+    table = tables[arm.c]
+    result = evaluate_arm(data, arm)
     calibration = confidence_fit(data, result)
     ood = distance_limit(data, arm, temperature=calibration["temperature"], min_confidence=MIN_CONFIDENCE)
     rows = data.rows(corpora=corpora, splits=TRAIN_SPLITS)
@@ -648,7 +672,7 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
             predicted += [EMOTIONS[i] for i in probs.argmax(1)]
         metrics[f"{corpus}_test"] = classification_report(truth, predicted)
     card: dict[str, Any] = {
-        "model_id": f"speech-compare-lr-self-calibrated-{'-'.join(corpora)}-{started:%Y%m%d}",
+        "model_id": f"speech-compare-lr-self-calibrated-c{arm.c:g}-{'-'.join(corpora)}-{started:%Y%m%d}",
         "task": "speech emotion", "modality": "speech", "file": model_path.name, "labels": list(EMOTIONS),
         "architecture": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced "
                         f"segments, then on the training data; multinomial logistic regression (L2, C={arm.c:g})",
@@ -672,7 +696,13 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
                      "standardisation_groups": "each training speaker's clips, standing in for one recording of "
                                                "mixed emotions",
                      "min_segments_rule": "the smallest recording size whose LOCO mean UAR beats the single-clip "
-                                          "recipe's and whose in-corpus UAR stays at or above the floors",
+                                          "recipe's and whose in-corpus UAR stays at or above the floors, over "
+                                          "the C grid; among the C that pay there, the best LOCO mean UAR there",
+                     "c_sweep": {str(c): {"min_segments": smallest_paying_size(
+                         t, loco_to_beat=single["loco_mean_uar"], in_corpus_floor=floor),
+                         **{size: {"loco_mean_uar": row["loco_mean_uar"],
+                                   "in_corpus": {k: r["uar"] for k, r in row["in_corpus"].items()}}
+                            for size, row in t["sizes"].items()}} for c, t in tables.items()},
                      "in_corpus_floor": floor, "single_clip_recipe": {
                          "arm": "compare", "loco_mean_uar": single["loco_mean_uar"],
                          "loco": single["loco"], "in_corpus": single["in_corpus"]}},
@@ -687,10 +717,7 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
         "confidence": _confidence_section(calibration["temperature"], ood["limit"], distance_file, calibration, ood),
         "metrics": {**metrics, "protocol": f"in-corpus test speakers, their clips drawn into recordings of "
                                            f"{min_segments} (seed 0), through the exported model",
-                    "evaluation_command": "python -m emotion_core evaluate speech --loco --arms "
-                                          f"compare,{SELF_CALIBRATION_ARM} --recording-sizes "
-                                          f"{','.join(map(str, RECORDING_SIZES))} --data ../shared/data/speech "
-                                          "--emovo EMOVO_DIR"},
+                    "evaluation_command": command},
     }
     write_card(out_dir, SELF_CALIBRATED_SPEECH_MODEL, card)
     return card

@@ -234,3 +234,17 @@ def test_self_calibration_starts_at_the_smallest_recording_size_that_pays():
     assert smallest_paying_size(table, loco_to_beat=0.425, in_corpus_floor={"ravdess": 0.68}) == 20
     # no size pays: nothing ships ("all" is a whole speaker, not a size a recording can be asked for)
     assert smallest_paying_size(table, loco_to_beat=0.435, in_corpus_floor={"ravdess": 0.68}) is None
+
+
+def test_self_calibration_picks_the_fewest_segments_then_the_best_regularisation_under_loco():
+    from emotion_core.training.speech_loco import choose_self_calibration
+
+    data = synthetic_corpora()
+    arm = Arm("standardised", normalisation="standardise")
+    arm_chosen, size, tables = choose_self_calibration(data, arm, loco_to_beat=0.5, in_corpus_floor={"emodb": 0.5},
+                                                       c_grid=(0.01, 1.0), sizes=(2, 7))
+    assert set(tables) == {0.01, 1.0} and arm_chosen.c in tables and arm_chosen.normalisation == "standardise"
+    by_size = {c: [k for k in ("2", "7") if t["sizes"][k]["loco_mean_uar"] > 0.5
+                   and t["sizes"][k]["in_corpus"]["emodb"]["uar"] >= 0.5] for c, t in tables.items()}
+    assert str(size) == min(k for ks in by_size.values() for k in ks)
+    assert choose_self_calibration(data, arm, loco_to_beat=1.0, in_corpus_floor={}, c_grid=(1.0,), sizes=(2,)) is None
