@@ -339,6 +339,23 @@ class TestAudioTextMultimodal:
         too_few = post(1)
         assert too_few.status_code == 422 and "at least 5" in too_few.get_json()["error"]["message"]
 
+    def test_a_long_recording_calibrates_on_itself(self, api):
+        from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL
+        from tests.conftest import MODELS
+        from tests.integration.test_speech import syllables, wav_bytes
+
+        client, tokens, _ = api
+        needed = json.loads((MODELS / f"{SELF_CALIBRATED_SPEECH_MODEL}.card.json").read_text())["input"]["min_segments"]
+        pause = np.zeros(8000, np.float32)
+        pieces = [(syllables(0.8 + 0.1 * (k % 4)), pause) for k in range(needed + 2)]
+        long = wav_bytes(np.concatenate([x for piece in pieces for x in piece]))
+        answer = client.post("/api/v1/analyze/audio", headers=auth(tokens["bob"]),
+                             content_type="multipart/form-data", data={"audio": (io.BytesIO(long), "interview.wav")})
+        payload = check(answer.get_json(), "AudioAnalysis")
+        assert answer.status_code == 200 and payload["calibration"] == {"recording_segments": len(payload["segments"])}
+        assert len(payload["segments"]) >= needed and "self-calibrated" in payload["overall"]["model_id"]
+        assert {s["model_id"] for s in payload["segments"]} == {payload["overall"]["model_id"]}
+
     def test_silence_is_a_200_with_a_reason_and_text_is_415(self, api):
         import numpy as np
 
