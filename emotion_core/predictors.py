@@ -97,7 +97,8 @@ class Predictors:
                          lambda: load_face_predictor(self.models_dir, model=model, detector=detector))
 
     def speech(self) -> SpeechPredictor:
-        """The shipped speech model."""
+        """The shipped speech model, with the self-calibrated one for long recordings when it is there (see
+        :meth:`~emotion_core.speech.SpeechPredictor.for_recording`)."""
         from emotion_core.speech import SpeechPredictor
 
         return self._get(("speech",), lambda: SpeechPredictor.from_dir(self.models_dir))
