@@ -691,7 +691,8 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
                     "split": split_summary(clips, corpora=corpora)},
         "test_speakers": {c: sorted({x.speaker for x in clips if x.corpus == c and x.split == "test"})
                           for c in corpora},
-        "training": {"command": command, "date": started.isoformat(timespec="seconds"), "arm": _arm_dict(arm),
+        "training": {"command": command, "date": started.isoformat(timespec="seconds"), "machine": machine_info(),
+                     "arm": _arm_dict(arm),
                      "fitted_on": "train and validation speakers of " + ", ".join(corpora),
                      "standardisation_groups": "each training speaker's clips, standing in for one recording of "
                                                "mixed emotions",
