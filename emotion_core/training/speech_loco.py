@@ -454,25 +454,25 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
         "winner": winner,
         "arms": {n: {"arm": _arm_dict(r["arm"]), "loco_mean_uar": r["loco_mean_uar"], "loco": r["loco"],
                      "in_corpus": r["in_corpus"]} for n, r in results.items()}}
+    cards: dict[str, dict[str, Any]] = {}
     if winner is None:
         card = _confidence_for_shipped(clips, results, baseline, models_dir, out_dir, cache_dir, model=SPEECH_MODEL)
         if "compare_recording_centred" in results:
-            calibrated = _confidence_for_shipped(clips, results, load_card(models_dir, CALIBRATED_SPEECH_MODEL),
-                                                 models_dir, out_dir, cache_dir, model=CALIBRATED_SPEECH_MODEL,
-                                                 arm="compare_recording_centred")
-            write_card(out_dir, CALIBRATED_SPEECH_MODEL, calibrated)
+            cards[CALIBRATED_SPEECH_MODEL] = _confidence_for_shipped(
+                clips, results, load_card(models_dir, CALIBRATED_SPEECH_MODEL), models_dir, out_dir, cache_dir,
+                model=CALIBRATED_SPEECH_MODEL, arm="compare_recording_centred")
+            write_card(out_dir, CALIBRATED_SPEECH_MODEL, cards[CALIBRATED_SPEECH_MODEL])
     else:
         card = _refit_winner(clips, results[winner], baseline, out_dir, cache_dir, started)
-    cards = {CALIBRATED_SPEECH_MODEL: calibrated} if winner is None and "compare_recording_centred" in results else {}
     if SELF_CALIBRATION_ARM in results and "compare" in results:
-        cards[SELF_CALIBRATED_SPEECH_MODEL] = _self_calibrated_model(clips, results, baseline, out_dir, cache_dir,
-                                                                     started=started, command=command)
+        own = _self_calibrated_model(clips, results, baseline, out_dir, cache_dir, started=started, command=command)
+        cards.update({SELF_CALIBRATED_SPEECH_MODEL: own} if own else {})
     card["loco"] = {**comparison, "shipped_arm": winner or "compare",
                     "corpora": results[winner or "compare"]["loco"],
                     "mean_uar": results[winner or "compare"]["loco_mean_uar"],
                     "command": command, "date": started.isoformat(timespec="seconds"), "machine": machine_info()}
     write_card(out_dir, SPEECH_MODEL, card)
-    return {SPEECH_MODEL: card, **{name: c for name, c in cards.items() if c is not None}}
+    return {SPEECH_MODEL: card, **cards}
 
 
 def _confidence_section(temperature: float, limit: float, distance_file: str, calibration: dict[str, Any],

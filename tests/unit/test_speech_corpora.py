@@ -161,7 +161,7 @@ def test_per_recording_normalisation_reads_features_and_grouping_only():
     np.testing.assert_array_equal(one, other)  # the judged clip's label never reaches its normalisation
 
 
-def synthetic_corpora(seed: int = 0) -> CorpusFeatures:
+def synthetic_corpora(seed: int = 0, *, clips_per_speaker: int = 14) -> CorpusFeatures:
     """Three corpora whose emotions are written the same way, each corpus and speaker shifting every feature."""
     rng = np.random.default_rng(seed)
     clips, rows = [], []
@@ -171,7 +171,7 @@ def synthetic_corpora(seed: int = 0) -> CorpusFeatures:
         shift = rng.normal(0, 4, 12)
         for speaker in names:
             voice = shift + rng.normal(0, 1, 12)
-            for k in range(14):
+            for k in range(clips_per_speaker):
                 label = EMOTIONS[k % 7]
                 clips.append(SpeechClip(Path(f"{corpus}-{speaker}-{k}.wav"), corpus, speaker, label, label))
                 rows.append(voice + np.eye(7, 12)[k % 7] * 3 + rng.normal(0, 0.5, 12))
@@ -248,3 +248,44 @@ def test_self_calibration_picks_the_fewest_segments_then_the_best_regularisation
                    and t["sizes"][k]["in_corpus"]["emodb"]["uar"] >= 0.5] for c, t in tables.items()}
     assert str(size) == min(k for ks in by_size.values() for k in ks)
     assert choose_self_calibration(data, arm, loco_to_beat=1.0, in_corpus_floor={}, c_grid=(1.0,), sizes=(2,)) is None
+
+
+def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confidence(tmp_path):
+    from datetime import datetime, timezone
+
+    from emotion_core.modelcard import load_card
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL, normalise_recording
+    from emotion_core.training.speech_loco import (
+        SELF_CALIBRATION_ARM,
+        SELF_CALIBRATION_C,
+        _cache_file,
+        _self_calibrated_model,
+    )
+
+    data = synthetic_corpora(clips_per_speaker=42)  # enough for recordings of 40 clips
+    for corpus in ("ravdess", "emodb", "emovo"):  # the feature cache the trainer reads, keyed by path
+        rows = [i for i, c in enumerate(data.clips) if c.corpus == corpus]
+        np.savez(_cache_file(tmp_path, corpus, "compare", "clean"), features=data.features[rows],
+                 paths=np.array([str(data.clips[i].path) for i in rows]))
+    results = {"compare": evaluate_arm(data, Arm("compare")),
+               SELF_CALIBRATION_ARM: evaluate_arm(data, Arm(SELF_CALIBRATION_ARM, normalisation="standardise"))}
+    shipped = {"metrics": {"ravdess_test": {"uar": 0.5}, "emodb_test": {"uar": 0.5}}, "file": "speech_emotion.onnx",
+               "input": {"features": "synthetic"}, "inference": {"runtime": "onnxruntime"}}
+    card = _self_calibrated_model(data.clips, results, shipped, tmp_path, tmp_path, command="test",
+                                  started=datetime(2026, 12, 2, tzinfo=timezone.utc))
+    assert card == load_card(tmp_path, SELF_CALIBRATED_SPEECH_MODEL)
+    # voices differ, emotions are written alike: a recording of 5 clips already calibrates well enough
+    assert card["input"]["min_segments"] == 5 and card["input"]["recording_standardised"]
+    assert set(card["training"]["c_sweep"]) == {str(c) for c in SELF_CALIBRATION_C}
+    assert card["loco"]["mean_uar_at_min_segments"] > results["compare"]["loco_mean_uar"]
+    assert card["confidence"]["temperature"] > 0 and "isa" in card["training"]["machine"]
+    assert card["metrics"]["emovo_test"]["n"] == 2 * (3 * 42 // 5) * 5  # 2 test speakers, each clip drawn ~3 times
+
+    # the exported model reads a recording standardised on itself, whatever the voice's own level
+    session = load_onnx_session(tmp_path / card["file"])
+    speaker = np.flatnonzero([c.speaker == "f3" for c in data.clips])[:14]
+    for shift in (0.0, 50.0):
+        features = normalise_recording(data.features[speaker] + shift, "standardise")
+        (probs,) = session.run([session.get_outputs()[-1].name], {session.get_inputs()[0].name: features})
+        assert np.mean(probs.argmax(1) == [EMOTIONS.index(data.clips[i].label) for i in speaker]) > 0.9
