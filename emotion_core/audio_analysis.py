@@ -12,7 +12,7 @@ import numpy as np
 from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.speech import utterance_result
+from emotion_core.speech import SpeechPredictor, utterance_result
 
 MIN_VOICE_SECONDS = 0.5
 
@@ -46,7 +46,7 @@ class AudioAnalysis:
         return data
 
 
-def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, name: str = "audio",
+def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor: SpeechPredictor, *, name: str = "audio",
                   max_seconds: float = 20 * 60) -> AudioAnalysis:
     """Decode (any audio format, or a video's sound track), find the voice, classify each segment.
 
@@ -54,11 +54,9 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
     never a guess.
     """
     audio = source if isinstance(source, Audio) else decode_audio(source, name=name, max_seconds=max_seconds)
-    if hasattr(predictor, "for_recording"):
-        predictor = predictor.for_recording(audio)
+    predictor = predictor.for_recording(audio)
     segments = predictor.predict(audio)
-    profile = getattr(predictor, "profile", None)
-    calibration = {"profile_segments": profile.segments} if profile else None
+    calibration = {"profile_segments": predictor.profile.segments} if predictor.profile else None
     voiced = sum(r.span[1] - r.span[0] for r in segments)
     if not segments or voiced < MIN_VOICE_SECONDS:
         level = float(np.sqrt(np.mean(audio.samples ** 2))) if len(audio.samples) else 0.0
@@ -66,11 +64,11 @@ def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor, *, n
         return AudioAnalysis(audio=audio, segments=[], overall=None,
                              reason=f"{why}: at least {MIN_VOICE_SECONDS} s of speech is needed to judge",
                              calibration=calibration)
-    if getattr(predictor, "self_calibrating", False):
+    if predictor.self_calibrating:
         calibration = {"recording_segments": len(segments)}
     return AudioAnalysis(audio=audio, segments=segments,
                          overall=utterance_result(segments, model_id=predictor.model_id,
-                                                  confidence=getattr(predictor, "confidence", None)),
+                                                  confidence=predictor.confidence),
                          calibration=calibration)
 
 
