@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from emotion_core.labels import EMOJI, EMOTIONS
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult
 
 NOTHING = "—"
 
@@ -42,12 +42,12 @@ FIELDS = {
 
 
 def _is_share(column: str) -> bool:
-    return (column in EMOTIONS or column.startswith("p_") or column == "confidence"
+    return (column in EMOTIONS or column in SCORE_COLUMNS or column == "confidence"
             or column.endswith(("_share", "_uncertain")))
 
 
 def _header(column: str) -> str:
-    emotion = column.removeprefix("p_")
+    emotion = dict(zip(SCORE_COLUMNS, EMOTIONS)).get(column, column)
     return f"{EMOJI[emotion]} {emotion}" if emotion in EMOTIONS else HEADERS.get(column, column)
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import MODALITIES
+from emotion_core.result import score_column
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
 RULE_KINDS = ("sustained", "multimodal")
@@ -88,7 +89,7 @@ Observation = tuple[float, float, float]  # start, end, share
 
 
 def _share(row: dict, labels: Sequence[str]) -> float:
-    return sum(float(row.get(f"p_{label}") or 0.0) for label in labels)
+    return sum(float(row.get(score_column(label)) or 0.0) for label in labels)
 
 
 def _start(row: dict) -> float:

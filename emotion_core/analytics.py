@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from emotion_core.db import Alert, Analysis
 from emotion_core.labels import EMOTIONS
+from emotion_core.result import SCORE_COLUMNS
 
 NO_RESULT = "no result"
 """The category of an analysis without a dominant emotion (no face, no voice, nothing said): counted too."""
@@ -28,9 +29,9 @@ def rows_table(analysis: Analysis):
 
     return pd.DataFrame([{
         "modality": r.modality, "start_s": r.start_s, "end_s": r.end_s, "track": r.track, "label": r.label,
-        "confidence": r.confidence, **{f"p_{e}": getattr(r, f"p_{e}") for e in EMOTIONS},
+        "confidence": r.confidence, **{column: getattr(r, column) for column in SCORE_COLUMNS},
     } for r in analysis.rows], columns=["modality", "start_s", "end_s", "track", "label", "confidence",
-                                        *(f"p_{e}" for e in EMOTIONS)])
+                                        *SCORE_COLUMNS])
 
 
 def transcript_table(analysis: Analysis):

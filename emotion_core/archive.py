@@ -20,6 +20,7 @@ from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.predictors import Predictors
+from emotion_core.result import score_column, score_columns
 
 KINDS = ("image", "video", "audio", "text")
 TEXT_TYPES = ("txt",)
@@ -285,7 +286,7 @@ def part_totals(table: Any) -> dict[str, Any]:
     probabilities; made in the worker, so that the driver never reads a part's rows back."""
     scored = table[table["label"].isin(EMOTIONS)] if "label" in table else table.iloc[:0]
     return {"items": len(table), "items_with_emotion": len(scored),
-            "p_sums": {e: float(scored[f"p_{e}"].sum()) if len(scored) else 0.0 for e in EMOTIONS}}
+            "p_sums": {e: float(scored[score_column(e)].sum()) if len(scored) else 0.0 for e in EMOTIONS}}
 
 
 def summarize_file(parts: Sequence[Part], infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -304,7 +305,7 @@ def summarize_file(parts: Sequence[Part], infos: Sequence[dict[str, Any]]) -> di
         "parts": len(parts), "items": sum(info["totals"]["items"] for info in infos),
         "items_with_emotion": scored,
         "label": max(means, key=means.get) if scored else None,
-        **{f"mean_p_{e}": means[e] for e in EMOTIONS},
+        **{f"mean_{column}": mean for column, mean in score_columns(means).items()},
         "duration_s": sum(info.get("duration_s", 0.0) for info in infos) or None,
         "frames_analysed": sum(info.get("frames_analysed", 0) for info in infos) or None,
         "warnings": " | ".join(warnings) or None,

@@ -10,8 +10,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
-from emotion_core.labels import EMOTIONS
-from emotion_core.result import EmotionResult
+from emotion_core.result import EmotionResult, score_columns
 from emotion_core.speech import SpeechPredictor, utterance_result
 
 MIN_VOICE_SECONDS = 0.5
@@ -31,7 +30,7 @@ class AudioAnalysis:
 
         return pd.DataFrame([{"segment": i + 1, "start_s": r.span[0], "end_s": r.span[1], "label": r.label,
                               "confidence": round(r.confidence, 4), "uncertain": r.uncertain or "",
-                              **{f"p_{e}": round(r.scores[e], 4) for e in EMOTIONS}}
+                              **score_columns({e: round(p, 4) for e, p in r.scores.items()})}
                              for i, r in enumerate(self.segments)])
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns
 
 METHODS = ("weighted", "vote")
 UNCERTAIN_WEIGHT = 0.25
@@ -63,7 +63,7 @@ class FusedWindow:
             row[f"{modality}_uncertain"] = round(self.uncertain_share[modality], 4) if probs is not None else None
         row["label"] = self.fused.label if self.fused else "none"
         row["confidence"] = self.fused.confidence if self.fused else None
-        row.update({f"p_{e}": (self.fused.scores[e] if self.fused else None) for e in EMOTIONS})
+        row.update(score_columns(self.fused.scores if self.fused else {}))
         return row
 
 
@@ -155,7 +155,7 @@ def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence
     out = []
     for row in face_rows:
         if row.get("label") in EMOTIONS:
-            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[f"p_{e}"] for e in EMOTIONS]),
+            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[c] for c in SCORE_COLUMNS]),
                                    bool(row.get("uncertain", False))))
     for result in speech:
         out.append(Observation("speech", result.span[0], result.span[1],

@@ -12,6 +12,7 @@ from emotion_core.audio_analysis import AudioAnalysis
 from emotion_core.db import Analysis, User
 from emotion_core.labels import EMOTIONS
 from emotion_core.multimodal import MultimodalAnalysis
+from emotion_core.result import score_column, score_columns, scores_from_row
 from emotion_core.store import HistoryStore, result_row
 from emotion_core.text_analysis import TextAnalysis
 from emotion_core.video import VideoAnalysis
@@ -28,7 +29,7 @@ def frame_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "confidence": row.get("confidence"),
             "detail": {"frame": row["frame"], **({"box": [row[k] for k in ("box_x", "box_y", "box_w", "box_h")]}
                                                   if face and "box_x" in row else {})},
-            **{f"p_{label}": row.get(f"p_{label}") for label in EMOTIONS},
+            **score_columns(scores_from_row(row)),
         })
     return stored
 
@@ -93,7 +94,7 @@ def save_text_batch(store: HistoryStore, user: User, table, *, source: str, colu
     done = table[table["label"] != "(skipped)"]
     rows = [{"modality": "text", "start_s": None, "end_s": None, "track": str(int(r["row"])), "label": r["label"],
              "confidence": r["confidence"], "detail": {"compound": r["compound"]},
-             **{f"p_{e}": r[f"p_{e}"] for e in EMOTIONS}} for r in done.to_dict(orient="records")]
+             **score_columns(scores_from_row(r))} for r in done.to_dict(orient="records")]
     return store.save_analysis(
         user=user, kind="text", source_name=source, rows=rows, label=_dominant(list(done["label"])),
         summary={"rows": len(table), "skipped": int((table["label"] == "(skipped)").sum()),
@@ -158,7 +159,7 @@ def _batch_rows(kind: str, table) -> list[dict[str, Any]]:
         track = r.get("row") or r.get("segment") or r.get("sentence") or i + 1
         rows.append({"modality": _BATCH_MODALITY[kind], "start_s": r.get("start_s"), "end_s": r.get("end_s"),
                      "track": str(track), "label": r["label"], "confidence": r.get("confidence"), "detail": detail,
-                     **{f"p_{e}": r.get(f"p_{e}") for e in EMOTIONS}})
+                     **score_columns(scores_from_row(r))})
     return rows
 
 
@@ -194,8 +195,9 @@ def import_batch(store: HistoryStore, user: User, out_dir: str | Path) -> tuple[
         if kind not in items:
             items[kind] = pd.read_parquet(out / "items" / f"{kind}.parquet")
         table = items[kind][items[kind]["sha256"] == record["sha256"]]
-        summary = {"batch": batch, **{k: v for k, v in record.items() if not k.startswith("mean_p_")},
-                   "mean": {k.removeprefix("mean_p_"): v for k, v in record.items() if k.startswith("mean_p_")}}
+        means = {label: f"mean_{score_column(label)}" for label in EMOTIONS}  # as archive.summarize_file writes
+        summary = {"batch": batch, **{k: v for k, v in record.items() if k not in means.values()},
+                   "mean": {label: record.get(column) for label, column in means.items()}}
         saved.append(store.save_analysis(user=user, kind=kind, source_name=record["file"],
                                          rows=_batch_rows(kind, table), label=record["label"], summary=summary,
                                          settings={"batch": batch}))

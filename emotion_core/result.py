@@ -11,6 +11,26 @@ from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import result_modalities
 
 
+def score_column(label: str) -> str:
+    """The row, CSV and database column that holds one label's probability (``p_<label>``): the one place where
+    that spelling lives."""
+    return f"p_{label}"
+
+
+SCORE_COLUMNS = tuple(score_column(label) for label in EMOTIONS)
+"""Every label's probability column, in :data:`EMOTIONS` order."""
+
+
+def score_columns(scores: Mapping[str, float | None]) -> dict[str, float | None]:
+    """A label-to-probability mapping spelled as row columns (``None`` where a label has no score)."""
+    return {score_column(label): scores.get(label) for label in EMOTIONS}
+
+
+def scores_from_row(row: Mapping[str, Any]) -> dict[str, float | None]:
+    """Inverse of :func:`score_columns`: the probabilities a row, a record or a CSV line holds."""
+    return {label: row.get(score_column(label)) for label in EMOTIONS}
+
+
 @dataclass(frozen=True)
 class EmotionResult:
     """What a model says about one face, speech segment, text or fused window.
@@ -113,7 +133,7 @@ class EmotionResult:
             "model_id": self.model_id,
             "latency_ms": self.latency_ms,
         }
-        row.update({f"p_{k}": v for k, v in self.scores.items()})
+        row.update(score_columns(self.scores))
         if self.box is not None:
             row.update(dict(zip(("box_x", "box_y", "box_w", "box_h"), self.box)))
         if self.detector_score is not None:

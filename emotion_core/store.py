@@ -23,9 +23,8 @@ from emotion_core.alerts import Rule, evaluate_rules
 from emotion_core.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
 from emotion_core.errors import InvalidInputError, NotFound, PermissionDenied
 from emotion_core.jobs import forget_results, job_json
-from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import owns, require
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns
 
 ANALYSIS_KINDS = ("image", "video", "live", "audio", "text", "multimodal")
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".wav",
@@ -59,7 +58,7 @@ def result_row(result: EmotionResult, *, start_s: float | None = None, track: st
         detail["box"] = list(result.box)
     return {"modality": result.modality, "start_s": span[0], "end_s": span[1],
             "track": None if track is None else str(track), "label": result.label, "confidence": result.confidence,
-            "detail": detail, **{f"p_{label}": result.scores[label] for label in EMOTIONS}}
+            "detail": detail, **score_columns(result.scores)}
 
 
 class HistoryStore:
@@ -280,7 +279,7 @@ def _analysis_record(analysis: Analysis) -> dict[str, Any]:
         "source_name": analysis.source_name, "label": analysis.label, "settings": analysis.settings,
         "summary": analysis.summary, "shared": analysis.shared, "media_file": analysis.media_file,
         "rows": [{"modality": r.modality, "start_s": r.start_s, "end_s": r.end_s, "track": r.track, "label": r.label,
-                  "confidence": r.confidence, **{f"p_{e}": getattr(r, f"p_{e}") for e in EMOTIONS}}
+                  "confidence": r.confidence, **{column: getattr(r, column) for column in SCORE_COLUMNS}}
                  for r in analysis.rows],
         "alerts": [{"rule": a.rule_name, "start_s": a.start_s, "end_s": a.end_s, "detail": a.detail,
                     "acknowledged_by": a.acknowledged_by} for a in analysis.alerts],

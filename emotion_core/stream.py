@@ -12,7 +12,7 @@ import numpy as np
 from emotion_core.detection import check_image
 from emotion_core.labels import EMOTIONS
 from emotion_core.overlay import annotate
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult
 from emotion_core.tracking import FaceTracker
 
 
@@ -107,7 +107,7 @@ def track_summary(table):
     columns = ["track_id", "first_s", "last_s", "frames", "dominant", *EMOTIONS]
     if faces.empty:
         return pd.DataFrame(columns=columns)
-    means = faces.groupby("track_id")[[f"p_{e}" for e in EMOTIONS]].mean()
+    means = faces.groupby("track_id")[list(SCORE_COLUMNS)].mean()
     means.columns = list(EMOTIONS)
     summary = faces.groupby("track_id")["time_s"].agg(first_s="min", last_s="max", frames="count").join(means)
     summary["dominant"] = means.idxmax(axis=1)

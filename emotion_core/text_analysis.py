@@ -14,7 +14,7 @@ import numpy as np
 from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
-from emotion_core.result import EmotionResult
+from emotion_core.result import EmotionResult, score_columns
 from emotion_core.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
 from emotion_core.text import WORD, Sentence, leading_tokens, split_sentences
 
@@ -69,7 +69,7 @@ class TextAnalysis:
 
         return pd.DataFrame([{"sentence": i + 1, "start": s.start, "end": s.end, "text": s.text, "label": r.label,
                               "confidence": r.confidence, "compound": v["compound"],
-                              **{f"p_{e}": r.scores[e] for e in EMOTIONS}, "uncertain": r.uncertain or ""}
+                              **score_columns(r.scores), "uncertain": r.uncertain or ""}
                              for i, (s, r, v) in enumerate(self.sentences)])
 
     def to_dict(self) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def analyze_texts(texts: Sequence[str], predictor, *, progress: Callable[[float]
             result = results[i]
             rows.append({"row": start + i + 1, "label": result.label, "confidence": round(result.confidence, 4),
                          "compound": mood["compound"], "polarity": mood["polarity"],
-                         **{f"p_{e}": round(result.scores[e], 4) for e in EMOTIONS},
+                         **score_columns({e: round(p, 4) for e, p in result.scores.items()}),
                          "uncertain_reason": result.uncertain or ""})
         if progress is not None:
             progress(min(1.0, (start + len(chunk)) / max(1, len(texts))))

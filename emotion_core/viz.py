@@ -8,6 +8,7 @@ from typing import Any
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.modalities import MODALITIES
 from emotion_core.overlay import colour_hex
+from emotion_core.result import score_column
 
 LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}  # never over the lines
 NO_DATA = "no data in this window"
@@ -99,7 +100,7 @@ def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -
         if faces.empty:
             _note_empty(fig, "no face in this window", row=1)
         for label in EMOTIONS:
-            fig.add_trace(go.Scatter(x=faces["time_s"], y=faces[f"p_{label}"], name=f"{EMOJI[label]} {label}",
+            fig.add_trace(go.Scatter(x=faces["time_s"], y=faces[score_column(label)], name=f"{EMOJI[label]} {label}",
                                      mode="lines", line={"color": colour_hex(label), "width": 2},
                                      hovertemplate=f"{label}: %{{y:.0%}} at %{{x:.2f}} s<extra></extra>"),
                           row=1, col=1)
@@ -182,7 +183,7 @@ def segment_timeline(table, *, title: str = "") -> Any:
         xs, ys = [], []
         for row in table.itertuples():
             xs += [row.start_s, row.end_s, None]
-            ys += [getattr(row, f"p_{label}")] * 2 + [None]
+            ys += [getattr(row, score_column(label))] * 2 + [None]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{EMOJI[label]} {label}",
                                  line={"color": colour_hex(label), "width": 3}))
     # A little headroom above 100% so a certain segment's line is not cut by the frame; legend above the plot.
@@ -215,15 +216,15 @@ def multimodal_timeline(face_rows, speech_table, cues, window_table, *, title: s
             _note_empty(fig, row=row)
     for label in EMOTIONS:
         if len(faces):
-            line(faces["time_s"], faces[f"p_{label}"], label, 1)
+            line(faces["time_s"], faces[score_column(label)], label, 1)
         for row, table in ((2, speech_table), (3, cues)):
             if len(table):
                 xs = [v for r in table.itertuples() for v in (r.start_s, r.end_s, None)]
-                ys = [v for r in table.itertuples() for v in (getattr(r, f"p_{label}"),) * 2 + (None,)]
+                ys = [v for r in table.itertuples() for v in (getattr(r, score_column(label)),) * 2 + (None,)]
                 line(xs, ys, label, row)
         if len(window_table):
             xs = [v for r in window_table.itertuples() for v in (r.start_s, r.end_s)]
-            ys = [v for r in window_table.itertuples() for v in (getattr(r, f"p_{label}"),) * 2]
+            ys = [v for r in window_table.itertuples() for v in (getattr(r, score_column(label)),) * 2]
             line(xs, ys, label, 4)
     if len(window_table):
         clash = window_table[window_table["disagreement"]]
@@ -244,7 +245,7 @@ def sentence_lines(table, *, title: str = "") -> Any:
     """The probability of each emotion sentence by sentence (``table``: ``sentence`` numbered from 1, ``p_*``)."""
     import plotly.graph_objects as go
 
-    fig = go.Figure([go.Scatter(x=table["sentence"], y=table[f"p_{label}"], mode="lines+markers",
+    fig = go.Figure([go.Scatter(x=table["sentence"], y=table[score_column(label)], mode="lines+markers",
                                 name=f"{EMOJI[label]} {label}", line={"color": colour_hex(label), "width": 2},
                                 hovertemplate=f"{label}: %{{y:.0%}} in sentence %{{x}}<extra></extra>")
                      for label in EMOTIONS])

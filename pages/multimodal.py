@@ -14,9 +14,9 @@ from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
 from emotion_core.fusion import METHODS, default_weights
 from emotion_core.history import save_multimodal
-from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import MODALITIES
 from emotion_core.multimodal import analyze_multimodal
+from emotion_core.result import score_columns
 from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import contribution_bars, multimodal_timeline
 
@@ -73,7 +73,7 @@ for note in analysis.notes:
 face_rows = analysis.video.table()
 speech_table = analysis.audio.segment_table() if analysis.audio and analysis.audio.segments else pd.DataFrame()
 cues = pd.DataFrame([{"start_s": c.start_s, "end_s": c.end_s, "text": c.text, "label": r.label,
-                      **{f"p_{e}": r.scores[e] for e in EMOTIONS}} for c, r in analysis.cues])
+                      **score_columns(r.scores)} for c, r in analysis.cues])
 windows = analysis.window_table()
 st.plotly_chart(multimodal_timeline(face_rows, speech_table, cues, windows,
                                     title=f"{analysis.source}: {analysis.method} fusion in {analysis.window_s:g}-s "

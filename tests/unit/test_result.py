@@ -3,7 +3,7 @@ import json
 import pytest
 
 from emotion_core.labels import EMOTIONS
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns, scores_from_row
 
 
 def make(**overrides) -> EmotionResult:
@@ -64,3 +64,11 @@ class TestSerialisation:
 
         frame = pd.DataFrame([make().to_row(), make(modality="text").to_row()])
         assert list(frame["modality"]) == ["face", "text"]
+
+
+def test_score_columns_are_the_rows_probabilities_and_read_back():
+    result = EmotionResult.from_probabilities([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1], modality="face", model_id="m")
+    row = result.to_row()
+    assert [row[column] for column in SCORE_COLUMNS] == [result.scores[label] for label in EMOTIONS]
+    assert scores_from_row(row) == result.scores
+    assert score_columns({"happy": 0.9}) == {column: (0.9 if column == "p_happy" else None) for column in SCORE_COLUMNS}
