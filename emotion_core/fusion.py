@@ -12,30 +12,19 @@ exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES
-from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns
+from emotion_core.result import EmotionResult, score_columns
 
 METHODS = ("weighted", "vote")
 UNCERTAIN_WEIGHT = 0.25
 """How much an uncertain result counts against a trusted one of the same modality: enough to be heard when it is
 all there is, too little to outvote a modality that knows what it reads."""
-
-
-@dataclass(frozen=True)
-class Observation:
-    """A result on the shared time axis: a face in a frame, a speech segment, a text cue."""
-
-    modality: str
-    start_s: float
-    end_s: float
-    probabilities: np.ndarray  # over EMOTIONS
-    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,32 +100,36 @@ def fuse(probabilities: Mapping[str, np.ndarray], *, weights: Mapping[str, float
     return result, {m: s / total for m, s in support.items()}
 
 
-def fuse_timeline(observations: Sequence[Observation], *, duration_s: float, window_s: float = 1.0,
+def fuse_timeline(timeline: Sequence[EmotionResult], *, duration_s: float, window_s: float = 1.0,
                   weights: Mapping[str, float], method: str = "weighted") -> list[FusedWindow]:
-    """Fuse every ``window_s`` window of ``[0, duration_s)``.
+    """Fuse every ``window_s`` window of ``[0, duration_s)`` of a timeline of results, each with its ``span``.
 
-    Within a window, a modality's probabilities are the mean of its observations there: intervals weighted by
-    the seconds they overlap the window, video frames one each. A modality without observations in a window is
-    absent from it.
+    Within a window, a modality's probabilities are the mean of its results there: intervals weighted by the
+    seconds they overlap the window, instants (video frames, whose span starts where it ends) one each. A modality
+    without results in a window is absent from it.
     """
     if window_s <= 0:
         raise ValueError("window_s must be positive")
+    if any(result.span is None for result in timeline):
+        raise ValueError("every result on a timeline needs its span")
+    observations = [(r.modality, *r.span, np.array([r.scores[e] for e in EMOTIONS]), r.uncertain is not None)
+                    for r in timeline]
     windows = []
     for index in range(max(1, int(np.ceil(duration_s / window_s)))):
         start, end = index * window_s, min(duration_s, (index + 1) * window_s) if duration_s else window_s
         sums: dict[str, np.ndarray] = {}
         mass: dict[str, float] = {}
         doubt: dict[str, float] = {}
-        for o in observations:
-            if o.end_s > o.start_s:  # an interval (a speech segment, a text cue): seconds of overlap
-                weight = min(end, o.end_s) - max(start, o.start_s)
+        for modality, from_s, to_s, probabilities, uncertain in observations:
+            if to_s > from_s:  # an interval (a speech segment, a text cue): seconds of overlap
+                weight = min(end, to_s) - max(start, from_s)
             else:  # an instant (a video frame): counts once in its window
-                weight = 1.0 if start <= o.start_s < end else 0.0
+                weight = 1.0 if start <= from_s < end else 0.0
             if weight <= 0:
                 continue
-            sums[o.modality] = sums.get(o.modality, np.zeros(len(EMOTIONS))) + weight * o.probabilities
-            mass[o.modality] = mass.get(o.modality, 0.0) + weight
-            doubt[o.modality] = doubt.get(o.modality, 0.0) + (weight if o.uncertain else 0.0)
+            sums[modality] = sums.get(modality, np.zeros(len(EMOTIONS))) + weight * probabilities
+            mass[modality] = mass.get(modality, 0.0) + weight
+            doubt[modality] = doubt.get(modality, 0.0) + (weight if uncertain else 0.0)
         present = {m: sums[m] / mass[m] for m in MODALITIES if m in sums and weights.get(m, 0) > 0}
         uncertain_share = {m: doubt[m] / mass[m] for m in present}
         trusted = {m: weights[m] * (1 - (1 - UNCERTAIN_WEIGHT) * uncertain_share[m]) for m in present}
@@ -148,22 +141,13 @@ def fuse_timeline(observations: Sequence[Observation], *, duration_s: float, win
     return windows
 
 
-def observations_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence[EmotionResult] = (),
-                      text: Sequence[tuple[float, float, EmotionResult]] = ()) -> list[Observation]:
-    """Put every modality on the time axis: video frame rows (the first face of a frame), speech segments,
-    and text cues with their times."""
-    out = []
-    for row in face_rows:
-        if row.get("label") in EMOTIONS:
-            out.append(Observation("face", row["time_s"], row["time_s"], np.array([row[c] for c in SCORE_COLUMNS]),
-                                   bool(row.get("uncertain", False))))
-    for result in speech:
-        out.append(Observation("speech", result.span[0], result.span[1],
-                               np.array([result.scores[e] for e in EMOTIONS]), result.uncertain is not None))
-    for start, end, result in text:
-        out.append(Observation("text", start, end, np.array([result.scores[e] for e in EMOTIONS]),
-                               result.uncertain is not None))
-    return out
+def timeline_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence[EmotionResult] = (),
+                  text: Sequence[tuple[float, float, EmotionResult]] = ()) -> list[EmotionResult]:
+    """Every modality on one time axis: video frame rows with a face (each an instant at its ``time_s``), speech
+    segments, and text cues spanning their times."""
+    faces = [replace(EmotionResult.from_row(row), span=(row["time_s"], row["time_s"]))
+             for row in face_rows if row.get("label") in EMOTIONS]
+    return [*faces, *speech, *(replace(result, span=(start, end)) for start, end, result in text)]
 
 
 def default_weights(cards: Sequence[Mapping[str, Any]]) -> dict[str, float]:

@@ -9,7 +9,7 @@ from typing import Any
 from emotion_core.audio import decode_audio
 from emotion_core.audio_analysis import AudioAnalysis, analyze_audio
 from emotion_core.errors import EmotionLensError
-from emotion_core.fusion import FusedWindow, fuse_timeline, observations_from
+from emotion_core.fusion import FusedWindow, fuse_timeline, timeline_from
 from emotion_core.media import check_text
 from emotion_core.modalities import FUSED
 from emotion_core.result import EmotionResult
@@ -118,9 +118,9 @@ def analyze_multimodal(video: bytes, *, face, speech, text, name: str = "video",
         missing["text"] = "no transcript given"
     cue_results = list(zip(cues, text.predict([c.text for c in cues]))) if cues else []
     report(0.95, "Fusion: putting the modalities on one time axis")
-    observations = observations_from(clip.rows, audio.segments if audio else (),
-                                     [(c.start_s, c.end_s, r) for c, r in cue_results])
-    windows = fuse_timeline(observations, duration_s=duration, window_s=window_s, weights=weights, method=method)
+    timeline = timeline_from(clip.rows, audio.segments if audio else (),
+                             [(c.start_s, c.end_s, r) for c, r in cue_results])
+    windows = fuse_timeline(timeline, duration_s=duration, window_s=window_s, weights=weights, method=method)
     report(1.0, "Done")
     return MultimodalAnalysis(source=name, video=clip, audio=audio, cues=cue_results, windows=windows,
                               weights=dict(weights), method=method, window_s=window_s, missing=missing, notes=notes)

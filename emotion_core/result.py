@@ -20,6 +20,8 @@ def score_column(label: str) -> str:
 SCORE_COLUMNS = tuple(score_column(label) for label in EMOTIONS)
 """Every label's probability column, in :data:`EMOTIONS` order."""
 
+BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
+
 
 def score_columns(scores: Mapping[str, float | None]) -> dict[str, float | None]:
     """A label-to-probability mapping spelled as row columns (``None`` where a label has no score)."""
@@ -135,7 +137,7 @@ class EmotionResult:
         }
         row.update(score_columns(self.scores))
         if self.box is not None:
-            row.update(dict(zip(("box_x", "box_y", "box_w", "box_h"), self.box)))
+            row.update(dict(zip(BOX_COLUMNS, self.box)))
         if self.detector_score is not None:
             row["detector_score"] = self.detector_score
         if self.span is not None:
@@ -144,6 +146,21 @@ class EmotionResult:
         row["uncertain_reason"] = self.uncertain
         row.update({k: v for k, v in self.extra.items() if isinstance(v, (str, int, float, bool))})
         return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> EmotionResult:
+        """Inverse of :meth:`to_row` for the result's own fields (``extra`` flattened into a row cannot be told
+        from other columns, so it is not read back). Missing values may be ``None`` or NaN, as pandas gives them."""
+        def given(column: str) -> Any:
+            value = row.get(column)
+            return None if value is None or value != value else value
+
+        box = tuple(int(given(c)) for c in BOX_COLUMNS) if given("box_x") is not None else None
+        span = (float(given("start_s")), float(given("end_s"))) if given("start_s") is not None else None
+        reason = given("uncertain_reason")
+        return cls(modality=row["modality"], scores=scores_from_row(row), model_id=row["model_id"],
+                   latency_ms=float(given("latency_ms") or 0.0), box=box, detector_score=given("detector_score"),
+                   span=span, uncertain=reason if isinstance(reason, str) and reason.strip() else None)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmotionResult:

@@ -5,12 +5,11 @@ import pytest
 
 from emotion_core.fusion import (
     UNCERTAIN_WEIGHT,
-    Observation,
     default_weights,
     fuse,
     fuse_timeline,
     majority_vote,
-    observations_from,
+    timeline_from,
     weighted_average,
 )
 from emotion_core.labels import EMOTIONS
@@ -20,6 +19,13 @@ from emotion_core.result import EmotionResult
 def p(**scores) -> np.ndarray:
     vector = np.array([scores.get(e, 0.0) for e in EMOTIONS])
     return vector / vector.sum()
+
+
+def at(modality: str, start_s: float, end_s: float, probabilities: np.ndarray, *,
+       uncertain: bool = False) -> EmotionResult:
+    """A result on the timeline (an instant when it starts where it ends)."""
+    return EmotionResult.from_probabilities(probabilities, modality=modality, model_id="m", span=(start_s, end_s),
+                                            uncertain="doubtful" if uncertain else None)
 
 
 class TestArithmetic:
@@ -61,9 +67,9 @@ class TestArithmetic:
 class TestTimeline:
     def test_alignment_in_windows(self):
         observations = [
-            *(Observation("face", t / 10, t / 10, p(happy=1)) for t in range(0, 20)),  # frames 0-1.9 s
-            Observation("speech", 0.5, 1.5, p(angry=1)),  # half of window 0, half of window 1
-            Observation("text", 1.0, 3.0, p(sad=1)),
+            *(at("face", t / 10, t / 10, p(happy=1)) for t in range(0, 20)),  # frames 0-1.9 s
+            at("speech", 0.5, 1.5, p(angry=1)),  # half of window 0, half of window 1
+            at("text", 1.0, 3.0, p(sad=1)),
         ]
         weights = {"face": 1.0, "speech": 1.0, "text": 1.0}
         windows = fuse_timeline(observations, duration_s=3.0, window_s=1.0, weights=weights)
@@ -77,39 +83,45 @@ class TestTimeline:
         assert windows[1].disagreement
 
     def test_a_window_with_nothing_is_empty_not_guessed(self):
-        windows = fuse_timeline([Observation("face", 0.2, 0.2, p(happy=1))], duration_s=2.0, window_s=1.0,
+        windows = fuse_timeline([at("face", 0.2, 0.2, p(happy=1))], duration_s=2.0, window_s=1.0,
                                 weights={"face": 1.0})
         assert windows[1].fused is None and windows[1].per_modality == {}
         assert windows[1].to_row()["label"] == "none"
 
     def test_a_zero_weight_leaves_a_modality_out(self):
-        observations = [Observation("face", 0.1, 0.1, p(happy=1)), Observation("speech", 0, 1, p(sad=1))]
+        observations = [at("face", 0.1, 0.1, p(happy=1)), at("speech", 0, 1, p(sad=1))]
         (window,) = fuse_timeline(observations, duration_s=1.0, weights={"face": 1.0, "speech": 0.0})
         assert list(window.per_modality) == ["face"] and window.fused.label == "happy"
 
     def test_an_uncertain_modality_weighs_less_but_is_heard_alone(self):
-        doubtful_speech = Observation("speech", 0.0, 1.0, p(angry=1), uncertain=True)
-        (both,) = fuse_timeline([Observation("face", 0.5, 0.5, p(happy=1)), doubtful_speech], duration_s=1.0,
+        doubtful_speech = at("speech", 0.0, 1.0, p(angry=1), uncertain=True)
+        (both,) = fuse_timeline([at("face", 0.5, 0.5, p(happy=1)), doubtful_speech], duration_s=1.0,
                                 weights={"face": 1.0, "speech": 1.0})
         assert both.fused.scores["happy"] == pytest.approx(1 / (1 + UNCERTAIN_WEIGHT))
         assert both.uncertain_share == {"face": 0.0, "speech": 1.0} and both.to_row()["speech_uncertain"] == 1.0
         (alone,) = fuse_timeline([doubtful_speech], duration_s=1.0, weights={"face": 1.0, "speech": 1.0})
         assert alone.fused.label == "angry" and alone.to_row()["face_uncertain"] is None
 
-    def test_observations_carry_the_uncertain_mark(self):
-        doubtful = EmotionResult.from_probabilities(p(sad=1), modality="speech", model_id="s", span=(0.0, 1.0),
-                                                    uncertain="far from the training voices")
-        row = {"time_s": 0.0, "label": "happy", "uncertain": True, **{f"p_{e}": float(e == "happy") for e in EMOTIONS}}
-        assert [o.uncertain for o in observations_from([row], [doubtful])] == [True, True]
+    def test_the_timeline_carries_the_uncertain_mark(self):
+        doubtful = at("speech", 0.0, 1.0, p(sad=1), uncertain=True)
+        face = EmotionResult.from_probabilities(p(happy=1), modality="face", model_id="f", uncertain="tiny face")
+        row = {"frame": 0, "time_s": 0.0, **face.to_row()}
+        assert [r.uncertain for r in timeline_from([row], [doubtful])] == ["tiny face", "doubtful"]
 
-    def test_observations_from_every_modality(self):
-        rows = [{"time_s": 0.0, "label": "happy", **{f"p_{e}": float(e == "happy") for e in EMOTIONS}},
-                {"time_s": 0.04, "label": "no face"}]
-        segment = EmotionResult.from_probabilities(p(sad=1), modality="speech", model_id="s", span=(0.5, 2.0))
+    def test_a_timeline_from_every_modality(self):
+        face = EmotionResult.from_probabilities(p(happy=1), modality="face", model_id="f", box=(1, 2, 30, 30))
+        rows = [{"frame": 0, "time_s": 0.0, **face.to_row()}, {"frame": 1, "time_s": 0.04, "label": "no face"}]
+        segment = at("speech", 0.5, 2.0, p(sad=1))
         cue = EmotionResult.from_probabilities(p(angry=1), modality="text", model_id="t")
-        found = observations_from(rows, [segment], [(1.0, 2.0, cue)])
-        assert [(o.modality, o.start_s, o.end_s) for o in found] == [("face", 0.0, 0.0), ("speech", 0.5, 2.0),
-                                                                     ("text", 1.0, 2.0)]
+        found = timeline_from(rows, [segment], [(1.0, 2.0, cue)])
+        assert [(r.modality, r.span) for r in found] == [("face", (0.0, 0.0)), ("speech", (0.5, 2.0)),
+                                                          ("text", (1.0, 2.0))]
+        assert found[0].box == (1, 2, 30, 30) and found[0].scores == face.scores
+
+    def test_every_result_on_a_timeline_needs_its_span(self):
+        with pytest.raises(ValueError, match="span"):
+            fuse_timeline([EmotionResult.from_probabilities(p(sad=1), modality="speech", model_id="s")],
+                          duration_s=1.0, weights={"speech": 1.0})
 
 
 def test_default_weights_come_from_validation_figures_in_the_cards():

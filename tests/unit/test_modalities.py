@@ -8,7 +8,7 @@ from emotion_core.accounts import Accounts
 from emotion_core.alerts import Rule
 from emotion_core.analytics import rows_table
 from emotion_core.face import FACE_MODEL
-from emotion_core.fusion import Observation, default_weights, fuse_timeline
+from emotion_core.fusion import default_weights, fuse_timeline
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES, Modality, result_modalities
 from emotion_core.modelcard import list_cards, load_card
@@ -32,6 +32,10 @@ def toy(monkeypatch):
 
 def one_hot(label: str) -> np.ndarray:
     return np.eye(len(EMOTIONS))[EMOTIONS.index(label)]
+
+
+def certain(modality: str, label: str, span: tuple[float, float]) -> EmotionResult:
+    return EmotionResult.from_probabilities(one_hot(label), modality=modality, model_id="m", span=span)
 
 
 def result(modality: str, label: str, span=(0.0, 1.0)) -> EmotionResult:
@@ -72,9 +76,8 @@ class TestToyModality:
         assert exported["modality"] == "thermal" and EmotionResult.from_dict(exported).to_dict() == exported
 
     def test_is_fused_with_the_others(self, toy):
-        observations = [Observation("face", 0.5, 0.5, one_hot("happy")),
-                        Observation(toy.name, 0.0, 1.0, one_hot("angry"))]
-        (window,) = fuse_timeline(observations, duration_s=1.0, weights={"face": 1.0, toy.name: 3.0})
+        timeline = [certain("face", "happy", (0.5, 0.5)), certain(toy.name, "angry", (0.0, 1.0))]
+        (window,) = fuse_timeline(timeline, duration_s=1.0, weights={"face": 1.0, toy.name: 3.0})
         assert set(window.per_modality) == {"face", toy.name}
         assert window.fused.label == "angry" and window.disagreement
         row = window.to_row()
@@ -88,7 +91,7 @@ class TestToyModality:
         assert default_weights([])[toy.name] == pytest.approx(1 / len(EMOTIONS))
 
     def test_has_its_colour_in_the_contribution_chart(self, toy):
-        (window,) = fuse_timeline([Observation(toy.name, 0.0, 1.0, one_hot("sad"))], duration_s=1.0,
+        (window,) = fuse_timeline([certain(toy.name, "sad", (0.0, 1.0))], duration_s=1.0,
                                   weights={toy.name: 1.0})
         bars = {bar.name: bar for bar in contribution_bars(pd.DataFrame([window.to_row()])).data}
         assert list(bars) == [*MODALITIES]

@@ -72,3 +72,13 @@ def test_score_columns_are_the_rows_probabilities_and_read_back():
     assert [row[column] for column in SCORE_COLUMNS] == [result.scores[label] for label in EMOTIONS]
     assert scores_from_row(row) == result.scores
     assert score_columns({"happy": 0.9}) == {column: (0.9 if column == "p_happy" else None) for column in SCORE_COLUMNS}
+
+
+def test_from_row_reads_back_what_to_row_wrote_and_pandas_gaps():
+    full = EmotionResult.from_probabilities([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1], modality="face", model_id="m",
+                                            latency_ms=2.5, box=(3, 4, 50, 60), detector_score=0.9, span=(1.0, 1.5),
+                                            uncertain="tiny face")
+    assert EmotionResult.from_row(full.to_row()) == full
+    bare = EmotionResult.from_probabilities([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1], modality="text", model_id="t")
+    row = {**bare.to_row(), "box_x": float("nan"), "start_s": float("nan"), "uncertain_reason": float("nan")}
+    assert EmotionResult.from_row(row) == bare

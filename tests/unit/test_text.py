@@ -227,8 +227,10 @@ def test_choose_calibration_on_validation_figures():
 
 
 def test_an_uncertain_transcript_cue_weighs_less_in_fusion(recording_predictor):
-    from emotion_core.fusion import observations_from
+    from emotion_core.fusion import fuse_timeline, timeline_from
 
     sure, unsure = recording_predictor.predict(["one two", "zorb blat quux"])
-    observations = observations_from(text=[(0.0, 1.0, sure), (1.0, 2.0, unsure)])
-    assert [o.uncertain for o in observations] == [False, True]
+    timeline = timeline_from(text=[(0.0, 1.0, sure), (1.0, 2.0, unsure)])
+    assert [r.uncertain is not None for r in timeline] == [False, True]
+    windows = fuse_timeline(timeline, duration_s=2.0, weights={"text": 1.0})
+    assert [w.uncertain_share["text"] for w in windows] == [0.0, 1.0]
