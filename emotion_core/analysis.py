@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from emotion_core.config import Settings
 from emotion_core.media import decode_image
 from emotion_core.overlay import annotate
 from emotion_core.result import EmotionResult
@@ -49,7 +50,8 @@ class ImageAnalysis:
         return data
 
 
-def analyze_image(data: bytes, predictor, *, source: str = "image", max_pixels: int = 50_000_000) -> ImageAnalysis:
+def analyze_image(data: bytes, predictor, *, source: str = "image",
+                  max_pixels: int = Settings.max_image_pixels) -> ImageAnalysis:
     """Decode an uploaded image and classify every face in it.
 
     Parameters

@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 SAMPLE_RATE = 16_000
@@ -130,7 +131,7 @@ def _check_size(seconds: float, values: float, *, max_seconds: float, name: str,
                                 "sample rate first.")
 
 
-def decode_audio(source: AudioSource, *, name: str = "audio", max_seconds: float = 20 * 60,
+def decode_audio(source: AudioSource, *, name: str = "audio", max_seconds: float = Settings.max_audio_seconds,
                  advice: str = "cut it first.") -> Audio:
     """Decode audio (or a video's sound track) to 16 kHz mono float32.
 

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
+from emotion_core.config import Settings
 from emotion_core.result import EmotionResult, score_columns
 from emotion_core.speech import SpeechPredictor, utterance_result
 
@@ -46,7 +47,7 @@ class AudioAnalysis:
 
 
 def analyze_audio(source: str | Path | bytes | BinaryIO | Audio, predictor: SpeechPredictor, *, name: str = "audio",
-                  max_seconds: float = 20 * 60) -> AudioAnalysis:
+                  max_seconds: float = Settings.max_audio_seconds) -> AudioAnalysis:
     """Decode (any audio format, or a video's sound track), find the voice, classify each segment.
 
     Silence, or less than :data:`MIN_VOICE_SECONDS` of voice, is an answer too: no segments and a reason,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from emotion_core.config import Settings
 from emotion_core.datasets import find_labelled_files
 from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
@@ -115,7 +116,8 @@ def uncertain_summary(y_true: Sequence[str], y_pred: Sequence[str], doubtful: Se
 
 
 def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None, detect: str = "auto",
-                  max_pixels: int = 50_000_000, progress: bool = False, corpus: str | None = None) -> dict[str, Any]:
+                  max_pixels: int = Settings.max_image_pixels, progress: bool = False,
+                  corpus: str | None = None) -> dict[str, Any]:
     """Evaluate a :class:`~emotion_core.face.FacePredictor` on a folder of labelled images.
 
     Parameters

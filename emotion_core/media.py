@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
@@ -19,7 +20,7 @@ _IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO"}  # MPO: JPEGs from some p
 _EXPECTED = "a JPEG, PNG, WebP or BMP image"
 
 
-def decode_image(data: bytes, *, max_pixels: int = 50_000_000, name: str = "image") -> np.ndarray:
+def decode_image(data: bytes, *, max_pixels: int = Settings.max_image_pixels, name: str = "image") -> np.ndarray:
     """Decode image bytes into a BGR uint8 array, refusing anything that is not a whole, sane image.
 
     The header is read first, so a decompression bomb (a small file claiming a huge size) is refused
@@ -86,7 +87,7 @@ def read_file(path: str | Path) -> bytes:
         raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from None
 
 
-def read_image(path: str | Path, *, max_pixels: int = 50_000_000) -> np.ndarray:
+def read_image(path: str | Path, *, max_pixels: int = Settings.max_image_pixels) -> np.ndarray:
     """Read an image file from disk with the checks of :func:`decode_image`."""
     return decode_image(read_file(path), max_pixels=max_pixels, name=Path(path).name)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from emotion_core.audio import decode_audio
 from emotion_core.audio_analysis import AudioAnalysis, analyze_audio
+from emotion_core.config import Settings
 from emotion_core.errors import EmotionLensError
 from emotion_core.fusion import FusedWindow, fuse_timeline, timeline_from
 from emotion_core.media import check_text
@@ -84,7 +85,7 @@ def _transcript_cues(transcript: str | bytes | None, name: str, duration_s: floa
 def analyze_multimodal(video: bytes, *, face, speech, text, name: str = "video",
                        transcript: str | bytes | None = None, transcript_name: str = "transcript.txt",
                        weights: Mapping[str, float], method: str = "weighted", window_s: float = 1.0,
-                       max_bytes: int = 200 * 2**20, max_seconds: float = 20 * 60,
+                       max_bytes: int = Settings.max_upload_bytes, max_seconds: float = Settings.max_audio_seconds,
                        progress: Callable[[float, str], None] | None = None) -> MultimodalAnalysis:
     """Faces frame by frame, speech segment by segment, text cue by cue, then late fusion per window.
 

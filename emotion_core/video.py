@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 from emotion_core.stream import FrameAnalyzer, rows_table, track_summary
 from emotion_core.tracking import FaceTracker
@@ -105,7 +106,7 @@ class VideoProbe:
     duration_s: float | None  # None when the container does not state it
 
 
-def probe_video(source: str | Path | bytes, *, name: str = "video", max_bytes: int = 200 * 2**20,
+def probe_video(source: str | Path | bytes, *, name: str = "video", max_bytes: int = Settings.max_upload_bytes,
                 max_seconds: float | None = None) -> VideoProbe:
     """Open a video and decode its first frame, so a file that cannot be analysed is refused at once.
 
@@ -163,7 +164,7 @@ class _Mp4Writer:
 
 def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str = "video", stride: int = 1,
                   detect_every: int = 1, smoothing: float = 0.6, annotate: bool = True,
-                  max_bytes: int = 200 * 2**20, progress: Callable[[float], None] | None = None,
+                  max_bytes: int = Settings.max_upload_bytes, progress: Callable[[float], None] | None = None,
                   should_stop: Callable[[], bool] | None = None, start_s: float = 0.0,
                   end_s: float | None = None) -> VideoAnalysis:
     """Analyse the faces in a video file, frame by frame.
