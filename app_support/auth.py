@@ -17,9 +17,9 @@ import streamlit as st
 from app_support.resources import accounts, settings
 from app_support.widgets import new_password_inputs, passwords_match
 from emotion_core.accounts import SESSION_LIFETIME
-from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
 from emotion_core.permissions import allowed
+from emotion_core.storage.db import User
 
 SESSION_KEY = "auth_session"  # this tab's session token
 COOKIE = "emotion_lens_session"  # the browser's copy of it

@@ -38,7 +38,7 @@ FIELDS = {
     "duration_s": "Duration", "segments": "Voiced segments", "reason": "Note", "missing": "Not available",
     "notes": "Notes", "disagreeing_windows": "Windows where the modalities disagree", "frames": "Frames",
 }
-"""Labels for the keys of an analysis's ``settings`` and ``summary`` (see :mod:`emotion_core.history`)."""
+"""Labels for the keys of an analysis's ``settings`` and ``summary`` (see :mod:`emotion_core.storage.history`)."""
 
 
 def _is_share(column: str) -> bool:

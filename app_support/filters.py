@@ -6,8 +6,8 @@ from typing import Any
 import streamlit as st
 
 from app_support.resources import accounts
-from emotion_core.db import User
-from emotion_core.store import ANALYSIS_KINDS
+from emotion_core.storage.db import User
+from emotion_core.storage.store import ANALYSIS_KINDS
 
 ANY = "(any)"
 

@@ -13,7 +13,7 @@ from emotion_core.face import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards, load_benchmark
 from emotion_core.predictors import Predictors, load_predictors
 from emotion_core.speech import SpeechPredictor
-from emotion_core.store import HistoryStore
+from emotion_core.storage.store import HistoryStore
 from emotion_core.text import TextPredictor
 
 

@@ -4,8 +4,8 @@ from collections.abc import Callable, Hashable
 
 import streamlit as st
 
-from emotion_core.db import Analysis
 from emotion_core.errors import EmotionLensError
+from emotion_core.storage.db import Analysis
 
 
 def save_once(key: str, signature: Hashable, save: Callable[[], Analysis]) -> Analysis | None:

@@ -12,11 +12,11 @@ from app_support.display import confidence_words, show_table
 from app_support.resources import store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
-from emotion_core.db import User
 from emotion_core.errors import EmotionLensError
-from emotion_core.history import save_text, save_text_batch
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
+from emotion_core.storage.db import User
+from emotion_core.storage.history import save_text, save_text_batch
 from emotion_core.text_analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts
 from emotion_core.viz import probability_bars, sentence_lines
 

@@ -9,10 +9,10 @@ from app_support.display import show_table
 from app_support.resources import face_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
-from emotion_core.db import User
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
-from emotion_core.history import save_video
+from emotion_core.storage.db import User
+from emotion_core.storage.history import save_video
 from emotion_core.stream import emotion_shares
 from emotion_core.video import VIDEO_TYPES, analyze_video
 from emotion_core.viz import emotion_timeline, share_bars

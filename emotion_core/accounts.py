@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from emotion_core.db import ApiToken, BrowserSession, User, aware, utcnow
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
 from emotion_core.permissions import ROLES, require
-from emotion_core.store import HistoryStore
+from emotion_core.storage.db import ApiToken, BrowserSession, User, aware, utcnow
+from emotion_core.storage.store import HistoryStore
 from emotion_core.throttle import Backoff, Throttle, refuse_until
 
 SOURCE_BACKOFF = Backoff(free=5, base=timedelta(seconds=1), cap=timedelta(minutes=15),

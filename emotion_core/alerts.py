@@ -47,7 +47,7 @@ and the jitter of container timestamps, well under a frame at 30 frames/s."""
 
 @dataclass(frozen=True)
 class Rule:
-    """An alert rule (the database keeps the same fields, see :class:`emotion_core.db.AlertRule`)."""
+    """An alert rule (the database keeps the same fields, see :class:`emotion_core.storage.db.AlertRule`)."""
 
     name: str
     kind: str

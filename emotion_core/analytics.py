@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from emotion_core.db import Alert, Analysis
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import SCORE_COLUMNS
+from emotion_core.storage.db import Alert, Analysis
 
 NO_RESULT = "no result"
 """The category of an analysis without a dominant emotion (no face, no voice, nothing said): counted too."""

@@ -32,7 +32,6 @@ from emotion_core.api_fields import (
 from emotion_core.audio import decode_audio
 from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
-from emotion_core.db import Analysis, Job, User
 from emotion_core.errors import (
     AuthenticationFailed,
     EmotionLensError,
@@ -44,14 +43,15 @@ from emotion_core.errors import (
     UnsupportedMediaError,
 )
 from emotion_core.fusion import default_weights
-from emotion_core.history import save_audio, save_image, save_multimodal, save_text, save_video
 from emotion_core.jobs import JobRunner, job_json
 from emotion_core.media import MAX_TEXT_CHARS
 from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal, check_transcript
 from emotion_core.permissions import require
 from emotion_core.predictors import Predictors, load_predictors
-from emotion_core.store import HistoryStore
+from emotion_core.storage.db import Analysis, Job, User
+from emotion_core.storage.history import save_audio, save_image, save_multimodal, save_text, save_video
+from emotion_core.storage.store import HistoryStore
 from emotion_core.text_analysis import analyze_text
 from emotion_core.video import VideoProbe, analyze_video, probe_video
 

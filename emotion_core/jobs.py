@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, func, null, select, update
 from sqlalchemy.orm import Session
 
-from emotion_core.db import Job, User, aware, utcnow
 from emotion_core.errors import EmotionLensError, LimitReached, NotFound
+from emotion_core.storage.db import Job, User, aware, utcnow
 
 if TYPE_CHECKING:
-    from emotion_core.store import HistoryStore
+    from emotion_core.storage.store import HistoryStore
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from emotion_core.db import utcnow
 from emotion_core.errors import TooManyAttempts
+from emotion_core.storage.db import utcnow
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from app_support import auth
 from app_support.resources import accounts, store
 from app_support.widgets import new_password_inputs, passwords_match
 from emotion_core.alerts import MAX_GAP_S, NEGATIVE, RULE_KINDS, Rule
-from emotion_core.db import AlertRule
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
 from emotion_core.permissions import ROLES
+from emotion_core.storage.db import AlertRule
 
 user = auth.require("manage_users")
 NEW_RULE = 0  # the rule picker's choice for a rule not saved yet

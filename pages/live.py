@@ -15,9 +15,9 @@ from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice
 from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
-from emotion_core.history import save_live
 from emotion_core.labels import EMOJI
 from emotion_core.live import LiveAnalyzer
+from emotion_core.storage.history import save_live
 from emotion_core.stream import emotion_shares, rows_table, track_summary
 from emotion_core.viz import emotion_timeline, share_bars
 

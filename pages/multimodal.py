@@ -13,10 +13,10 @@ from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
 from emotion_core.fusion import METHODS, default_weights
-from emotion_core.history import save_multimodal
 from emotion_core.modalities import MODALITIES
 from emotion_core.multimodal import analyze_multimodal
 from emotion_core.result import score_columns
+from emotion_core.storage.history import save_multimodal
 from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import contribution_bars, multimodal_timeline
 

@@ -63,7 +63,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def open_store(settings: Settings):
-    from emotion_core.store import HistoryStore
+    from emotion_core.storage.store import HistoryStore
 
     return HistoryStore.open(settings.sqlalchemy_url, media_dir=settings.media_dir)
 
@@ -76,7 +76,7 @@ def open_accounts(settings: Settings):
 
 def _owner():
     """Whoever runs a command owns the data directory: they act with an admin's powers, no sign-in needed."""
-    from emotion_core.db import User
+    from emotion_core.storage.db import User
 
     return User(name="(shell)", role="admin")
 

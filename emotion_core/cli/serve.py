@@ -96,7 +96,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_batch_import(args: argparse.Namespace, settings: Settings) -> int:
     """Record a batch run in a user's history: one analysis per file."""
     from emotion_core.errors import NotFound
-    from emotion_core.history import import_batch
+    from emotion_core.storage.history import import_batch
 
     store = open_store(settings)
     user = next((u for u in open_accounts(settings).users() if u.name == args.user), None)

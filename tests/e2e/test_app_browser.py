@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from emotion_core.accounts import Accounts
-from emotion_core.store import HistoryStore
+from emotion_core.storage.store import HistoryStore
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -201,7 +201,7 @@ def test_a_text_chart_counts_sentences_and_the_menu_has_no_developer_options(app
 def test_history_and_models_speak_plainly(app_url, store, browser, tmp_path):
     from emotion_core.labels import EMOTIONS
     from emotion_core.result import EmotionResult
-    from emotion_core.store import result_row
+    from emotion_core.storage.store import result_row
 
     bob = next(u for u in Accounts(store).users() if u.name == "bob")
     face = EmotionResult.from_probabilities([0.7 if e == "happy" else 0.05 for e in EMOTIONS], modality="face",

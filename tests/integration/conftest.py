@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from emotion_core.accounts import Accounts
-from emotion_core.store import HistoryStore
+from emotion_core.storage.store import HistoryStore
 
 PASSWORD = "a long enough password"
 

@@ -9,9 +9,9 @@ import pytest
 
 from emotion_core.accounts import Accounts
 from emotion_core.alerts import Rule, evaluate_rules
-from emotion_core.db import TimelineRow
-from emotion_core.history import save_live, save_video
 from emotion_core.live import LiveAnalyzer
+from emotion_core.storage.db import TimelineRow
+from emotion_core.storage.history import save_live, save_video
 from emotion_core.video import analyze_video
 from tests.integration.test_video import encode_clip
 

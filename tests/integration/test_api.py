@@ -578,7 +578,7 @@ class TestWordsAreStoredOnlyWithConsent:
         assert all(sentence in stored_values(services) for sentence in self.WORDS)
 
     def test_a_batch_of_texts_keeps_none_of_them(self, api):
-        from emotion_core.history import save_text_batch
+        from emotion_core.storage.history import save_text_batch
         from emotion_core.text_analysis import analyze_texts
 
         _, tokens, services = api

@@ -7,9 +7,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from emotion_core.accounts import Accounts
-from emotion_core.db import User, utcnow
 from emotion_core.labels import EMOTIONS
-from emotion_core.store import HistoryStore
+from emotion_core.storage.db import User, utcnow
+from emotion_core.storage.store import HistoryStore
 from tests.conftest import ROOT, encode
 
 TIMEOUT = 120
@@ -330,7 +330,7 @@ def test_the_owner_shares_from_history_and_a_viewer_then_sees_it(home):
 
 def test_history_shows_kept_words_and_says_when_they_were_not_kept(home):
     from emotion_core.result import EmotionResult
-    from emotion_core.store import result_row
+    from emotion_core.storage.store import result_row
 
     store, users = home
     cue = EmotionResult.from_probabilities([0, 0, 0, 1, 0, 0, 0], modality="text", model_id="t")

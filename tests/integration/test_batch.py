@@ -11,7 +11,7 @@ import pytest
 from benchmarks.batch_scale import make_archive
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError
-from emotion_core.history import import_batch
+from emotion_core.storage.history import import_batch
 
 pytest.importorskip("ray")
 

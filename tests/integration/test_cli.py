@@ -8,7 +8,7 @@ import pytest
 
 from emotion_core.accounts import Accounts
 from emotion_core.cli import main
-from emotion_core.store import HistoryStore
+from emotion_core.storage.store import HistoryStore
 from tests.conftest import encode
 
 PASSWORD = "a long enough password"
@@ -161,7 +161,7 @@ class TestRules:
     def home_store(self, tmp_path, monkeypatch):
         """The store the commands use (EMOTION_LENS_HOME), as the pages would open it."""
         from emotion_core.config import Settings
-        from emotion_core.store import HistoryStore
+        from emotion_core.storage.store import HistoryStore
 
         monkeypatch.setenv("EMOTION_LENS_HOME", str(tmp_path))
         settings = Settings.from_env()

@@ -6,9 +6,9 @@ import time
 import pytest
 from sqlalchemy import event, select
 
-from emotion_core.db import Job
 from emotion_core.errors import LimitReached, NotFound
 from emotion_core.jobs import JobRunner
+from emotion_core.storage.db import Job
 
 
 @pytest.fixture()

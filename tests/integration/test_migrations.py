@@ -11,7 +11,7 @@ import emotion_core
 
 def upgrade(engine: sa.Engine, revision: str) -> None:
     config = Config()
-    config.set_main_option("script_location", str(Path(emotion_core.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(Path(emotion_core.__file__).parent / "storage" / "migrations"))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

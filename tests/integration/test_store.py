@@ -14,7 +14,6 @@ from emotion_core.accounts import (
     Accounts,
 )
 from emotion_core.alerts import Rule
-from emotion_core.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
 from emotion_core.errors import (
     AuthenticationFailed,
     InvalidInputError,
@@ -24,7 +23,8 @@ from emotion_core.errors import (
 )
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.store import result_row
+from emotion_core.storage.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
+from emotion_core.storage.store import result_row
 from tests.integration.conftest import PASSWORD
 from tests.unit.test_throttle import FakeClock
 

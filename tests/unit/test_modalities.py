@@ -14,7 +14,7 @@ from emotion_core.modalities import FUSED, MODALITIES, Modality, result_modaliti
 from emotion_core.modelcard import list_cards, load_card
 from emotion_core.result import EmotionResult
 from emotion_core.speech import SPEECH_MODEL
-from emotion_core.store import HistoryStore, result_row
+from emotion_core.storage.store import HistoryStore, result_row
 from emotion_core.text import TEXT_MODEL
 from emotion_core.viz import contribution_bars
 from tests.conftest import MODELS

@@ -1,9 +1,9 @@
-"""Alembic environment: migrate the database that the store passes in (see emotion_core.store.migrate)."""
+"""Alembic environment: migrate the database that the store passes in (see emotion_core.storage.store.migrate)."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from emotion_core.db import Base
+from emotion_core.storage.db import Base
 
 config = context.config
 

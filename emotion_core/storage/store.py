@@ -20,11 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from emotion_core.alerts import Rule, evaluate_rules
-from emotion_core.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
 from emotion_core.errors import InvalidInputError, NotFound, PermissionDenied
 from emotion_core.jobs import forget_results, job_json
 from emotion_core.permissions import owns, require
 from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns
+from emotion_core.storage.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
 
 ANALYSIS_KINDS = ("image", "video", "live", "audio", "text", "multimodal")
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".wav",

@@ -1,4 +1,4 @@
-"""The history database schema (SQLAlchemy 2 ORM). Alembic migrations in ``emotion_core/migrations`` build it."""
+"""The history database schema (SQLAlchemy 2 ORM). Alembic migrations in ``storage/migrations`` build it."""
 
 from __future__ import annotations
 
