@@ -9,11 +9,11 @@ from app_support.display import confidence_words, show_table
 from app_support.resources import calibrated_speech_predictor, settings, speech_predictor, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
-from emotion_core.audio import AUDIO_TYPES
-from emotion_core.audio_analysis import analyze_audio, waveform_envelope
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOJI
-from emotion_core.speech import SpeechPredictor, profile_from_recordings
+from emotion_core.speech.analysis import analyze_audio, waveform_envelope
+from emotion_core.speech.audio import AUDIO_TYPES
+from emotion_core.speech.predictor import SpeechPredictor, profile_from_recordings
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_audio
 from emotion_core.video import VIDEO_TYPES

@@ -8,9 +8,9 @@ from app_support.display import confidence_words
 from app_support.resources import face_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
-from emotion_core.analysis import analyze_image
-from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.face.analysis import analyze_image
+from emotion_core.face.detection import available_detectors
 from emotion_core.labels import EMOJI
 from emotion_core.media import IMAGE_TYPES, encode_png
 from emotion_core.overlay import left_to_right

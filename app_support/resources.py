@@ -8,13 +8,13 @@ import streamlit as st
 
 from emotion_core.accounts import Accounts
 from emotion_core.config import Settings
-from emotion_core.detection import load_detector
-from emotion_core.face import FACE_MODEL, FacePredictor
+from emotion_core.face.detection import load_detector
+from emotion_core.face.predictor import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards, load_benchmark
 from emotion_core.predictors import Predictors, load_predictors
-from emotion_core.speech import SpeechPredictor
+from emotion_core.speech.predictor import SpeechPredictor
 from emotion_core.storage.store import HistoryStore
-from emotion_core.text import TextPredictor
+from emotion_core.text.predictor import TextPredictor
 
 
 @st.cache_resource

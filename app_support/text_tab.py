@@ -17,7 +17,7 @@ from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.overlay import colour_hex
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_text, save_text_batch
-from emotion_core.text_analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts
+from emotion_core.text.analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts
 from emotion_core.viz import probability_bars, sentence_lines
 
 

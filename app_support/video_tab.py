@@ -9,8 +9,8 @@ from app_support.display import show_table
 from app_support.resources import face_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
-from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.face.detection import available_detectors
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_video
 from emotion_core.stream import emotion_shares

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_support.resources import face_model_names
 from emotion_core.accounts import MIN_PASSWORD
-from emotion_core.face import FACE_MODEL
+from emotion_core.face.predictor import FACE_MODEL
 
 
 def keep_media_checkbox(key: str) -> bool:

@@ -9,7 +9,7 @@
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors mtcnn --out benchmarks/results/detection_mtcnn.json
 
 For each detector (BlazeFace full range, the default; BlazeFace short range; MTCNN; OpenCV's Haar cascade) at its
-shipped thresholds, photos go through emotion_core.face_search.find_faces as every surface runs it (the detector, then
+shipped thresholds, photos go through emotion_core.face.search.find_faces as every surface runs it (the detector, then
 the close-up looks), video frames through the detector alone and the face tracker, as analyze VIDEO runs them:
 
 - faces: FER-2013 PrivateTest and RAF-DB test crops (half each; --split train draws from the training sets) as
@@ -52,10 +52,10 @@ import emotion_core  # noqa: F401  (sets the Keras backend first)
 from benchmarks import detection_data as data
 from benchmarks.common import machine_info, sample_frame, save_results
 from emotion_core.config import Settings
-from emotion_core.detection import available_detectors, load_detector
-from emotion_core.face import FacePredictor
-from emotion_core.face_search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, close_up_look, find_faces
-from emotion_core.tracking import CONFIRM_HITS, CONFIRM_SCORE
+from emotion_core.face.detection import available_detectors, load_detector
+from emotion_core.face.predictor import FacePredictor
+from emotion_core.face.search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, close_up_look, find_faces
+from emotion_core.face.tracking import CONFIRM_HITS, CONFIRM_SCORE
 from emotion_core.video import analyze_video
 
 FACE_SIZES = (24, 32, 40, 48, 64, 96, 128, 192, 256, 320, 400, 480)
@@ -149,8 +149,8 @@ def timings(functions: dict[str, Callable[[], object]], *, repeats: int) -> dict
 
 
 def baseline_detection(revision: str):
-    """``emotion_core.detection`` as it was at ``revision``, loaded beside ours."""
-    source = subprocess.run(["git", "show", f"{revision}:emotion_core/detection.py"], check=True,
+    """``emotion_core.face.detection`` as it was at ``revision``, loaded beside ours."""
+    source = subprocess.run(["git", "show", f"{revision}:emotion_core/face/detection.py"], check=True,
                             capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "baseline_detection.py"
     path.write_text(source)
@@ -179,7 +179,7 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
           frames: Callable[[], Iterable[np.ndarray]]) -> dict[str, Any]:
     """False faces and faces found at each threshold, for the detector's own look and the close-up looks (the
     arguments make the images afresh each time they are called)."""
-    from emotion_core.detection import BlazeFaceDetector, MTCNNDetector
+    from emotion_core.face.detection import BlazeFaceDetector, MTCNNDetector
 
     out: dict[str, Any] = {}
     for name in names:

@@ -17,7 +17,7 @@ from benchmarks.common import machine_info, save_results
 from benchmarks.fer_baseline import FerPipeline
 from emotion_core.config import Settings
 from emotion_core.evaluation import evaluate_face
-from emotion_core.face import FacePredictor
+from emotion_core.face.predictor import FacePredictor
 
 
 def main() -> int:

@@ -1,5 +1,5 @@
 """How face size, blur and pose change the face model's accuracy: the measurements behind the thresholds of
-:mod:`emotion_core.face_quality`, on FER-2013 PublicTest (the validation split; PrivateTest is never used).
+:mod:`emotion_core.face.quality`, on FER-2013 PublicTest (the validation split; PrivateTest is never used).
 
     python -m benchmarks.face_quality --data ../shared/data/faces/fer2013/test [--out OUT.json]
 
@@ -49,10 +49,10 @@ def _bands(values: np.ndarray, correct: np.ndarray, edges) -> list[dict]:
 def main() -> int:
     import cv2
 
-    from emotion_core.alignment import prepare_face_crop
     from emotion_core.datasets import find_labelled_files
-    from emotion_core.face import FacePredictor, locate_eyes_in_crop
-    from emotion_core.face_quality import nose_offset, sharpness
+    from emotion_core.face.alignment import prepare_face_crop
+    from emotion_core.face.predictor import FacePredictor, locate_eyes_in_crop
+    from emotion_core.face.quality import nose_offset, sharpness
     from emotion_core.labels import label_index
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

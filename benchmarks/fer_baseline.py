@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.detection import FaceDetection, HaarDetector, check_image
+from emotion_core.face.detection import FaceDetection, HaarDetector, check_image
 from emotion_core.result import EmotionResult
 
 FER_VERSION = "25.10.3"

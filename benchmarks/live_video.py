@@ -23,8 +23,8 @@ import emotion_core  # noqa: F401  (sets the Keras backend first)
 from benchmarks.common import machine_info, sample_frame, save_results, timed
 from benchmarks.fer_baseline import FerPipeline
 from emotion_core.config import Settings
-from emotion_core.detection import load_detector
-from emotion_core.face import FacePredictor
+from emotion_core.face.detection import load_detector
+from emotion_core.face.predictor import FacePredictor
 from emotion_core.live import LiveAnalyzer
 from emotion_core.overlay import annotate
 from emotion_core.video import analyze_video

@@ -5,7 +5,7 @@
 
 For each speaker, labelled clips of the corpus (the same number of each emotion, drawn with a fixed seed, in a
 random order) are joined with 0.8 s pauses into one recording, a stand-in for an interview of a few minutes. The
-recording goes through :func:`~emotion_core.audio_analysis.analyze_audio` with the shipped speech predictor (which
+recording goes through :func:`~emotion_core.speech.analysis.analyze_audio` with the shipped speech predictor (which
 hands a recording with enough voiced segments to the self-calibrated model), and through the single-clip model
 alone. Each clip's label is the duration-weighted mean of the segments whose middle falls in it; a clip with no
 segment counts as wrong. Corpora that neither model trained on (TESS, TurEV-DB, EYASE: give their folders by
@@ -24,14 +24,14 @@ import numpy as np
 
 import emotion_core  # noqa: F401  (sets the Keras backend first)
 from benchmarks.common import machine_info, save_results
-from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
-from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.speech import SpeechPredictor
-from emotion_core.speech_corpora import SpeechClip, speech_corpus_clips
+from emotion_core.speech.analysis import analyze_audio
+from emotion_core.speech.audio import SAMPLE_RATE, Audio, decode_audio
+from emotion_core.speech.corpora import SpeechClip, speech_corpus_clips
+from emotion_core.speech.predictor import SpeechPredictor
 
 PAUSE_S = 0.8
 NO_VOICE = "no voice"

@@ -30,10 +30,10 @@ import soundfile
 
 import emotion_core  # noqa: F401  (sets the Keras backend first)
 from benchmarks.common import machine_info, save_results
-from emotion_core.audio import decode_audio
-from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
-from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor, speaker_profile
+from emotion_core.speech.analysis import analyze_audio
+from emotion_core.speech.audio import decode_audio
+from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor, speaker_profile
 
 PARAGRAPH = (
     "I can't believe you did that to me. This is outrageous! We waited for hours and nobody came. "

@@ -19,7 +19,7 @@ import numpy as np
 import emotion_core  # noqa: F401  (sets the Keras backend first)
 from benchmarks.common import machine_info, save_results
 from emotion_core.config import Settings
-from emotion_core.text import TextPredictor
+from emotion_core.text.predictor import TextPredictor
 
 WORDS = ("i feel so happy today because my friends came over and we laughed about the old days but then the "
          "news made me angry and sad and a little afraid of what might happen next at work this week").split()

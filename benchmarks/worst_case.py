@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import ApiServer, api_server, machine_info, sample_frame, save_results
-from emotion_core.audio import MAX_SAMPLES_PER_SECOND, SAMPLE_RATE
 from emotion_core.config import Settings
 from emotion_core.media import MAX_TEXT_CHARS
-from emotion_core.sentiment import MAX_TEXT_WORDS, MAX_WORDS, vader_words
-from emotion_core.text_analysis import MAX_OCCLUSIONS, MAX_SENTENCES
+from emotion_core.speech.audio import MAX_SAMPLES_PER_SECOND, SAMPLE_RATE
+from emotion_core.text.analysis import MAX_OCCLUSIONS, MAX_SENTENCES
+from emotion_core.text.sentiment import MAX_TEXT_WORDS, MAX_WORDS, vader_words
 
 SETTINGS = Settings()
 JOB_DEADLINE_S = 900

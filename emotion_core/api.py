@@ -20,7 +20,6 @@ from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from emotion_core.accounts import Accounts
-from emotion_core.analysis import analyze_image
 from emotion_core.api_fields import (
     FILENAME,
     BodyTooLarge,
@@ -29,8 +28,6 @@ from emotion_core.api_fields import (
     parse_fields,
     parse_json,
 )
-from emotion_core.audio import decode_audio
-from emotion_core.audio_analysis import analyze_audio
 from emotion_core.config import Settings
 from emotion_core.errors import (
     AuthenticationFailed,
@@ -42,6 +39,7 @@ from emotion_core.errors import (
     PermissionDenied,
     UnsupportedMediaError,
 )
+from emotion_core.face.analysis import analyze_image
 from emotion_core.fusion import default_weights
 from emotion_core.jobs import JobRunner, job_json
 from emotion_core.media import MAX_TEXT_CHARS
@@ -49,16 +47,18 @@ from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal, check_transcript
 from emotion_core.permissions import require
 from emotion_core.predictors import Predictors, load_predictors
+from emotion_core.speech.analysis import analyze_audio
+from emotion_core.speech.audio import decode_audio
 from emotion_core.storage.db import Analysis, Job, User
 from emotion_core.storage.history import save_audio, save_image, save_multimodal, save_text, save_video
 from emotion_core.storage.store import HistoryStore
-from emotion_core.text_analysis import analyze_text
+from emotion_core.text.analysis import analyze_text
 from emotion_core.video import VideoProbe, analyze_video, probe_video
 
 if TYPE_CHECKING:
-    from emotion_core.face import FacePredictor
-    from emotion_core.speech import SpeechPredictor
-    from emotion_core.text import TextPredictor
+    from emotion_core.face.predictor import FacePredictor
+    from emotion_core.speech.predictor import SpeechPredictor
+    from emotion_core.text.predictor import TextPredictor
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class ApiServices:
 
     def speech_for_speaker(self, recordings: list[tuple[bytes, str]]) -> SpeechPredictor:
         """The speaker-calibrated model with the profile of these (data, name) recordings of the speaker."""
-        from emotion_core.speech import profile_from_recordings
+        from emotion_core.speech.predictor import profile_from_recordings
 
         return self.predictors.calibrated_speech().for_speaker(
             profile_from_recordings(recordings, max_seconds=self.settings.max_calibration_seconds))

@@ -28,8 +28,8 @@ TEXT_TYPES = ("txt",)
 
 def file_kind(path: str | Path) -> str | None:
     """``image``, ``video``, ``audio`` or ``text`` from the file's extension; None for anything else."""
-    from emotion_core.audio import AUDIO_TYPES
     from emotion_core.media import IMAGE_TYPES, TABLE_TYPES
+    from emotion_core.speech.audio import AUDIO_TYPES
     from emotion_core.video import VIDEO_TYPES
 
     suffix = Path(path).suffix.lower().lstrip(".")
@@ -209,8 +209,8 @@ class PredictorSet:
     def model_ids(self, kinds: Sequence[str]) -> dict[str, str]:
         """The model ids (from the cards, nothing loaded) used for ``kinds``."""
         from emotion_core.modelcard import load_card
-        from emotion_core.speech import SPEECH_MODEL
-        from emotion_core.text import TEXT_MODEL
+        from emotion_core.speech.predictor import SPEECH_MODEL
+        from emotion_core.text.predictor import TEXT_MODEL
 
         names: dict[str, str] = {}
         if {"image", "video"} & set(kinds):
@@ -241,7 +241,7 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
     path = Path(part.file)
     info: dict[str, Any] = {}
     if part.kind == "image":
-        from emotion_core.analysis import analyze_image
+        from emotion_core.face.analysis import analyze_image
 
         table = analyze_image(read_file(path), predictors.get("image"), source=part.file,
                               max_pixels=settings.max_image_pixels).face_table()
@@ -257,20 +257,20 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
         info = {"frames_read": analysis.frames_read, "frames_analysed": analysis.frames_analysed,
                 "fps": round(analysis.fps, 3), "warnings": analysis.warnings}
     elif part.kind == "audio":
-        from emotion_core.audio_analysis import analyze_audio
+        from emotion_core.speech.analysis import analyze_audio
 
         analysis = analyze_audio(path, predictors.get("audio"), name=part.file, max_seconds=settings.max_audio_seconds)
         table = analysis.segment_table()
         info = {"duration_s": round(analysis.audio.seconds, 3),
                 "warnings": [analysis.reason] if analysis.reason else []}
     elif path.suffix.lower() == ".txt":
-        from emotion_core.text_analysis import analyze_text
+        from emotion_core.text.analysis import analyze_text
 
         analysis = analyze_text(read_file(path), predictors.get("text"), source=part.file, explain=False)
         table = analysis.sentence_table()
         info = {"warnings": [analysis.warning] if analysis.warning else []}
     else:
-        from emotion_core.text_analysis import analyze_text_column
+        from emotion_core.text.analysis import analyze_text_column
 
         frame = _table_column(path, column, start=int(part.start), stop=None if part.stop < 0 else int(part.stop))
         table = analyze_text_column(frame, column, predictors.get("text"), source=part.file)

@@ -40,7 +40,7 @@ class Settings:
     data_dir : Path
         Labelled data sets for training and evaluation: ``EMOTION_DATA_DIR``.
     face_detector : str
-        Default face detector for video and live frames (see :func:`emotion_core.detection.available_detectors`),
+        Default face detector for video and live frames (see :func:`emotion_core.face.detection.available_detectors`),
         where each frame's cost counts.
     photo_detector : str
         Default face detector for photos: MTCNN finds small faces and leaves more empty scenes empty than

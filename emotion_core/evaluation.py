@@ -118,7 +118,7 @@ def uncertain_summary(y_true: Sequence[str], y_pred: Sequence[str], doubtful: Se
 def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None, detect: str = "auto",
                   max_pixels: int = Settings.max_image_pixels, progress: bool = False,
                   corpus: str | None = None) -> dict[str, Any]:
-    """Evaluate a :class:`~emotion_core.face.FacePredictor` on a folder of labelled images.
+    """Evaluate a :class:`~emotion_core.face.predictor.FacePredictor` on a folder of labelled images.
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
         Only files whose name starts with it (e.g. ``PrivateTest``).
     detect : {"auto", "always", "never"}
         ``auto``: faces are looked for as the app, the API and ``analyze`` look for them
-        (:func:`~emotion_core.face_search.find_faces`: the detector, then a close-up look, so tight crops and
+        (:func:`~emotion_core.face.search.find_faces`: the detector, then a close-up look, so tight crops and
         whole photos both work). ``always``: the detector alone, on the image as it is. ``never``: every image
         is a face crop. Images without a face are skipped with that reason; with several, the largest counts.
     corpus : str, optional
@@ -168,7 +168,7 @@ def face_probabilities(data_dir: str | Path, predictor, *, prefix: str | None = 
 
 def evaluate_text(texts: Sequence[str], labels: Sequence[str], predictor, *, names: Sequence[str] | None = None,
                   skipped: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
-    """Evaluate a :class:`~emotion_core.text.TextPredictor` on texts with canonical labels (batched).
+    """Evaluate a :class:`~emotion_core.text.predictor.TextPredictor` on texts with canonical labels (batched).
 
     Texts that :func:`~emotion_core.media.check_text` refuses are skipped with the reason; ``names`` (default
     ``row 1``, ``row 2`` ...) say which.
@@ -205,7 +205,7 @@ def neutral_share(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, flo
 def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, progress: bool = False,
                     skipped: Sequence[dict[str, str]] = (), speakers: Sequence[str] | None = None,
                     calibration_recordings: int | None = None, seed: int = 0) -> dict[str, Any]:
-    """Evaluate a :class:`~emotion_core.speech.SpeechPredictor` on labelled recordings, whole files.
+    """Evaluate a :class:`~emotion_core.speech.predictor.SpeechPredictor` on labelled recordings, whole files.
 
     Each file is decoded, split into voiced segments and classified as the Audio tab does; the file's label
     is that of the duration-weighted mean of its segments. Files without voice are skipped with that reason.
@@ -214,8 +214,8 @@ def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, 
     with a profile of the same speaker's other files in the set, all of them or ``calibration_recordings``
     drawn at random (seeded). A file never calibrates its own judgement, and no label is read for it.
     """
-    from emotion_core.audio import decode_audio
-    from emotion_core.speech import utterance_result
+    from emotion_core.speech.audio import decode_audio
+    from emotion_core.speech.predictor import utterance_result
 
     paths = list(paths)
     profile_for = None if speakers is None else _calibration_profiles(
@@ -240,8 +240,8 @@ def evaluate_speech(paths: Sequence[Path], labels: Sequence[str], predictor, *, 
 def _calibration_profiles(paths: list[Path], speakers: list[str], *, recordings: int | None, seed: int,
                           progress: bool) -> Callable[[int], Any]:
     """For each file, the profile of its speaker from other files (their voiced segments, read once)."""
-    from emotion_core.audio import decode_audio
-    from emotion_core.speech import COMPARE_FEATURES, SpeakerProfile, segment_functionals
+    from emotion_core.speech.audio import decode_audio
+    from emotion_core.speech.predictor import COMPARE_FEATURES, SpeakerProfile, segment_functionals
 
     def functionals(path: Path):
         try:

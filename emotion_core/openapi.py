@@ -9,7 +9,7 @@ from emotion_core.api_fields import FIELDS
 from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, result_modalities
-from emotion_core.text_analysis import MAX_OCCLUSIONS
+from emotion_core.text.analysis import MAX_OCCLUSIONS
 
 _SCORES = {"type": "object", "properties": {e: {"type": "number", "minimum": 0, "maximum": 1} for e in EMOTIONS},
            "required": list(EMOTIONS), "additionalProperties": False}

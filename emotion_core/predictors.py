@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from emotion_core.config import Settings
-from emotion_core.face import FACE_MODEL, FacePredictor
+from emotion_core.face.predictor import FACE_MODEL, FacePredictor
 from emotion_core.modelcard import list_cards, load_card
 from emotion_core.result import EmotionResult
 
 if TYPE_CHECKING:
-    from emotion_core.speech import SpeechPredictor
-    from emotion_core.text import TextPredictor
+    from emotion_core.speech.predictor import SpeechPredictor
+    from emotion_core.text.predictor import TextPredictor
 
 _T = TypeVar("_T")
 
@@ -56,7 +56,7 @@ def face_models(models_dir: str | Path) -> dict[str, str]:
 def load_face_predictor(models_dir: str | Path, *, model: str = FACE_MODEL, detector="blazeface") -> FacePredictor:
     """The named face model (our CNN, or seed 002's hybrid when its card says so) with the named (or given)
     detector."""
-    from emotion_core.hybrid import HybridFacePredictor
+    from emotion_core.face.hybrid import HybridFacePredictor
 
     if load_card(models_dir, model).get("inference", {}).get("kind") == "hybrid":
         return HybridFacePredictor.from_dir(models_dir, model=model, detector=detector)
@@ -98,21 +98,21 @@ class Predictors:
 
     def speech(self) -> SpeechPredictor:
         """The shipped speech model, with the self-calibrated one for long recordings when it is there (see
-        :meth:`~emotion_core.speech.SpeechPredictor.for_recording`)."""
-        from emotion_core.speech import SpeechPredictor
+        :meth:`~emotion_core.speech.predictor.SpeechPredictor.for_recording`)."""
+        from emotion_core.speech.predictor import SpeechPredictor
 
         return self._get(("speech",), lambda: SpeechPredictor.from_dir(self.models_dir))
 
     def calibrated_speech(self) -> SpeechPredictor:
         """The speaker-calibrated speech model, without a profile: ``for_speaker`` gives each speaker a copy."""
-        from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SpeechPredictor
+        from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL, SpeechPredictor
 
         return self._get(("speech", CALIBRATED_SPEECH_MODEL),
                          lambda: SpeechPredictor.from_dir(self.models_dir, model=CALIBRATED_SPEECH_MODEL))
 
     def text(self) -> TextPredictor:
         """The shipped text model."""
-        from emotion_core.text import TextPredictor
+        from emotion_core.text.predictor import TextPredictor
 
         return self._get(("text",), lambda: TextPredictor.from_dir(self.models_dir))
 

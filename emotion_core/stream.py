@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.detection import check_image
+from emotion_core.face.detection import check_image
+from emotion_core.face.tracking import FaceTracker
 from emotion_core.labels import EMOTIONS
 from emotion_core.overlay import annotate
 from emotion_core.result import SCORE_COLUMNS, EmotionResult
-from emotion_core.tracking import FaceTracker
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class FrameReport:
     """What was seen in one frame.
 
     ``faces`` hold the smoothed probabilities of each confirmed face track (see
-    :class:`~emotion_core.tracking.FaceTracker`), with ``extra["track_id"]``; ``detected`` says whether the
+    :class:`~emotion_core.face.tracking.FaceTracker`), with ``extra["track_id"]``; ``detected`` says whether the
     detector ran on this frame or the tracks' last boxes were reused.
     """
 
@@ -67,7 +67,7 @@ class FrameAnalyzer:
         start = time.perf_counter()
         detected = self._index % self.detect_every == 0
         if detected:
-            # The detector alone: the close-up looks of photos (emotion_core.face_search) would cost four more
+            # The detector alone: the close-up looks of photos (emotion_core.face.search) would cost four more
             # passes on every frame without a face, and a false close-up of a still scene would repeat.
             self.tracker.update(self.predictor.detector.detect(image_bgr))
         tracks = self.tracker.shown()

@@ -12,8 +12,8 @@ import numpy as np
 
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
+from emotion_core.face.tracking import FaceTracker
 from emotion_core.stream import FrameAnalyzer, rows_table, track_summary
-from emotion_core.tracking import FaceTracker
 
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 

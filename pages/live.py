@@ -13,8 +13,8 @@ from app_support.display import show_table
 from app_support.resources import live_predictor, settings, store
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice
-from emotion_core.detection import available_detectors
 from emotion_core.errors import EmotionLensError
+from emotion_core.face.detection import available_detectors
 from emotion_core.labels import EMOJI
 from emotion_core.live import LiveAnalyzer
 from emotion_core.storage.history import save_live

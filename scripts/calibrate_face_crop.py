@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion_core.config import Settings
-from emotion_core.detection import available_detectors, load_detector
+from emotion_core.face.detection import available_detectors, load_detector
 from emotion_core.media import read_image
 
 # Enlargement before padding: BlazeFace sees the crop as it is, Haar's smallest window needs it bigger.

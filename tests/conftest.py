@@ -66,6 +66,6 @@ def astronaut_png(astronaut_bgr) -> bytes:
 
 @pytest.fixture(scope="session")
 def face_predictor():
-    from emotion_core.face import FacePredictor
+    from emotion_core.face.predictor import FacePredictor
 
     return FacePredictor.from_dir(MODELS)

@@ -39,9 +39,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.audio import AUDIO_TYPES
     from emotion_core.errors import InvalidInputError
     from emotion_core.media import IMAGE_TYPES
+    from emotion_core.speech.audio import AUDIO_TYPES
     from emotion_core.video import VIDEO_TYPES
 
     if (args.text is None) == (args.path is None):
@@ -69,9 +69,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.audio_analysis import analyze_audio
     from emotion_core.predictors import load_predictors
-    from emotion_core.speech import profile_from_recordings
+    from emotion_core.speech.analysis import analyze_audio
+    from emotion_core.speech.predictor import profile_from_recordings
 
     predictors = load_predictors(settings)
     if args.calibrate:
@@ -98,7 +98,7 @@ def _analyze_audio(args: argparse.Namespace, settings: Settings) -> int:
 
 def _analyze_text(args: argparse.Namespace, settings: Settings, text: str | bytes, source: str) -> int:
     from emotion_core.predictors import load_predictors
-    from emotion_core.text_analysis import analyze_text
+    from emotion_core.text.analysis import analyze_text
 
     analysis = analyze_text(text, load_predictors(settings).text(), source=source)
     if args.json:
@@ -121,7 +121,7 @@ def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
     """Every row of a CSV/TSV column; prints the rows with the results appended, as CSV."""
     from emotion_core.media import read_table
     from emotion_core.predictors import load_predictors
-    from emotion_core.text_analysis import analyze_text_column
+    from emotion_core.text.analysis import analyze_text_column
 
     combined = analyze_text_column(read_table(args.path), args.column, load_predictors(settings).text(),
                                    source=str(args.path))
@@ -133,7 +133,7 @@ def _analyze_text_table(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.analysis import analyze_image
+    from emotion_core.face.analysis import analyze_image
     from emotion_core.media import read_file
 
     analysis = analyze_image(read_file(args.path), face_predictor(args, settings, photos=True),

@@ -42,7 +42,7 @@ def invocation(args: argparse.Namespace) -> str:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--model-dir``, ``--face-model`` and ``--detector``, as analyze, batch and evaluate face take them."""
-    from emotion_core.detection import available_detectors
+    from emotion_core.face.detection import available_detectors
 
     parser.add_argument("--model-dir", type=Path, help="folder with the models and cards (default: models/)")
     parser.add_argument("--face-model", default="face_expression",
@@ -57,7 +57,7 @@ def face_predictor(args: argparse.Namespace, settings: Settings, *, photos: bool
 
     detector = args.detector or (settings.photo_detector if photos else settings.face_detector)
     if args.model_dir:  # a model of one's own (a training run's folder), with a shipped detector
-        from emotion_core.detection import load_detector
+        from emotion_core.face.detection import load_detector
 
         return load_face_predictor(args.model_dir, model=args.face_model,
                                    detector=load_detector(detector, models_dir=settings.models_dir))

@@ -14,8 +14,8 @@ from emotion_core.config import Settings
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add this family's commands to the top-level sub-command parsers."""
-    from emotion_core.speech_corpora import CORPORA as SPEECH_CORPORA
-    from emotion_core.text_corpora import CORPORA
+    from emotion_core.speech.corpora import CORPORA as SPEECH_CORPORA
+    from emotion_core.text.corpora import CORPORA
     from emotion_core.training.text import ARMS
 
     evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
@@ -101,11 +101,11 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.audio import AUDIO_TYPES
     from emotion_core.datasets import find_labelled_files
     from emotion_core.errors import InvalidInputError
     from emotion_core.evaluation import evaluate_speech
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor
+    from emotion_core.speech.audio import AUDIO_TYPES
+    from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL, SPEECH_MODEL, SpeechPredictor
 
     if args.loco:
         return _evaluate_speech_loco(args, settings)
@@ -115,7 +115,7 @@ def cmd_evaluate_speech(args: argparse.Namespace, settings: Settings) -> int:
     predictor = SpeechPredictor.from_dir(args.model_dir or settings.models_dir, model=model)
     speakers = None
     if args.corpus:
-        from emotion_core.speech_corpora import speech_corpus_clips
+        from emotion_core.speech.corpora import speech_corpus_clips
 
         clips = [c for c in speech_corpus_clips(args.data, emovo_dir=args.emovo, corpora=(args.corpus,))
                  if args.speakers == "all" or c.split == "test"]
@@ -138,8 +138,8 @@ def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
     """``evaluate speech --loco``: each arm trained on all corpora but one and tested on that one, beside its
     in-corpus test figures (features cached in ``--cache``)."""
     from emotion_core.modelcard import load_card
-    from emotion_core.speech import SPEECH_MODEL
-    from emotion_core.speech_corpora import speech_corpus_clips
+    from emotion_core.speech.corpora import speech_corpus_clips
+    from emotion_core.speech.predictor import SPEECH_MODEL
     from emotion_core.timing import machine_info
     from emotion_core.training.speech_loco import (
         CorpusFeatures,
@@ -196,7 +196,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.errors import InvalidInputError
     from emotion_core.evaluation import evaluate_text
     from emotion_core.labels import UnknownLabelError, to_canonical
-    from emotion_core.text import TextPredictor
+    from emotion_core.text.predictor import TextPredictor
 
     data_dirs = args.data or [settings.data_dir / "text"]
     command = invocation(args)
@@ -215,7 +215,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     predictor = TextPredictor.from_dir(args.model_dir or settings.models_dir)
     skipped: list[dict[str, str]] = []
     if args.corpus:
-        from emotion_core.text_corpora import load_corpus
+        from emotion_core.text.corpora import load_corpus
 
         corpus = load_corpus(args.corpus, args.split, data_dirs)
         texts, labels = corpus.texts, corpus.labels
@@ -248,7 +248,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         write_json(report, args.json)
     if args.write_card:
-        from emotion_core.text_corpora import check_split
+        from emotion_core.text.corpora import check_split
 
         _record_in_text_card(args.model_dir or settings.models_dir,
                              ("metrics", f"{args.corpus}_{check_split(args.split)}"), {**report, "command": command})
@@ -258,7 +258,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
 def _record_in_text_card(models_dir: Path, where: tuple[str, str], figures: dict[str, Any]) -> None:
     """Store figures in the text model's card under ``card[where[0]][where[1]]``."""
     from emotion_core.modelcard import load_card, write_card
-    from emotion_core.text import TEXT_MODEL
+    from emotion_core.text.predictor import TEXT_MODEL
 
     card = load_card(models_dir, TEXT_MODEL)
     card.setdefault(where[0], {})[where[1]] = figures

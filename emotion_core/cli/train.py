@@ -119,7 +119,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.face import FACE_MODEL
+    from emotion_core.face.predictor import FACE_MODEL
     from emotion_core.modelcard import write_card
     from emotion_core.training.face import FaceTrainingConfig, train_face
 
@@ -143,7 +143,7 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.modelcard import load_card
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL
+    from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL
     from emotion_core.training.speech import SpeechCnnConfig, train_speech
 
     command = invocation(args)
@@ -161,7 +161,7 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: str) -> int:
-    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
+    from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
     from emotion_core.training.speech_loco import arms_by_name, loco_table, ship_loco
 
     cards = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
@@ -196,9 +196,9 @@ def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: st
 def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime, timezone
 
-    from emotion_core.detection import load_detector
     from emotion_core.evaluation import evaluate_face
-    from emotion_core.hybrid import HYBRID_MODEL, HybridFacePredictor
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.hybrid import HYBRID_MODEL, HybridFacePredictor
     from emotion_core.labels import EMOTIONS
     from emotion_core.modelcard import write_card
     from emotion_core.timing import sample_frame
@@ -247,7 +247,7 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
 
     command = invocation(args)
     if args.corpora:
-        from emotion_core.text_corpora import CORPORA
+        from emotion_core.text.corpora import CORPORA
 
         names = list(CORPORA) if args.corpora == "all" else args.corpora.split(",")
         card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
@@ -285,8 +285,8 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     """
     import onnx
 
-    from emotion_core.detection import load_detector
-    from emotion_core.face import FACE_MODEL
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.predictor import FACE_MODEL
     from emotion_core.modelcard import load_card, write_card
     from emotion_core.training.export import WEIGHT_BITS, float_reference
     from emotion_core.training.face import preprocess_split, quantize_classifier
@@ -334,7 +334,7 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import load_card, write_card
-    from emotion_core.text import TEXT_MODEL, TextPredictor
+    from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
     from emotion_core.training.text import describe_corpora
     from emotion_core.training.text_calibration import calibration_report
 
@@ -367,9 +367,9 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
 def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings, *, rafdb: Path | None = None) -> None:
     """Measure the face model in ``model_dir`` with the same code as `evaluate face`: selection split, then the
     test split (and RAF-DB test, when given), each recorded in its card."""
-    from emotion_core.detection import load_detector
     from emotion_core.evaluation import evaluate_face
-    from emotion_core.face import FacePredictor
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.predictor import FacePredictor
 
     predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))
     for split in ("PublicTest", "PrivateTest"):
@@ -390,9 +390,9 @@ def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -
     """Fit the face model's temperature on PublicTest_* (validation), measure the ECE before and after on both
     test splits, and store both in its card (``inference.temperature``, ``calibration``)."""
     from emotion_core.confidence import ECE_BINS, apply_temperature, expected_calibration_error, fit_temperature
-    from emotion_core.detection import load_detector
     from emotion_core.evaluation import face_probabilities
-    from emotion_core.face import FACE_MODEL, FacePredictor
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.predictor import FACE_MODEL, FacePredictor
     from emotion_core.modelcard import load_card, write_card
 
     predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from emotion_core.analysis import ImageAnalysis
-from emotion_core.audio_analysis import AudioAnalysis
+from emotion_core.face.analysis import ImageAnalysis
 from emotion_core.labels import EMOTIONS
 from emotion_core.multimodal import MultimodalAnalysis
 from emotion_core.result import score_column, score_columns, scores_from_row
+from emotion_core.speech.analysis import AudioAnalysis
 from emotion_core.storage.db import Analysis, User
 from emotion_core.storage.store import HistoryStore, result_row
-from emotion_core.text_analysis import TextAnalysis
+from emotion_core.text.analysis import TextAnalysis
 from emotion_core.video import VideoAnalysis
 
 

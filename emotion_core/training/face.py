@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.alignment import FACE_SIZE, prepare_face_crop, to_gray
 from emotion_core.datasets import find_labelled_files
 from emotion_core.errors import InvalidInputError
+from emotion_core.face.alignment import FACE_SIZE, prepare_face_crop, to_gray
 from emotion_core.labels import EMOTIONS, label_index
 
 PREPROCESS_VERSION = 1
@@ -78,11 +78,11 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
     """The face crops of one split (FER-2013's ``Training``/``PublicTest``/``PrivateTest``, RAF-DB's
     ``train``/``test``) as model inputs ``(N, size, size)`` uint8 and label indices ``(N,)``.
 
-    Each crop goes through :func:`emotion_core.face.locate_eyes_in_crop` and
-    :func:`emotion_core.alignment.prepare_face_crop`, exactly as at inference. The arrays are cached in
+    Each crop goes through :func:`emotion_core.face.predictor.locate_eyes_in_crop` and
+    :func:`emotion_core.face.alignment.prepare_face_crop`, exactly as at inference. The arrays are cached in
     ``cache_dir``, keyed by the file list, the file sizes, the size and :data:`PREPROCESS_VERSION`.
     """
-    from emotion_core.face import locate_eyes_in_crop
+    from emotion_core.face.predictor import locate_eyes_in_crop
     from emotion_core.media import read_image
     from emotion_core.progress import progress
 
@@ -138,7 +138,7 @@ def build_mobilenet(config: FaceTrainingConfig):
     import keras
     from keras import layers
 
-    from emotion_core.hybrid import IMAGENET_MEAN, IMAGENET_STD
+    from emotion_core.face.hybrid import IMAGENET_MEAN, IMAGENET_STD
     from emotion_core.training.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
 
     size = config.input_size
@@ -260,7 +260,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     """
     import keras
 
-    from emotion_core.detection import load_detector
+    from emotion_core.face.detection import load_detector
     from emotion_core.training.augment import AugmentedFaces
     from emotion_core.training.export import WEIGHT_BITS
 
@@ -373,7 +373,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         "architecture": architecture,
         "input": {"shape": [size, size, 1], "dtype": "float32", "range": [0, 1],
                   "preprocessing": "BlazeFace detection, FER-2013 framing, eyes levelled, grey, histogram "
-                                   f"equalisation, {size}x{size} (emotion_core.alignment)"},
+                                   f"equalisation, {size}x{size} (emotion_core.face.alignment)"},
         "inference": {"runtime": "onnxruntime", "flip_average": True,
                       "precision": "float32" if mobilenet else "int8"},
         "quantization": quantization,

@@ -68,7 +68,7 @@ def _mapping(source: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
 def imagenet_mobilenet_v2(*, input_size: int = 96, include_top: bool = False):
     """Keras MobileNetV2 (alpha 1.0) with torchvision's ImageNet weights; pooled 1280-d features without the
     top, 1000 ImageNet probabilities with it. Input: RGB in [0, 1] normalised with torchvision's ImageNet mean
-    and standard deviation (:func:`emotion_core.hybrid.imagenet_inputs`)."""
+    and standard deviation (:func:`emotion_core.face.hybrid.imagenet_inputs`)."""
     import keras
 
     model = keras.applications.MobileNetV2(input_shape=(input_size, input_size, 3), weights=None,

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core import lbp
 from emotion_core.evaluation import classification_report
-from emotion_core.hybrid import imagenet_inputs
+from emotion_core.face import lbp
+from emotion_core.face.hybrid import imagenet_inputs
+from emotion_core.face.lbp import lbp_histograms
 from emotion_core.labels import EMOTIONS
-from emotion_core.lbp import lbp_histograms
 
 SEED_CLASSES = ("angry", "happy", "sad", "surprise", "neutral")
 LBP_GRID = 6
@@ -154,7 +154,7 @@ def _compare(classes: Sequence[str], faces: dict[str, np.ndarray], labels: dict[
              seed: int) -> dict[str, Any]:
     """Every arm on one class set: selection accuracy, PrivateTest report, and latency per face and per frame
     (``frame``: 640x480 BGR with one face, detected and prepared as the app does)."""
-    from emotion_core.alignment import prepare_detected_face, to_gray
+    from emotion_core.face.alignment import prepare_detected_face, to_gray
     from emotion_core.timing import median_and_p95
 
     features = {split: backbone(f) for split, f in faces.items()}
@@ -228,8 +228,8 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
                 frame: np.ndarray, finetune_epochs: int = 4, seed: int = 2) -> dict[str, Any]:
     """Every arm on both class sets; exports the seven-class hybrid (backbone and forest ONNX) to ``out_dir``.
     ``frame`` (640x480 BGR, one face) is what the per-frame latency is measured on."""
-    from emotion_core.detection import load_detector
-    from emotion_core.face import FacePredictor
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.predictor import FacePredictor
     from emotion_core.training.face import preprocess_split
     from emotion_core.training.mobilenet import imagenet_mobilenet_v2
 

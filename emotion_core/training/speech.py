@@ -12,7 +12,7 @@ on the same speakers:
 
 Each arm is first fitted on the train speakers alone and scored on the validation speakers; the better one is
 shipped (the classical one refitted on train and validation speakers together). Both arms' test figures go
-into the model card, measured through :class:`~emotion_core.speech.SpeechPredictor` exactly as
+into the model card, measured through :class:`~emotion_core.speech.predictor.SpeechPredictor` exactly as
 ``evaluate speech`` does.
 """
 
@@ -29,12 +29,12 @@ import numpy as np
 
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
-from emotion_core.speech_corpora import SPLIT, SpeechClip, speech_corpus_clips
+from emotion_core.speech.corpora import SPLIT, SpeechClip, speech_corpus_clips
 
 
 def corpus_clips(data_dir: str | Path, *, emovo_dir: str | Path | None = None) -> list[SpeechClip]:
     """Every RAVDESS and EmoDB clip under ``data_dir`` (``ravdess/Actor_NN/*.flac``, ``emodb/*.flac``), and
-    EMOVO's when ``emovo_dir`` is given (see :mod:`emotion_core.speech_corpora`)."""
+    EMOVO's when ``emovo_dir`` is given (see :mod:`emotion_core.speech.corpora`)."""
     corpora = ("ravdess", "emodb", "emovo") if emovo_dir else ("ravdess", "emodb")
     return speech_corpus_clips(data_dir, emovo_dir=emovo_dir, corpora=corpora)
 
@@ -42,7 +42,7 @@ def corpus_clips(data_dir: str | Path, *, emovo_dir: str | Path | None = None) -
 def clip_features(clips: Sequence[SpeechClip], *, cache: Path | None = None) -> list[np.ndarray]:
     """MFCC features of each clip's voiced part, cached when asked."""
     from emotion_core.progress import progress
-    from emotion_core.speech import mfcc_features
+    from emotion_core.speech.predictor import mfcc_features
 
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as stored:
@@ -59,8 +59,8 @@ def clip_features(clips: Sequence[SpeechClip], *, cache: Path | None = None) -> 
 
 def voiced_part(clip: SpeechClip) -> np.ndarray:
     """The clip's samples from its first to its last voiced segment (the corpora pad clips with silence)."""
-    from emotion_core.audio import SAMPLE_RATE, decode_audio
-    from emotion_core.speech import HOP, voiced_segments
+    from emotion_core.speech.audio import SAMPLE_RATE, decode_audio
+    from emotion_core.speech.predictor import HOP, voiced_segments
 
     samples = decode_audio(clip.path, name=clip.path.name).samples
     segments = voiced_segments(samples)
@@ -73,7 +73,7 @@ def speed_perturbed(samples: np.ndarray, factor: float) -> np.ndarray:
     """The recording played ``factor`` times as fast: shorter, and pitch and formants scaled by ``factor``."""
     import librosa
 
-    from emotion_core.audio import SAMPLE_RATE
+    from emotion_core.speech.audio import SAMPLE_RATE
 
     if factor == 1.0:
         return samples
@@ -84,7 +84,7 @@ def clip_functionals(clips: Sequence[SpeechClip], factors: Sequence[float], *,
                      cache: Path | None = None) -> dict[float, np.ndarray]:
     """ComParE functionals ``(clips, 6373)`` of each clip's voiced part at each speed factor, cached when asked."""
     from emotion_core.progress import progress
-    from emotion_core.speech import compare_functionals
+    from emotion_core.speech.predictor import compare_functionals
 
     paths = np.array([str(c.path) for c in clips])
     keys = {factor: f"speed_{factor:g}" for factor in factors}
@@ -396,7 +396,7 @@ def train_speech(data_dir: str | Path, *, out_dir: str | Path, config: SpeechCnn
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import write_card
-    from emotion_core.speech import SPEECH_MODEL
+    from emotion_core.speech.predictor import SPEECH_MODEL
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -463,7 +463,7 @@ def _calibrated_model(clips, data: FunctionalsData, config: FunctionalsConfig, o
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import write_card
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, MIN_CALIBRATION_SEGMENTS, functionals_model_input
+    from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL, MIN_CALIBRATION_SEGMENTS, functionals_model_input
 
     c, cross_validation = choose_regularisation(data, config, centred=True)
     model = data.fit(data.rows(("train", "validation")), c=c, factors=config.speed_factors, centred=True)
@@ -486,7 +486,7 @@ def _calibrated_model(clips, data: FunctionalsData, config: FunctionalsConfig, o
         "input": {**uncalibrated["input"], "speaker_centred": True,
                   "profile": "mean functionals of the voiced segments of other recordings of the same speaker, any "
                              f"emotion, at least {MIN_CALIBRATION_SEGMENTS} segments "
-                             "(emotion_core.speech.speaker_profile); labels are never needed"},
+                             "(emotion_core.speech.predictor.speaker_profile); labels are never needed"},
         "inference": uncalibrated["inference"],
         **_data_sections(clips),
         "training": {"command": command, "date": started.isoformat(timespec="seconds"),
@@ -535,7 +535,7 @@ def _test_reports(model_path: Path, model_id: str, model_input, tests: dict[str,
     calibrated model with profiles from each speaker's other test files, all or ``calibration_recordings``)."""
     from emotion_core.evaluation import evaluate_speech
     from emotion_core.runtime import load_onnx_session
-    from emotion_core.speech import SpeechPredictor
+    from emotion_core.speech.predictor import SpeechPredictor
 
     predictor = SpeechPredictor(session=load_onnx_session(model_path), model_id=model_id, model_input=model_input,
                                 speaker_centred=speaker_centred)
@@ -551,7 +551,7 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 
 def _cnn_arm(clips, config: SpeechCnnConfig, out_dir: Path, cache_dir: Path | None, tests, *, model_id: str):
     """The seed's CNN over MFCC frames: train speakers, epoch chosen on the validation speakers."""
-    from emotion_core.speech import mfcc_model_input
+    from emotion_core.speech.predictor import mfcc_model_input
 
     features = clip_features(clips, cache=(cache_dir / "speech_mfcc.npz") if cache_dir else None)
     train = [(f, c) for c, f in zip(clips, features) if c.split == "train" and c.label]
@@ -573,7 +573,7 @@ def _cnn_arm(clips, config: SpeechCnnConfig, out_dir: Path, cache_dir: Path | No
         "architecture": f"1-D CNN over MFCC frames: conv blocks {list(config.filters)}, mean+max over time, softmax",
         "input": {"kind": "mfcc_frames",
                   "features": "40 MFCC + deltas + delta-deltas, 25 ms frames every 10 ms, 16 kHz mono "
-                              "(emotion_core.speech.mfcc_features)",
+                              "(emotion_core.speech.predictor.mfcc_features)",
                   "normalisation": {"mean": [round(float(v), 6) for v in mean],
                                     "std": [round(float(v), 6) for v in std]}},
         "training": {"config": asdict(config), "fitted_on": "train speakers",
@@ -592,7 +592,7 @@ def _functionals_arm(clips, config: FunctionalsConfig, out_dir: Path, cache_dir:
     choice, and the train+validation fit that ships."""
     from importlib.metadata import version
 
-    from emotion_core.speech import functionals_model_input
+    from emotion_core.speech.predictor import functionals_model_input
 
     data = FunctionalsData(clips, clip_functionals(
         clips, (1.0, *config.speed_factors), cache=(cache_dir / "speech_compare.npz") if cache_dir else None))
@@ -615,7 +615,8 @@ def _functionals_arm(clips, config: FunctionalsConfig, out_dir: Path, cache_dir:
                         f"(L2, C={c:g})",
         "input": {"kind": "compare_functionals",
                   "features": "openSMILE ComParE 2016 functionals of each voiced segment, 16 kHz mono "
-                              "(emotion_core.speech.compare_functionals); standardisation is inside the ONNX graph",
+                              "(emotion_core.speech.predictor.compare_functionals); standardisation is inside the "
+                              "ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)"},
         "training": {"config": asdict(config), "fitted_on": "train and validation speakers",
                      "held_out_mean_uar": cross_validation["mean_uar_of_chosen"],

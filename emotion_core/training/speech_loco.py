@@ -18,16 +18,16 @@ import numpy as np
 
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import write_card
-from emotion_core.speech_corpora import CORPORA, SpeechClip
+from emotion_core.speech.corpora import CORPORA, SpeechClip
 from emotion_core.timing import machine_info
 
 FEATURE_SETS: dict[str, str] = {"compare": "compare_functionals", "egemaps": "egemaps_functionals"}
 
 
 def _extractor(feature_set: str) -> Callable[[np.ndarray], np.ndarray]:
-    from emotion_core import speech
+    from emotion_core.speech import predictor
 
-    return getattr(speech, FEATURE_SETS[feature_set])
+    return getattr(predictor, FEATURE_SETS[feature_set])
 
 
 def cached_features(clips: Sequence[SpeechClip], feature_set: str, cache_dir: Path | None, *,
@@ -80,9 +80,9 @@ def with_noise(samples: np.ndarray, *, seed: str, snr_db: tuple[float, float] = 
 
 def normalise_per_recording(features: np.ndarray, groups: Sequence[str], mode: str) -> np.ndarray:
     """Each group's rows (one recording, or one speaker's recordings standing in for a long one) normalised on
-    themselves (:func:`emotion_core.speech.normalise_recording`, as the self-calibrated predictor does), or as they
-    are (``"none"``)."""
-    from emotion_core.speech import normalise_recording
+    themselves (:func:`emotion_core.speech.predictor.normalise_recording`, as the self-calibrated predictor does),
+    or as they are (``"none"``)."""
+    from emotion_core.speech.predictor import normalise_recording
 
     if mode == "none":
         return normalise_recording(features, mode)
@@ -435,8 +435,8 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import load_card
-    from emotion_core.speech import CALIBRATED_SPEECH_MODEL, SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
-    from emotion_core.speech_corpora import speech_corpus_clips
+    from emotion_core.speech.corpora import speech_corpus_clips
+    from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL, SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
 
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -553,7 +553,7 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
 
     from emotion_core.confidence import DistanceModel
     from emotion_core.evaluation import evaluate_speech
-    from emotion_core.speech import SPEECH_MODEL, SpeechPredictor
+    from emotion_core.speech.predictor import SPEECH_MODEL, SpeechPredictor
     from emotion_core.training.speech import SPEECH_TERMS, _test_files, export_functionals_classifier, split_summary
 
     arm = result["arm"]
@@ -575,7 +575,7 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
         "architecture": f"openSMILE {arm.feature_set} functionals ({model[0].n_features_in_:,}), standardised, "
                         f"multinomial logistic regression (L2, C={arm.c:g})",
         "input": {"kind": kind, "features": f"openSMILE {arm.feature_set} functionals of each voiced segment, "
-                  f"16 kHz mono (emotion_core.speech.{kind}); standardisation is inside the ONNX graph",
+                  f"16 kHz mono (emotion_core.speech.predictor.{kind}); standardisation is inside the ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)"},
         "inference": baseline["inference"],
         "dataset": {"sets": [*SPEECH_TERMS, *(CORPUS_TERMS[c] for c in corpora if c in CORPUS_TERMS)],
@@ -638,7 +638,7 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
     from emotion_core.confidence import DistanceModel
     from emotion_core.evaluation import classification_report
     from emotion_core.runtime import load_onnx_session
-    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL
+    from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL
     from emotion_core.training.speech import SPEECH_TERMS, export_functionals_classifier, split_summary
 
     single = results["compare"]
@@ -680,8 +680,8 @@ def _self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: 
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)",
                   "recording_standardised": True, "min_segments": min_segments,
                   "normalisation": "each voiced segment's functionals minus the mean of the recording's voiced "
-                                   "segments, divided by their spread (emotion_core.speech.normalise_recording): "
-                                   "no labels, no enrolment"},
+                                   "segments, divided by their spread "
+                                   "(emotion_core.speech.predictor.normalise_recording): no labels, no enrolment"},
         "inference": {**baseline["inference"],
                       "when": f"a recording with at least {min_segments} voiced segments; a shorter one is judged "
                               f"clip by clip by {baseline['file']}"},

@@ -27,7 +27,7 @@ import numpy as np
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
-from emotion_core.text_corpora import CORPORA, TextSet, load_corpora, load_corpus, load_dair, load_goemotions
+from emotion_core.text.corpora import CORPORA, TextSet, load_corpora, load_corpus, load_dair, load_goemotions
 
 ARMS = ("tfidf", "tfidf_words", "bilstm", "minilm_frozen", "minilm_finetuned")
 
@@ -123,7 +123,7 @@ def build_bilstm(config: LstmConfig, *, vocabulary_size: int, classes: int):
 
 def build_vocabulary(texts: Sequence[str], config: LstmConfig):
     """The ``max_words`` most frequent tokens seen at least twice."""
-    from emotion_core.text import Vocabulary, tokenize
+    from emotion_core.text.predictor import Vocabulary, tokenize
 
     counts = Counter(token for text in texts for token in tokenize(text))
     words = [w for w, n in counts.most_common(config.max_words) if n >= 2]
@@ -239,7 +239,7 @@ def fit_arm(arm: str, train: TextSet, validation: TextSet, *, lstm: LstmConfig =
     check_arms([arm])
     if arm == "bilstm":
         from emotion_core.runtime import load_onnx_session
-        from emotion_core.text import TextPredictor
+        from emotion_core.text.predictor import TextPredictor
 
         model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir)
         export_bilstm(model, vocabulary, out_dir, name)
@@ -407,7 +407,7 @@ SPLITS_USED = {
     "dair": "the corpus' train / val / test", "goemotions": "the corpus' train / dev / test",
     "meld": "the corpus' train / dev / test",
     "crowdflower": "none published: by author, CRC-32 of 'seed:author' (seed 18) -> 80 / 10 / 10 % "
-                   "(emotion_core.text_corpora.split_of)",
+                   "(emotion_core.text.corpora.split_of)",
     "xed": "none published: by text (lower-cased, spaces collapsed), CRC-32 -> 80 / 10 / 10 %, so a repeated "
            "line never sits on both sides",
 }
@@ -420,15 +420,15 @@ def describe_corpora(names: Sequence[str] = CORPORA) -> dict[str, dict[str, str]
 
 def bilstm_card(model_id: str, lstm: LstmConfig) -> dict[str, Any]:
     """The head of a BiLSTM text model's card: what it is and how the app runs it."""
-    from emotion_core.text import TEXT_MODEL
+    from emotion_core.text.predictor import TEXT_MODEL
 
     return {
         "model_id": model_id, "task": "text emotion", "modality": "text", "file": f"{TEXT_MODEL}.onnx",
         "labels": list(EMOTIONS),
         "architecture": f"word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time, "
                         f"softmax; vocabulary of the {lstm.max_words:,} most frequent tokens, {lstm.max_length} "
-                        "tokens a sentence (emotion_core.text.tokenize)",
-        "input": {"tokens": "emotion_core.text.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
+                        "tokens a sentence (emotion_core.text.predictor.tokenize)",
+        "input": {"tokens": "emotion_core.text.predictor.Vocabulary", "vocabulary_file": f"{TEXT_MODEL}.vocab.json"},
         "inference": {"runtime": "onnxruntime"},
     }
 
@@ -442,7 +442,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
 
     from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
-    from emotion_core.text import TEXT_MODEL, TextPredictor
+    from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
     from emotion_core.training.text_calibration import calibration_report
 
     out_dir = Path(out_dir)
@@ -484,7 +484,7 @@ def ship_text_model(data_dir: str | Path, *, out_dir: str | Path, arms: Sequence
 
     from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
-    from emotion_core.text import TEXT_MODEL, TextPredictor
+    from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
 
     if "bilstm" not in arms:
         raise InvalidInputError("arms: the shipped model is the BiLSTM; include bilstm.")

@@ -1,4 +1,4 @@
-"""Choose a text model's :class:`~emotion_core.text.TextCalibration` on the validation splits of every corpus.
+"""Choose a text model's :class:`~emotion_core.text.predictor.TextCalibration` on the validation splits of every corpus.
 
 Three choices, in turn, each on validation data only (each corpus weighs the same, whatever its size):
 
@@ -19,8 +19,8 @@ import numpy as np
 
 from emotion_core.evaluation import classification_report, neutral_share
 from emotion_core.labels import EMOTIONS
-from emotion_core.text import TextCalibration, TextPredictor
-from emotion_core.text_corpora import CORPORA, load_corpus
+from emotion_core.text.corpora import CORPORA, load_corpus
+from emotion_core.text.predictor import TextCalibration, TextPredictor
 
 TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.05), 2)
 NEUTRAL_OFFSETS = np.round(np.arange(-3.0, 3.01, 0.1), 1)

@@ -286,7 +286,8 @@ class TestSharing:
 
 def test_the_api_and_the_pages_call_the_same_core_function():
     from app_support import image_tab, video_tab
-    from emotion_core import analysis, api, video
+    from emotion_core import api, video
+    from emotion_core.face import analysis
 
     assert api.analyze_image is image_tab.analyze_image is analysis.analyze_image
     assert api.analyze_video is video_tab.analyze_video is video.analyze_video
@@ -340,7 +341,7 @@ class TestAudioTextMultimodal:
         assert too_few.status_code == 422 and "at least 5" in too_few.get_json()["error"]["message"]
 
     def test_a_long_recording_calibrates_on_itself(self, api):
-        from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL
+        from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL
         from tests.conftest import MODELS
         from tests.integration.test_speech import syllables, wav_bytes
 
@@ -579,7 +580,7 @@ class TestWordsAreStoredOnlyWithConsent:
 
     def test_a_batch_of_texts_keeps_none_of_them(self, api):
         from emotion_core.storage.history import save_text_batch
-        from emotion_core.text_analysis import analyze_texts
+        from emotion_core.text.analysis import analyze_texts
 
         _, tokens, services = api
         bob = services.accounts.user_for_token(tokens["bob"])

@@ -364,7 +364,7 @@ class TestTextTab:
         assert any(w.value.startswith("Uncertain: ") and "unknown to the text model" in w.value for w in at.warning)
 
     def test_says_when_only_some_sentences_are_explained(self, app, monkeypatch):
-        from emotion_core import text_analysis
+        from emotion_core.text import analysis as text_analysis
 
         monkeypatch.setattr(text_analysis, "MAX_OCCLUSIONS", 10)
         app.switch_page("pages/analyze.py").run()

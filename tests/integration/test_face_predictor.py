@@ -48,7 +48,7 @@ def test_a_blurred_photo_is_answered_but_marked_uncertain(face_predictor, astron
 
 
 def test_the_cards_temperature_is_applied(astronaut_bgr):
-    from emotion_core.face import FacePredictor
+    from emotion_core.face.predictor import FacePredictor
     from emotion_core.modelcard import load_card
 
     temperature = load_card(MODELS, "face_expression")["inference"].get("temperature", 1.0)

@@ -11,8 +11,8 @@ import pytest
 from emotion_core.fusion import default_weights
 from emotion_core.modelcard import list_cards
 from emotion_core.multimodal import analyze_multimodal
-from emotion_core.speech import SpeechPredictor
-from emotion_core.text import TextPredictor
+from emotion_core.speech.predictor import SpeechPredictor
+from emotion_core.text.predictor import TextPredictor
 from tests.conftest import MODELS
 from tests.integration.test_speech import syllables
 

@@ -15,11 +15,11 @@ import pytest
 import soundfile as sf
 import soxr
 
-from emotion_core.audio import SAMPLE_RATE, decode_audio
-from emotion_core.audio_analysis import analyze_audio
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
-from emotion_core.speech import SpeechPredictor, voiced_segments
+from emotion_core.speech.analysis import analyze_audio
+from emotion_core.speech.audio import SAMPLE_RATE, decode_audio
+from emotion_core.speech.predictor import SpeechPredictor, voiced_segments
 from tests.conftest import MODELS
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

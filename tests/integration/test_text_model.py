@@ -6,8 +6,8 @@ import pytest
 
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError
-from emotion_core.text import WORD, TextPredictor, leading_tokens
-from emotion_core.text_analysis import analyze_text, analyze_texts
+from emotion_core.text.analysis import analyze_text, analyze_texts
+from emotion_core.text.predictor import WORD, TextPredictor, leading_tokens
 from tests.conftest import MODELS
 
 

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from emotion_core.alignment import FACE_SIZE, _cut, align_face, eye_angle, face_square, prepare_face_crop
-from emotion_core.detection import FaceDetection
+from emotion_core.face.alignment import FACE_SIZE, _cut, align_face, eye_angle, face_square, prepare_face_crop
+from emotion_core.face.detection import FaceDetection
 
 
 def eyes_image(angle_deg: float, size: int = 400):

@@ -15,7 +15,7 @@ from emotion_core.confidence import (
 )
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.speech import Confidence, utterance_result
+from emotion_core.speech.predictor import Confidence, utterance_result
 
 
 def overconfident(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +86,9 @@ def test_a_recording_is_uncertain_when_its_voice_lies_far_on_average():
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_a_synthetic_voice_is_not_confidently_angry_or_happy(tmp_path):
-    from emotion_core.audio_analysis import analyze_audio
     from emotion_core.config import Settings
-    from emotion_core.speech import SpeechPredictor
+    from emotion_core.speech.analysis import analyze_audio
+    from emotion_core.speech.predictor import SpeechPredictor
 
     wav = tmp_path / "espeak.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "I am so angry"], check=True, capture_output=True)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from emotion_core.detection import available_detectors, check_image, load_detector
 from emotion_core.errors import InvalidInputError
+from emotion_core.face.detection import available_detectors, check_image, load_detector
 from tests.conftest import MODELS
 
 # The astronaut's face, measured by hand on the 512x512 image: roughly x 175-280, y 65-175.

@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion_core.alignment import prepare_detected_face, to_gray
-from emotion_core.detection import FaceDetection
-from emotion_core.face_quality import (
+from emotion_core.face.alignment import prepare_detected_face, to_gray
+from emotion_core.face.detection import FaceDetection
+from emotion_core.face.quality import (
     MAX_NOSE_OFFSET,
     MIN_FACE_SIDE,
     MIN_SHARPNESS,

@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion_core.alignment import face_square, reframe
-from emotion_core.detection import FaceDetection, available_detectors, load_detector
-from emotion_core.face_search import find_faces
+from emotion_core.face.alignment import face_square, reframe
+from emotion_core.face.detection import FaceDetection, available_detectors, load_detector
+from emotion_core.face.search import find_faces
 from tests.conftest import MODELS
 
 

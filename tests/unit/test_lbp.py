@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from emotion_core.lbp import BINS, lbp_histograms, uniform_lbp
+from emotion_core.face.lbp import BINS, lbp_histograms, uniform_lbp
 
 
 def test_flat_image_is_all_ones_pattern():

@@ -7,15 +7,15 @@ import pytest
 from emotion_core.accounts import Accounts
 from emotion_core.alerts import Rule
 from emotion_core.analytics import rows_table
-from emotion_core.face import FACE_MODEL
+from emotion_core.face.predictor import FACE_MODEL
 from emotion_core.fusion import default_weights, fuse_timeline
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES, Modality, result_modalities
 from emotion_core.modelcard import list_cards, load_card
 from emotion_core.result import EmotionResult
-from emotion_core.speech import SPEECH_MODEL
+from emotion_core.speech.predictor import SPEECH_MODEL
 from emotion_core.storage.store import HistoryStore, result_row
-from emotion_core.text import TEXT_MODEL
+from emotion_core.text.predictor import TEXT_MODEL
 from emotion_core.viz import contribution_bars
 from tests.conftest import MODELS
 

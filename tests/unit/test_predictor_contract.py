@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
-from emotion_core.hybrid import HYBRID_MODEL
+from emotion_core.face.hybrid import HYBRID_MODEL
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import MODALITIES
 from emotion_core.modelcard import list_cards
 from emotion_core.predictors import Predictor, load_predictors
 from emotion_core.result import EmotionResult
-from emotion_core.speech import SpeakerProfile, segment_functionals, voiced_segments
+from emotion_core.speech.audio import SAMPLE_RATE, Audio, decode_audio
+from emotion_core.speech.predictor import SpeakerProfile, segment_functionals, voiced_segments
 from tests.conftest import MODELS
 
 SILENCE = Audio(samples=np.zeros(SAMPLE_RATE, np.float32), source="silence")

@@ -7,7 +7,7 @@ import pytest
 from emotion_core.config import Settings
 from emotion_core.errors import ModelUnavailableError
 from emotion_core.predictors import load_predictors
-from emotion_core.text import TextPredictor
+from emotion_core.text.predictor import TextPredictor
 from tests.conftest import MODELS
 
 

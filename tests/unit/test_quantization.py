@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion_core.alignment import align_face, normalise_illumination
-from emotion_core.face import FacePredictor
+from emotion_core.face.alignment import align_face, normalise_illumination
+from emotion_core.face.predictor import FacePredictor
 from emotion_core.modelcard import list_cards
 from emotion_core.training.export import WEIGHT_BITS, float_reference
 

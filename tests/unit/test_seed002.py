@@ -13,7 +13,7 @@ keras = pytest.importorskip("keras")
 def test_mapped_imagenet_weights_recognise_an_espresso(coffee_bgr):
     import cv2
 
-    from emotion_core.hybrid import IMAGENET_MEAN, IMAGENET_STD
+    from emotion_core.face.hybrid import IMAGENET_MEAN, IMAGENET_STD
     from emotion_core.training.mobilenet import imagenet_mobilenet_v2
 
     model = imagenet_mobilenet_v2(input_size=224, include_top=True)
@@ -26,10 +26,10 @@ def test_mapped_imagenet_weights_recognise_an_espresso(coffee_bgr):
 def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
     from sklearn.ensemble import RandomForestClassifier
 
-    from emotion_core.detection import load_detector
-    from emotion_core.hybrid import HYBRID_MODEL, HybridFacePredictor, imagenet_inputs
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.hybrid import HYBRID_MODEL, HybridFacePredictor, imagenet_inputs
+    from emotion_core.face.lbp import lbp_histograms
     from emotion_core.labels import EMOTIONS
-    from emotion_core.lbp import lbp_histograms
     from emotion_core.modelcard import write_card
     from emotion_core.runtime import load_onnx_session
     from emotion_core.training.export import export_onnx

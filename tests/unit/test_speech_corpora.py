@@ -7,7 +7,7 @@ import pytest
 
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
-from emotion_core.speech_corpora import (
+from emotion_core.speech.corpora import (
     CORPORA,
     CORPUS_ENV,
     SPLIT,
@@ -135,7 +135,7 @@ def test_the_split_keeps_each_speaker_in_one_part_of_a_known_corpus():
 
 
 def test_a_48_khz_stereo_emovo_clip_decodes_to_16_khz_mono(corpora):
-    from emotion_core.audio import decode_audio
+    from emotion_core.speech.audio import decode_audio
 
     clip = next(c for c in speech_corpus_clips(corpora[0], emovo_dir=corpora[1]) if c.corpus == "emovo")
     audio = decode_audio(clip.path)
@@ -255,7 +255,7 @@ def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confid
 
     from emotion_core.modelcard import load_card
     from emotion_core.runtime import load_onnx_session
-    from emotion_core.speech import SELF_CALIBRATED_SPEECH_MODEL, normalise_recording
+    from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL, normalise_recording
     from emotion_core.training.speech_loco import (
         SELF_CALIBRATION_ARM,
         SELF_CALIBRATION_C,

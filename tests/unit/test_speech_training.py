@@ -6,10 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion_core.audio import SAMPLE_RATE, Audio
 from emotion_core.errors import ModelUnavailableError
 from emotion_core.labels import EMOTIONS
-from emotion_core.speech import SpeechPredictor, compare_functionals, model_input_from_card, normalise_recording
+from emotion_core.speech.audio import SAMPLE_RATE, Audio
+from emotion_core.speech.predictor import (
+    SpeechPredictor,
+    compare_functionals,
+    model_input_from_card,
+    normalise_recording,
+)
 from emotion_core.training.speech import (
     FunctionalsConfig,
     FunctionalsData,
@@ -141,7 +146,7 @@ def test_calibration_removes_what_differs_between_voices():
 def test_the_calibrated_predictor_subtracts_the_speaker_profile(tmp_path):
     from emotion_core.errors import InvalidInputError
     from emotion_core.runtime import load_onnx_session
-    from emotion_core.speech import MIN_CALIBRATION_SEGMENTS, SpeakerProfile
+    from emotion_core.speech.predictor import MIN_CALIBRATION_SEGMENTS, SpeakerProfile
 
     data = voices_differ_more_than_emotions()
     model = data.fit(data.rows("train"), c=0.1, factors=FunctionalsConfig().speed_factors, centred=True)
@@ -199,9 +204,9 @@ def test_a_long_recording_is_judged_by_the_self_calibrated_model_on_its_own_scal
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from emotion_core.audio_analysis import analyze_audio
     from emotion_core.errors import InvalidInputError
     from emotion_core.runtime import load_onnx_session
+    from emotion_core.speech.analysis import analyze_audio
 
     rng = np.random.default_rng(0)
     standardised = rng.normal(0, 1, (700, 2))

@@ -1,7 +1,7 @@
 import pytest
 
 from emotion_core.errors import InvalidInputError
-from emotion_core.subtitles import parse_cues
+from emotion_core.text.subtitles import parse_cues
 
 SRT = """1
 00:00:01,000 --> 00:00:03,500

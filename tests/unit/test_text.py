@@ -3,13 +3,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from emotion_core import text_analysis
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
-from emotion_core.sentiment import MAX_TEXT_WORDS, MAX_WORDS, _analyzer, mean_sentiment, sentiment, vader_words
-from emotion_core.text import TextCalibration, TextPredictor, Vocabulary, leading_tokens, split_sentences, tokenize
-from emotion_core.text_analysis import analyze_text, english_warning
+from emotion_core.text import analysis as text_analysis
+from emotion_core.text.analysis import analyze_text, english_warning
+from emotion_core.text.predictor import (
+    TextCalibration,
+    TextPredictor,
+    Vocabulary,
+    leading_tokens,
+    split_sentences,
+    tokenize,
+)
+from emotion_core.text.sentiment import MAX_TEXT_WORDS, MAX_WORDS, _analyzer, mean_sentiment, sentiment, vader_words
 
 
 class TestTokens:

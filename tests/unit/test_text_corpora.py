@@ -3,7 +3,7 @@
 import pytest
 
 from emotion_core.errors import InvalidInputError
-from emotion_core.text_corpora import CORPORA, check_split, find_corpus, load_corpora, load_corpus, split_of
+from emotion_core.text.corpora import CORPORA, check_split, find_corpus, load_corpora, load_corpus, split_of
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
 
 
 def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
-    from emotion_core.text import TextPredictor
+    from emotion_core.text.predictor import TextPredictor
     from emotion_core.training.text import LstmConfig, train_on_corpora
 
     tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from emotion_core.detection import FaceDetection
-from emotion_core.tracking import FaceTracker, box_iou
+from emotion_core.face.detection import FaceDetection
+from emotion_core.face.tracking import FaceTracker, box_iou
 
 
 def face(x, y, size=50, score=0.95) -> FaceDetection:

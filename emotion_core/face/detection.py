@@ -1,7 +1,7 @@
 """Face detectors: BlazeFace on ONNX Runtime (default) and OpenCV's Haar cascade (the seeds' fallback).
 
 Both find every face in a BGR image and return :class:`FaceDetection` records in pixel coordinates. BlazeFace
-also gives six keypoints, which :mod:`emotion_core.alignment` uses to level the eyes. The BlazeFace weights are
+also gives six keypoints, which :mod:`emotion_core.face.alignment` uses to level the eyes. The BlazeFace weights are
 MediaPipe's (Apache-2.0), converted to ONNX and shipped in ``models/`` (see their model cards).
 """
 
@@ -21,7 +21,7 @@ KEYPOINTS = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")
 
 
 DETECTION_METHODS = ("detector", "close-up", "whole image")
-"""How a face was found (see :func:`emotion_core.face_search.find_faces`): by the detector on the image as it
+"""How a face was found (see :func:`emotion_core.face.search.find_faces`): by the detector on the image as it
 is, on the image looked at as a close-up, or as a close-up filling the whole image, which is then analysed as
 one face crop."""
 
@@ -40,7 +40,7 @@ class FaceDetection:
 class FaceDetector(Protocol):
     name: str
     close_up: FaceDetector
-    """The detector that looks at close-ups (see :func:`emotion_core.face_search.find_faces`): itself, or a
+    """The detector that looks at close-ups (see :func:`emotion_core.face.search.find_faces`): itself, or a
     model made for large faces."""
 
     def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,

@@ -1,7 +1,8 @@
 """Seed 002's hybrid face model: ImageNet MobileNetV2 features + LBP histograms -> Random Forest, on ONNX.
 
-It shares the face pipeline (detection, alignment, equalisation) with :class:`~emotion_core.face.FacePredictor`
-and only replaces the classifier, so it can be chosen wherever a face model can.
+It shares the face pipeline (detection, alignment, equalisation) with
+:class:`~emotion_core.face.predictor.FacePredictor` and only replaces the classifier, so it can be chosen
+wherever a face model can.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.face import FacePredictor
+from emotion_core.face.lbp import lbp_histograms
+from emotion_core.face.predictor import FacePredictor
 from emotion_core.labels import EMOTIONS
-from emotion_core.lbp import lbp_histograms
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -52,7 +53,7 @@ class HybridFacePredictor(FacePredictor):
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, detector="blazeface", model: str = HYBRID_MODEL):
-        from emotion_core.detection import load_detector
+        from emotion_core.face.detection import load_detector
         from emotion_core.modelcard import load_card
         from emotion_core.runtime import load_onnx_session
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from emotion_core.detection import FaceDetection
+from emotion_core.face.detection import FaceDetection
 
 FACE_SIZE = 48
 """Side of the model's square grey input, in pixels (FER-2013's native size)."""

@@ -15,8 +15,8 @@ from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
 from emotion_core.result import EmotionResult, score_columns
-from emotion_core.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
-from emotion_core.text import WORD, Sentence, leading_tokens, split_sentences
+from emotion_core.text.predictor import WORD, Sentence, leading_tokens, split_sentences
+from emotion_core.text.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
 
 # The most frequent English function words: a text of several words with none of them is likely not English.
 _ENGLISH = frozenset("""a an the and or but if of to in on at for with from by about as is are was were be been am
@@ -129,14 +129,14 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
 
     The overall probabilities are the mean of the sentences' weighted by their length, so a long text is not
     judged by its first words only (the model reads at most 48 tokens at once); so is the overall sentiment of a
-    text of more than :data:`~emotion_core.sentiment.MAX_WORDS` words (a shorter one is read whole). Word
+    text of more than :data:`~emotion_core.text.sentiment.MAX_WORDS` words (a shorter one is read whole). Word
     attributions cover the words the model reads in each sentence, for as many sentences as
     :data:`MAX_OCCLUSIONS` allows.
 
     Raises
     ------
     InvalidInputError
-        From :func:`emotion_core.media.check_text` and :func:`emotion_core.sentiment.check_length`, or with more
+        From :func:`emotion_core.media.check_text` and :func:`emotion_core.text.sentiment.check_length`, or with more
         than :data:`MAX_SENTENCES` sentences.
     """
     text = check_text(text, name=source)

@@ -16,8 +16,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from emotion_core.alignment import reframe
-from emotion_core.detection import FaceDetection, FaceDetector
+from emotion_core.face.alignment import reframe
+from emotion_core.face.detection import FaceDetection, FaceDetector
 
 CLOSE_UP_LOOKS = ((0.5, False), (0.5, True), (1.0, False), (1.0, True))
 """Each close-up look: the border on each side, as a fraction of the image's longer side, and whether the image
@@ -37,7 +37,7 @@ WHOLE_IMAGE_SHARE = 0.6
 
 def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool = True) -> list[FaceDetection]:
     """Every face in a BGR image, each marked with how it was found (see
-    :data:`~emotion_core.detection.DETECTION_METHODS`); ``close_up=False`` runs the detector alone.
+    :data:`~emotion_core.face.detection.DETECTION_METHODS`); ``close_up=False`` runs the detector alone.
 
     Boxes follow ``detector``'s convention whichever model found them; a whole-image face has the image as
     its box and keeps the keypoints that level its eyes; a close-up face's score is the looks' mean.

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from emotion_core.alignment import (
+from emotion_core.confidence import apply_temperature
+from emotion_core.errors import InvalidInputError
+from emotion_core.face.alignment import (
     FACE_SIZE,
     pad_for_detection,
     prepare_detected_face,
@@ -17,11 +19,9 @@ from emotion_core.alignment import (
     to_gray,
     unpad_detection,
 )
-from emotion_core.confidence import apply_temperature
-from emotion_core.detection import FaceDetection, FaceDetector, check_image, load_detector
-from emotion_core.errors import InvalidInputError
-from emotion_core.face_quality import face_doubt
-from emotion_core.face_search import find_faces
+from emotion_core.face.detection import FaceDetection, FaceDetector, check_image, load_detector
+from emotion_core.face.quality import face_doubt
+from emotion_core.face.search import find_faces
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
@@ -42,7 +42,7 @@ class FacePredictor:
         The expression classifier: ``(N, S, S, 1)`` grey faces, float32 in [0, 1], to ``(N, 7)`` probabilities.
         ``S`` (48 for the FER-2013 CNN, 96 for the MobileNetV2) is read from the model's input.
     detector : FaceDetector
-        Finds the faces (see :func:`emotion_core.detection.load_detector`).
+        Finds the faces (see :func:`emotion_core.face.detection.load_detector`).
     model_id : str
         The classifier's id, copied into every result.
     flip_average : bool
@@ -111,7 +111,7 @@ class FacePredictor:
         return apply_temperature(probs / probs.sum(axis=1, keepdims=True), self.temperature)
 
     def predict(self, image_bgr: np.ndarray, *, close_up: bool = True) -> list[EmotionResult]:
-        """One result per face found in a BGR uint8 image (see :func:`~emotion_core.face_search.find_faces`);
+        """One result per face found in a BGR uint8 image (see :func:`~emotion_core.face.search.find_faces`);
         an empty list when there is none."""
         image_bgr = check_image(image_bgr)
         start = time.perf_counter()
@@ -128,7 +128,7 @@ class FacePredictor:
     def assess(self, image_bgr: np.ndarray,
                detections: list[FaceDetection]) -> tuple[np.ndarray, list[str | None]]:
         """Probabilities ``(N, 7)`` for located faces, and for each the reason to doubt it (too small, blurred,
-        in profile: :func:`~emotion_core.face_quality.face_doubt`) or None."""
+        in profile: :func:`~emotion_core.face.quality.face_doubt`) or None."""
         if not detections:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32), []
         gray = to_gray(image_bgr)

@@ -9,10 +9,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from emotion_core.audio import SAMPLE_RATE, Audio, decode_audio
 from emotion_core.config import Settings
 from emotion_core.result import EmotionResult, score_columns
-from emotion_core.speech import SpeechPredictor, utterance_result
+from emotion_core.speech.audio import SAMPLE_RATE, Audio, decode_audio
+from emotion_core.speech.predictor import SpeechPredictor, utterance_result
 
 MIN_VOICE_SECONDS = 0.5
 

@@ -37,13 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_core.audio import SAMPLE_RATE, Audio, AudioSource, check_audio, decode_audio
 from emotion_core.confidence import DistanceModel, apply_temperature, uncertain_reason
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.modelcard import load_card
 from emotion_core.result import EmotionResult
 from emotion_core.runtime import analysis_threads
+from emotion_core.speech.audio import SAMPLE_RATE, Audio, AudioSource, check_audio, decode_audio
 
 SPEECH_MODEL = "speech_emotion"
 CALIBRATED_SPEECH_MODEL = "speech_emotion_calibrated"
@@ -358,8 +358,8 @@ class SpeechPredictor:
         Raises
         ------
         InvalidInputError
-            ``audio`` is not decoded :class:`~emotion_core.audio.Audio`, a calibrated model has no profile yet, or
-            a self-calibrated model is given fewer voiced segments than it calibrates on.
+            ``audio`` is not decoded :class:`~emotion_core.speech.audio.Audio`, a calibrated model has no profile
+            yet, or a self-calibrated model is given fewer voiced segments than it calibrates on.
         """
         check_audio(audio)
         self._check_profile()

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from emotion_core.alignment import FACE_SIZE, FRAMINGS
-from emotion_core.detection import FaceDetection
+from emotion_core.face.alignment import FACE_SIZE, FRAMINGS
+from emotion_core.face.detection import FaceDetection
 
 MIN_FACE_SIDE = 28
 """Side, in source pixels, of the face square the model's input is resampled from; smaller faces are doubtful.
@@ -79,7 +79,7 @@ def face_doubt(detection: FaceDetection, face: np.ndarray, *, detector: str) -> 
     face : np.ndarray
         The prepared square uint8 model input of that face.
     detector : str
-        The detector's name (its box convention, see :data:`emotion_core.alignment.FRAMINGS`).
+        The detector's name (its box convention, see :data:`emotion_core.face.alignment.FRAMINGS`).
     """
     side = face_side(detection, detector)
     if side < MIN_FACE_SIDE:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emotion_core.detection import FaceDetection
+from emotion_core.face.detection import FaceDetection
 
 CONFIRM_HITS = 3
 """Detection rounds in a row that show a new face: a tenth of a second at 30 frames/s."""
