@@ -31,6 +31,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "landmarks": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}}},
             "detector_score": {"type": "number"},
             "span": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            "frame": {"type": "integer", "description": "the video frame a face was seen in"},
+            "track_id": {"type": "integer", "description": "the face track (one person across frames)"},
             "uncertain": {"type": "boolean", "description": "true when the result should not be trusted"},
             "uncertain_reason": {"type": "string", "description": "why, present when uncertain is true"},
             "extra": {"type": "object"},

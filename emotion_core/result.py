@@ -54,7 +54,11 @@ class EmotionResult:
     detector_score : float, optional
         The face detector's confidence; ``None`` for detectors that give none (Haar).
     span : (start, end), optional
-        Time span in seconds, for speech segments and video frames.
+        Time span in seconds, for speech segments, text cues and fused windows.
+    frame : int, optional
+        Index of the video or live frame a face was seen in.
+    track_id : int, optional
+        The face track (one person followed across frames) a face belongs to.
     uncertain : str, optional
         Why this result should not be trusted (its confidence is low, the input lies far from what the model
         learnt, the face is tiny or blurred); ``None`` when nothing is known against it.
@@ -68,6 +72,8 @@ class EmotionResult:
     landmarks: Mapping[str, tuple[float, float]] | None = None
     detector_score: float | None = None
     span: tuple[float, float] | None = None
+    frame: int | None = None
+    track_id: int | None = None
     uncertain: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -119,6 +125,8 @@ class EmotionResult:
             data["detector_score"] = round(self.detector_score, 4)
         if self.span is not None:
             data["span"] = [round(self.span[0], 3), round(self.span[1], 3)]
+        data.update({key: value for key, value in (("frame", self.frame), ("track_id", self.track_id))
+                     if value is not None})
         data["uncertain"] = self.uncertain is not None
         if self.uncertain is not None:
             data["uncertain_reason"] = self.uncertain
@@ -144,6 +152,8 @@ class EmotionResult:
             row["start_s"], row["end_s"] = self.span
         row["uncertain"] = self.uncertain is not None
         row["uncertain_reason"] = self.uncertain
+        row.update({key: value for key, value in (("frame", self.frame), ("track_id", self.track_id))
+                    if value is not None})
         row.update({k: v for k, v in self.extra.items() if isinstance(v, (str, int, float, bool))})
         return row
 
@@ -157,10 +167,12 @@ class EmotionResult:
 
         box = tuple(int(given(c)) for c in BOX_COLUMNS) if given("box_x") is not None else None
         span = (float(given("start_s")), float(given("end_s"))) if given("start_s") is not None else None
-        reason = given("uncertain_reason")
+        frame, track_id, reason = given("frame"), given("track_id"), given("uncertain_reason")
         return cls(modality=row["modality"], scores=scores_from_row(row), model_id=row["model_id"],
                    latency_ms=float(given("latency_ms") or 0.0), box=box, detector_score=given("detector_score"),
-                   span=span, uncertain=reason if isinstance(reason, str) and reason.strip() else None)
+                   span=span, frame=None if frame is None else int(frame),
+                   track_id=None if track_id is None else int(track_id),
+                   uncertain=reason if isinstance(reason, str) and reason.strip() else None)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmotionResult:
@@ -175,6 +187,8 @@ class EmotionResult:
             landmarks={k: (float(x), float(y)) for k, (x, y) in landmarks.items()} if landmarks else None,
             detector_score=data.get("detector_score"),
             span=tuple(data["span"]) if data.get("span") is not None else None,
+            frame=data.get("frame"),
+            track_id=data.get("track_id"),
             uncertain=data.get("uncertain_reason"),
             extra=data.get("extra", {}),
         )

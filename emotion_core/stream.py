@@ -21,8 +21,8 @@ class FrameReport:
     """What was seen in one frame.
 
     ``faces`` hold the smoothed probabilities of each confirmed face track (see
-    :class:`~emotion_core.face.tracking.FaceTracker`), with ``extra["track_id"]``; ``detected`` says whether the
-    detector ran on this frame or the tracks' last boxes were reused.
+    :class:`~emotion_core.face.tracking.FaceTracker`), each with its ``frame`` and ``track_id``; ``detected``
+    says whether the detector ran on this frame or the tracks' last boxes were reused.
     """
 
     index: int
@@ -75,7 +75,8 @@ class FrameAnalyzer:
         latency_ms = (time.perf_counter() - start) * 1000
         faces = [
             self.predictor.result(track.update_probabilities(p, self.tracker.smoothing), track.detection,
-                                  latency_ms=latency_ms, uncertain=doubt, extra={"track_id": track.track_id})
+                                  latency_ms=latency_ms, uncertain=doubt, frame=self._index,
+                                  track_id=track.track_id)
             for track, p, doubt in zip(tracks, probs, doubts)
         ]
         report = FrameReport(index=self._index, time_s=time_s, faces=faces, detected=detected, latency_ms=latency_ms)

@@ -77,8 +77,9 @@ def test_score_columns_are_the_rows_probabilities_and_read_back():
 def test_from_row_reads_back_what_to_row_wrote_and_pandas_gaps():
     full = EmotionResult.from_probabilities([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1], modality="face", model_id="m",
                                             latency_ms=2.5, box=(3, 4, 50, 60), detector_score=0.9, span=(1.0, 1.5),
-                                            uncertain="tiny face")
+                                            frame=12, track_id=2, uncertain="tiny face")
     assert EmotionResult.from_row(full.to_row()) == full
+    assert EmotionResult.from_dict(full.to_dict()) == full
     bare = EmotionResult.from_probabilities([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1], modality="text", model_id="t")
     row = {**bare.to_row(), "box_x": float("nan"), "start_s": float("nan"), "uncertain_reason": float("nan")}
     assert EmotionResult.from_row(row) == bare

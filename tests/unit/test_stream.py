@@ -49,7 +49,7 @@ def test_detector_runs_every_nth_frame_and_tracks_in_between():
     assert predictor.detector.calls == 3
     assert [r.detected for r in reports] == [True, False, False, True, False, False, True]
     assert all(len(r.faces) == 2 for r in reports)  # every frame is classified and can be drawn
-    assert [f.extra["track_id"] for f in reports[-1].faces] == [1, 2]
+    assert [(f.frame, f.track_id) for f in reports[-1].faces] == [(reports[-1].index, 1), (reports[-1].index, 2)]
     assert [f.label for f in reports[-1].faces] == ["happy", "sad"]
 
 
