@@ -125,9 +125,9 @@ def clips(predictor: FacePredictor, empty_clip: bytes, face_clip: bytes) -> dict
     """Face rows of the clip without a face, and when the face of the other clip is first shown."""
     empty = analyze_video(empty_clip, predictor, name="pan.mp4", annotate=False)
     face = analyze_video(face_clip, predictor, name="face.mp4", annotate=False)
-    shown = [row["frame"] for row in face.rows if row["label"] != "no face"]
+    shown = [frame.index for frame in face.frames if frame.faces]
     return {"no-face clip": {"frames": empty.frames_analysed,
-                             "face rows": sum(row["label"] != "no face" for row in empty.rows)},
+                             "face rows": sum(len(frame.faces) for frame in empty.frames)},
             "face clip": {"frames": face.frames_analysed, "first frame shown": shown[0] if shown else None,
                           "share of frames shown": round(len(set(shown)) / face.frames_analysed, 4)}}
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES
 from emotion_core.result import EmotionResult, score_columns
+
+if TYPE_CHECKING:
+    from emotion_core.stream import FrameReport
 
 METHODS = ("weighted", "vote")
 UNCERTAIN_WEIGHT = 0.25
@@ -141,12 +144,11 @@ def fuse_timeline(timeline: Sequence[EmotionResult], *, duration_s: float, windo
     return windows
 
 
-def timeline_from(face_rows: Sequence[dict[str, Any]] = (), speech: Sequence[EmotionResult] = (),
+def timeline_from(frames: Sequence[FrameReport] = (), speech: Sequence[EmotionResult] = (),
                   text: Sequence[tuple[float, float, EmotionResult]] = ()) -> list[EmotionResult]:
-    """Every modality on one time axis: video frame rows with a face (each an instant at its ``time_s``), speech
+    """Every modality on one time axis: the faces of video frames (each an instant at its frame's time), speech
     segments, and text cues spanning their times."""
-    faces = [replace(EmotionResult.from_row(row), span=(row["time_s"], row["time_s"]))
-             for row in face_rows if row.get("label") in EMOTIONS]
+    faces = [replace(face, span=(frame.time_s, frame.time_s)) for frame in frames for face in frame.faces]
     return [*faces, *speech, *(replace(result, span=(start, end)) for start, end, result in text)]
 
 

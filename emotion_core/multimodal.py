@@ -103,7 +103,7 @@ def analyze_multimodal(video: bytes, *, face, speech, text, name: str = "video",
     duration = clip.frames_read / clip.fps if clip.fps else 0.0
     missing: dict[str, str] = {}
     notes: list[str] = []
-    if not any(row["label"] != "no face" for row in clip.rows):
+    if not any(frame.faces for frame in clip.frames):
         missing["face"] = "no face in any frame"
     audio = None
     report(0.8, "Speech: finding and classifying the speech segments")
@@ -119,7 +119,7 @@ def analyze_multimodal(video: bytes, *, face, speech, text, name: str = "video",
         missing["text"] = "no transcript given"
     cue_results = list(zip(cues, text.predict([c.text for c in cues]))) if cues else []
     report(0.95, "Fusion: putting the modalities on one time axis")
-    timeline = timeline_from(clip.rows, audio.segments if audio else (),
+    timeline = timeline_from(clip.frames, audio.segments if audio else (),
                              [(c.start_s, c.end_s, r) for c, r in cue_results])
     windows = fuse_timeline(timeline, duration_s=duration, window_s=window_s, weights=weights, method=method)
     report(1.0, "Done")

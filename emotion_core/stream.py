@@ -20,9 +20,10 @@ from emotion_core.result import SCORE_COLUMNS, EmotionResult
 class FrameReport:
     """What was seen in one frame.
 
-    ``faces`` hold the smoothed probabilities of each confirmed face track (see
-    :class:`~emotion_core.face.tracking.FaceTracker`), each with its ``frame`` and ``track_id``; ``detected``
-    says whether the detector ran on this frame or the tracks' last boxes were reused.
+    ``time_s`` is the frame's presentation time, to the millisecond. ``faces`` hold the smoothed probabilities
+    of each confirmed face track (see :class:`~emotion_core.face.tracking.FaceTracker`), each with its ``frame``
+    and ``track_id``; ``detected`` says whether the detector ran on this frame or the tracks' last boxes were
+    reused. A video's or a live session's timeline is its list of frame reports.
     """
 
     index: int
@@ -33,7 +34,7 @@ class FrameReport:
 
     def rows(self) -> list[dict]:
         """Flat rows for a table: one per face, or a single ``no face`` row."""
-        base = {"frame": self.index, "time_s": round(self.time_s, 3)}
+        base = {"frame": self.index, "time_s": self.time_s}
         if not self.faces:
             return [{**base, "track_id": None, "label": "no face"}]
         return [{**base, **face.to_row()} for face in self.faces]
@@ -79,7 +80,8 @@ class FrameAnalyzer:
                                   track_id=track.track_id)
             for track, p, doubt in zip(tracks, probs, doubts)
         ]
-        report = FrameReport(index=self._index, time_s=time_s, faces=faces, detected=detected, latency_ms=latency_ms)
+        report = FrameReport(index=self._index, time_s=round(time_s, 3), faces=faces, detected=detected,
+                             latency_ms=latency_ms)
         self._index += 1
         return report
 
@@ -88,9 +90,14 @@ class FrameAnalyzer:
         return annotate(image_bgr, report.faces)
 
 
+def frames_table(frames: Sequence[FrameReport]):
+    """Frame reports as a table (see :func:`rows_table`): one row per face, or a ``no face`` row per empty frame."""
+    return rows_table([row for frame in frames for row in frame.rows()])
+
+
 def rows_table(rows: Sequence[dict[str, Any]]):
-    """Frame rows (see :meth:`FrameReport.rows`) as a DataFrame; ids and boxes stay integers where a frame has
-    no face."""
+    """Result rows (see :meth:`FrameReport.rows` and :meth:`EmotionResult.to_row`) as a DataFrame; ids and boxes
+    stay integers where a frame has no face."""
     import pandas as pd
 
     table = pd.DataFrame(list(rows))

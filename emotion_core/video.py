@@ -13,7 +13,7 @@ import numpy as np
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 from emotion_core.face.tracking import FaceTracker
-from emotion_core.stream import FrameAnalyzer, rows_table, track_summary
+from emotion_core.stream import FrameAnalyzer, FrameReport, frames_table, track_summary
 
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 
@@ -22,8 +22,10 @@ VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 class VideoAnalysis:
     """The result of :func:`analyze_video`.
 
-    ``rows`` has one row per face per analysed frame (``frame, time_s, track_id, label, confidence, p_*, box``)
-    and one ``no face`` row for an analysed frame without faces.
+    ``frames`` is the timeline: one :class:`~emotion_core.stream.FrameReport` per analysed frame, holding the
+    :class:`~emotion_core.result.EmotionResult` of each face seen in it. :attr:`rows` flattens it for tables and
+    JSON: one row per face per analysed frame (``frame, time_s, track_id, label, confidence, p_*, box``) and one
+    ``no face`` row for an analysed frame without faces.
     """
 
     source: str
@@ -32,18 +34,24 @@ class VideoAnalysis:
     fps: float
     frames_read: int
     frames_analysed: int
-    rows: list[dict[str, Any]]
+    frames: list[FrameReport]
     annotated_mp4: bytes | None = None
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The timeline as flat rows (see :meth:`~emotion_core.stream.FrameReport.rows`)."""
+        return [row for frame in self.frames for row in frame.rows()]
+
     def table(self):
         """The rows as a pandas DataFrame."""
-        return rows_table(self.rows)
+        return frames_table(self.frames)
 
-    def track_summary(self):
-        """One row per face track (see :func:`emotion_core.stream.track_summary`)."""
-        return track_summary(self.table())
+    def track_summary(self, table=None):
+        """One row per face track (see :func:`emotion_core.stream.track_summary`), from ``table`` when the caller
+        already has it."""
+        return track_summary(self.table() if table is None else table)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON that ``analyze VIDEO --json`` prints."""
@@ -212,7 +220,7 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
     half_frame = 0.5 / fps
     expected = stream.frames or (float(stream.duration * stream.time_base) * fps if stream.duration else 0)
     analyzer = FrameAnalyzer(predictor=predictor, tracker=FaceTracker(smoothing=smoothing), detect_every=detect_every)
-    rows: list[dict[str, Any]] = []
+    frames: list[FrameReport] = []
     warnings: list[str] = []
     writer, last_report = None, None
     frames_read = frames_analysed = 0
@@ -234,7 +242,7 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
             height, width = image.shape[:2]
             if frames_read % stride == 0:
                 last_report = analyzer.analyze(image, time_s=time_s)
-                rows.extend(last_report.rows())
+                frames.append(last_report)
                 frames_analysed += 1
             if annotate:
                 writer = writer or _Mp4Writer(width, height, fps)
@@ -253,6 +261,6 @@ def analyze_video(source: str | Path | bytes | BinaryIO, predictor, *, name: str
         raise InvalidInputError(f"{name}: the video has no frames.")
     return VideoAnalysis(
         source=name, width=width, height=height, fps=fps, frames_read=frames_read, frames_analysed=frames_analysed,
-        rows=rows, annotated_mp4=writer.close() if writer else None, cancelled=cancelled, warnings=warnings,
+        frames=frames, annotated_mp4=writer.close() if writer else None, cancelled=cancelled, warnings=warnings,
     )
 

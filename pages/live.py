@@ -18,7 +18,7 @@ from emotion_core.face.detection import available_detectors
 from emotion_core.labels import EMOJI
 from emotion_core.live import LiveAnalyzer
 from emotion_core.storage.history import save_live
-from emotion_core.stream import emotion_shares, rows_table, track_summary
+from emotion_core.stream import emotion_shares, frames_table, track_summary
 from emotion_core.viz import emotion_timeline, share_bars
 
 user = auth.require("analyze")
@@ -27,7 +27,7 @@ st.caption("Frames are analysed on this computer as they arrive and are never st
            "(not the video) go to your history. Labels are smoothed over the last few frames of each face, so "
            "they do not flicker.")
 
-st.session_state.setdefault("live_rows", [])
+st.session_state.setdefault("live_frames", [])
 with st.expander("Settings", expanded=False):
     detector = st.selectbox("Face detector", available_detectors(), key="live_detector",
                             help="blazeface finds faces from about 100 px wide. blazeface-short is faster but, at "
@@ -75,12 +75,11 @@ message = st.empty()  # one slot, so no stale text from the stopped state linger
 
 
 def collect() -> None:
-    for report in analyzer.drain():
-        st.session_state["live_rows"].extend(report.rows())
+    st.session_state["live_frames"].extend(analyzer.drain())
 
 
 if ctx.state.playing and not st.session_state.get("live_was_playing"):
-    st.session_state["live_rows"] = []  # a new session starts
+    st.session_state["live_frames"] = []  # a new session starts
     st.session_state["live_session"] = st.session_state.get("live_session", 0) + 1
 st.session_state["live_was_playing"] = ctx.state.playing
 
@@ -90,23 +89,23 @@ if ctx.state.playing:
     for tick in itertools.count():
         collect()
         stats = analyzer.stats()
-        rows = st.session_state["live_rows"]
-        latest = next((row for row in reversed(rows) if row["label"] != "no face"), None)
-        now = f" · now: {EMOJI[latest['label']]} {latest['label']} {latest['confidence']:.0%}" if latest else ""
+        frames = st.session_state["live_frames"]
+        latest = next((frame.faces[-1] for frame in reversed(frames) if frame.faces), None)
+        now = f" · now: {EMOJI[latest.label]} {latest.label} {latest.confidence:.0%}" if latest else ""
         stats_line.markdown(f"**{stats.fps:.1f} frames/s** · analysis {stats.latency_ms:.1f} ms a frame · "
                             f"{stats.frames} frames, a face in {stats.frames_with_face}{now}")
-        if rows:
-            chart.plotly_chart(emotion_timeline(rows_table(rows), window_s=20, title="Last 20 seconds"),
+        if frames:
+            chart.plotly_chart(emotion_timeline(frames_table(frames), window_s=20, title="Last 20 seconds"),
                                key=f"live_timeline_{tick}")
         time.sleep(0.5)
 else:
     collect()
-    rows = st.session_state["live_rows"]
-    if not rows:
+    frames = st.session_state["live_frames"]
+    if not frames:
         message.info("Press START and allow the camera. The annotated video appears on the left and the emotions over "
                 "time on the right; a summary of the session follows when you press STOP.")
     else:
-        table = rows_table(rows)
+        table = frames_table(frames)
         shares = emotion_shares(table)
         with chart_column:
             st.plotly_chart(emotion_timeline(table, title="The whole session"), key="live_session_timeline")
@@ -116,7 +115,7 @@ else:
         summary = {"duration_s": round(float(table["time_s"].max()), 2), "frames": int(table["frame"].nunique()),
                    "shares": shares, "tracks": track_summary(table).round(4).to_dict(orient="records")}
         show_alerts(save_once("live_saved", st.session_state.get("live_session", 0), lambda: save_live(
-            store(), user, rows, summary=summary,
+            store(), user, frames, summary=summary,
             settings={"detector": detector, "face_model": model, "detect_every": detect_every,
                       "smoothing": smoothing})))
         csv_button, json_button, clear_button = st.columns(3)
@@ -125,5 +124,5 @@ else:
         json_button.download_button("Download summary (JSON)", json.dumps(summary, indent=2, default=str),
                                     file_name="emotion-lens-live-summary.json", mime="application/json")
         if clear_button.button("Clear"):
-            st.session_state["live_rows"] = []
+            st.session_state["live_frames"] = []
             st.rerun()

@@ -4,34 +4,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from emotion_core.face.analysis import ImageAnalysis
 from emotion_core.labels import EMOTIONS
 from emotion_core.multimodal import MultimodalAnalysis
-from emotion_core.result import score_column, score_columns, scores_from_row
+from emotion_core.result import EmotionResult, score_column, score_columns, scores_from_row
 from emotion_core.speech.analysis import AudioAnalysis
 from emotion_core.storage.db import Analysis, User
-from emotion_core.storage.store import HistoryStore, result_row
+from emotion_core.storage.store import HistoryStore, no_face_row, result_row
+from emotion_core.stream import FrameReport
 from emotion_core.text.analysis import TextAnalysis
 from emotion_core.video import VideoAnalysis
 
 
-def frame_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Video or live frame rows (see :meth:`emotion_core.stream.FrameReport.rows`) as timeline rows."""
-    stored = []
-    for row in rows:
-        face = row["label"] != "no face"
-        stored.append({
-            "modality": "face", "start_s": row["time_s"], "end_s": None,
-            "track": str(row["track_id"]) if face else None, "label": row["label"],
-            "confidence": row.get("confidence"),
-            "detail": {"frame": row["frame"], **({"box": [row[k] for k in ("box_x", "box_y", "box_w", "box_h")]}
-                                                  if face and "box_x" in row else {})},
-            **score_columns(scores_from_row(row)),
-        })
-    return stored
+def frame_rows(frames: Sequence[FrameReport]) -> list[dict[str, Any]]:
+    """Video or live frames as timeline rows: one per face (an instant at its frame's time, on its track), or
+    one ``no face`` row for a frame without faces."""
+    rows = []
+    for frame in frames:
+        rows += ([result_row(face, start_s=frame.time_s, track=face.track_id) for face in frame.faces]
+                 or [no_face_row(frame.index, frame.time_s)])
+    return rows
 
 
 def _dominant(labels: Sequence[str]) -> str | None:
@@ -57,29 +53,29 @@ def save_video(store: HistoryStore, user: User, analysis: VideoAnalysis, *, sett
     """Store a video's frame-by-frame timeline and its per-track summary."""
     from emotion_core.stream import emotion_shares
 
-    return _save_frames(store, user, "video", analysis.source, analysis.rows, settings=settings, media=media,
+    table = analysis.table()
+    return _save_frames(store, user, "video", analysis.source, analysis.frames, settings=settings, media=media,
                         summary={"frames_read": analysis.frames_read, "frames_analysed": analysis.frames_analysed,
                                  "fps": analysis.fps, "cancelled": analysis.cancelled,
-                                 "shares": emotion_shares(analysis.table()),
-                                 "tracks": analysis.track_summary().round(4).to_dict(orient="records")})
+                                 "shares": emotion_shares(table),
+                                 "tracks": analysis.track_summary(table).round(4).to_dict(orient="records")})
 
 
-def save_live(store: HistoryStore, user: User, rows: Sequence[dict[str, Any]], *, settings: dict[str, Any],
+def save_live(store: HistoryStore, user: User, frames: Sequence[FrameReport], *, settings: dict[str, Any],
               summary: dict[str, Any]) -> Analysis:
     """Store a webcam session (frames are never kept, only the results)."""
-    return _save_frames(store, user, "live", "webcam session", rows, settings=settings, summary=summary)
+    return _save_frames(store, user, "live", "webcam session", frames, settings=settings, summary=summary)
 
 
-def _save_frames(store, user, kind, source, rows, *, settings, summary, media=None) -> Analysis:
-    return store.save_analysis(user=user, kind=kind, source_name=source, rows=frame_rows(rows), settings=settings,
-                               summary=summary, label=_dominant([r["label"] for r in rows]), media=media,
-                               media_suffix=Path(source).suffix)
+def _save_frames(store, user, kind, source, frames, *, settings, summary, media=None) -> Analysis:
+    return store.save_analysis(user=user, kind=kind, source_name=source, rows=frame_rows(frames), settings=settings,
+                               summary=summary, label=_dominant([f.label for frame in frames for f in frame.faces]),
+                               media=media, media_suffix=Path(source).suffix)
 
 
 def save_text(store: HistoryStore, user: User, analysis: TextAnalysis, *, media: bytes | None = None) -> Analysis:
     """Store a text's sentences (the text itself only when the user keeps it, as the 'media')."""
-    rows = [{**result_row(result, track=None), "detail": {"model_id": result.model_id, "chars": [s.start, s.end],
-                                                          "compound": mood["compound"]}}
+    rows = [result_row(result, chars=[s.start, s.end], compound=mood["compound"])
             for s, result, mood in analysis.sentences]
     return store.save_analysis(
         user=user, kind="text", source_name=analysis.source, rows=rows, label=analysis.overall.label,
@@ -119,18 +115,15 @@ def save_multimodal(store: HistoryStore, user: User, analysis: MultimodalAnalysi
                     media: bytes | None = None) -> Analysis:
     """Store every modality's observations and the fused windows on one timeline. The transcript's words are the
     user's, like the video: they are stored only with ``media`` (the user chose to keep the upload)."""
-    rows = frame_rows(analysis.video.rows)
+    rows = frame_rows(analysis.video.frames)
     if analysis.audio:
         rows += [result_row(s, track=i + 1) for i, s in enumerate(analysis.audio.segments)]
-    for cue, result in analysis.cues:
-        row = {**result_row(result, start_s=cue.start_s), "end_s": cue.end_s}
-        if media is not None:
-            row["detail"] = {**row["detail"], "text": cue.text[:500]}
-        rows.append(row)
-    for window in analysis.windows:
-        if window.fused is not None:
-            rows.append({**result_row(window.fused), "start_s": window.start_s, "end_s": window.end_s,
-                         "detail": {"contributions": window.contributions, "disagreement": window.disagreement}})
+    rows += [result_row(replace(result, span=(cue.start_s, cue.end_s)),
+                        **({"text": cue.text[:500]} if media is not None else {}))
+             for cue, result in analysis.cues]
+    rows += [result_row(replace(window.fused, span=(window.start_s, window.end_s)),
+                        contributions=window.contributions, disagreement=window.disagreement)
+             for window in analysis.windows if window.fused is not None]
     fused = [w.fused.label for w in analysis.windows if w.fused is not None]
     return store.save_analysis(
         user=user, kind="multimodal", source_name=analysis.source, rows=rows, label=_dominant(fused),
@@ -142,24 +135,22 @@ def save_multimodal(store: HistoryStore, user: User, analysis: MultimodalAnalysi
 
 
 _BATCH_MODALITY = {"image": "face", "video": "face", "audio": "speech", "text": "text"}
+_TRACK_COLUMNS = ("track_id", "segment", "sentence", "row")  # what numbers a file's results in its items table
 
 
 def _batch_rows(kind: str, table) -> list[dict[str, Any]]:
-    """Timeline rows from a ``batch`` items table (the columns of ``analyze --csv``) for one file."""
+    """Timeline rows from a ``batch`` items table (the columns of ``analyze --csv``) for one file. The speech and
+    text tables name no modality or model, so the kind of file gives the one and the other stays unknown."""
     records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-    if kind == "video":
-        return frame_rows(records)
     rows = []
-    for i, r in enumerate(records):
-        if r.get("label") not in EMOTIONS:  # a skipped row of a table
-            continue
-        detail = {k: r[k] for k in ("model_id", "compound") if r.get(k) is not None}
-        if r.get("box_x") is not None:
-            detail["box"] = [int(r[k]) for k in ("box_x", "box_y", "box_w", "box_h")]
-        track = r.get("row") or r.get("segment") or r.get("sentence") or i + 1
-        rows.append({"modality": _BATCH_MODALITY[kind], "start_s": r.get("start_s"), "end_s": r.get("end_s"),
-                     "track": str(track), "label": r["label"], "confidence": r.get("confidence"), "detail": detail,
-                     **score_columns(scores_from_row(r))})
+    for i, record in enumerate(records):
+        if record.get("label") == "no face" and kind == "video":
+            rows.append(no_face_row(int(record["frame"]), record["time_s"]))
+        elif record.get("label") in EMOTIONS:  # not a skipped row of a table
+            result = EmotionResult.from_row({"modality": _BATCH_MODALITY[kind], "model_id": "", **record})
+            track = next((record[c] for c in _TRACK_COLUMNS if record.get(c) is not None), i + 1)
+            detail = {"compound": record["compound"]} if record.get("compound") is not None else {}
+            rows.append(result_row(result, start_s=record.get("time_s"), track=track, **detail))
     return rows
 
 

@@ -50,15 +50,32 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def result_row(result: EmotionResult, *, start_s: float | None = None, track: str | int | None = None) -> dict:
-    """A timeline row (as :meth:`HistoryStore.save_analysis` takes it) from an :class:`EmotionResult`."""
-    span = result.span or (start_s, None)
-    detail: dict[str, Any] = {"model_id": result.model_id}
+TIMELINE_COLUMNS = ("modality", "start_s", "end_s", "label", "confidence", *SCORE_COLUMNS)
+"""The columns of a stored timeline row that :meth:`EmotionResult.to_row` fills; the rest goes in its detail."""
+_DETAIL_FIELDS = ("model_id", "frame", "uncertain_reason")
+
+
+def result_row(result: EmotionResult, *, start_s: float | None = None, track: str | int | None = None,
+               **detail: Any) -> dict:
+    """A timeline row (as :meth:`HistoryStore.save_analysis` takes it) from an :class:`EmotionResult`.
+
+    The columns are read from :meth:`EmotionResult.to_row`; ``start_s`` stands in for a result without a span
+    (a face in a video frame is an instant), and ``detail`` adds to what the row's detail keeps of the result
+    (its model, box, frame and why it is uncertain).
+    """
+    row = result.to_row()
+    row.setdefault("start_s", start_s)
+    kept = {key: row[key] for key in _DETAIL_FIELDS if row.get(key) not in (None, "")}
     if result.box is not None:
-        detail["box"] = list(result.box)
-    return {"modality": result.modality, "start_s": span[0], "end_s": span[1],
-            "track": None if track is None else str(track), "label": result.label, "confidence": result.confidence,
-            "detail": detail, **score_columns(result.scores)}
+        kept["box"] = list(result.box)
+    return {**{column: row.get(column) for column in TIMELINE_COLUMNS},
+            "track": None if track is None else str(track), "detail": {**kept, **detail}}
+
+
+def no_face_row(frame: int, time_s: float) -> dict:
+    """The timeline row of a video or live frame in which no face was seen."""
+    return {"modality": "face", "start_s": time_s, "end_s": None, "track": None, "label": "no face",
+            "confidence": None, "detail": {"frame": frame}, **score_columns({})}
 
 
 class HistoryStore:

@@ -78,8 +78,8 @@ def test_a_live_session_with_uneven_frames_fires(store, analyst, face_predictor,
     for time_s in LIVE_TIMES:
         clock["now"] = time_s
         analyzer(with_face if 1.0 <= time_s < 2.6 else room)
-    rows = [row for report in analyzer.drain() for row in report.rows()]
-    saved = save_live(store, analyst, rows, settings={}, summary={"frames": len(rows)})
+    frames = analyzer.drain()
+    saved = save_live(store, analyst, frames, settings={}, summary={"frames": len(frames)})
     stored = stored_rows(store, saved, analyst)
     assert [row["start_s"] for row in stored] == LIVE_TIMES
     assert [row["label"] == "happy" for row in stored] == [1.0 <= t < 2.6 for t in LIVE_TIMES]

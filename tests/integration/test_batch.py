@@ -79,6 +79,11 @@ def test_import_into_history(first_run, store, people):
     video = next(a for a in saved if a.kind == "video")
     stored = store.analysis(video.id, analyst)
     assert video.label == "happy" and len(stored.rows) == 10 and stored.rows[0].modality == "face"
+    items = pd.read_parquet(out / "items" / "video.parquet")
+    assert [(row.start_s, row.label, row.detail["frame"]) for row in stored.rows] == list(
+        zip(items["time_s"], items["label"], items["frame"]))
+    audio = store.analysis(next(a for a in saved if a.kind == "audio").id, analyst)
+    assert [(row.modality, row.track) for row in audio.rows] == [("speech", "1")]
     assert stored.summary["sha256"] == files.set_index("kind").loc["video", "sha256"]
     assert import_batch(store, analyst, out) == ([], len(files))  # nothing twice
     with pytest.raises(InvalidInputError, match="no batch run here"):

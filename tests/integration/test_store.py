@@ -22,9 +22,11 @@ from emotion_core.errors import (
     TooManyAttempts,
 )
 from emotion_core.labels import EMOTIONS
-from emotion_core.result import EmotionResult
+from emotion_core.result import SCORE_COLUMNS, EmotionResult
 from emotion_core.storage.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
+from emotion_core.storage.history import frame_rows
 from emotion_core.storage.store import result_row
+from emotion_core.stream import FrameReport
 from tests.integration.conftest import PASSWORD
 from tests.unit.test_throttle import FakeClock
 
@@ -64,6 +66,20 @@ class TestEveryModalityRoundTrips:
             assert back.rows[0].detail["box"] == list(results[0].box)
         if results[0].span:
             assert (back.rows[0].start_s, back.rows[0].end_s) == results[0].span
+
+
+def test_video_frames_are_stored_as_instants_on_their_tracks():
+    doubtful = face("sad", box=(5, 6, 7, 8), frame=0, track_id=2, uncertain="tiny face")
+    frames = [FrameReport(index=0, time_s=0.5, faces=[face("happy", box=(1, 2, 3, 4), frame=0, track_id=1),
+                                                      doubtful], detected=True, latency_ms=3.0),
+              FrameReport(index=1, time_s=0.54, faces=[], detected=False, latency_ms=1.0)]
+    first, second, empty = frame_rows(frames)
+    assert (first["start_s"], first["end_s"], first["track"], first["label"]) == (0.5, None, "1", "happy")
+    assert second["detail"] == {"model_id": "m", "frame": 0, "uncertain_reason": "tiny face", "box": [5, 6, 7, 8]}
+    assert second["p_sad"] == pytest.approx(0.94)
+    assert (empty["start_s"], empty["track"], empty["label"], empty["detail"]) == (0.54, None, "no face",
+                                                                                   {"frame": 1})
+    assert all(empty[column] is None for column in SCORE_COLUMNS)
 
 
 class TestRoles:

@@ -14,6 +14,7 @@ from emotion_core.fusion import (
 )
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
+from emotion_core.stream import FrameReport
 
 
 def p(**scores) -> np.ndarray:
@@ -105,15 +106,16 @@ class TestTimeline:
     def test_the_timeline_carries_the_uncertain_mark(self):
         doubtful = at("speech", 0.0, 1.0, p(sad=1), uncertain=True)
         face = EmotionResult.from_probabilities(p(happy=1), modality="face", model_id="f", uncertain="tiny face")
-        row = {"frame": 0, "time_s": 0.0, **face.to_row()}
-        assert [r.uncertain for r in timeline_from([row], [doubtful])] == ["tiny face", "doubtful"]
+        frame = FrameReport(index=0, time_s=0.0, faces=[face], detected=True, latency_ms=1.0)
+        assert [r.uncertain for r in timeline_from([frame], [doubtful])] == ["tiny face", "doubtful"]
 
     def test_a_timeline_from_every_modality(self):
         face = EmotionResult.from_probabilities(p(happy=1), modality="face", model_id="f", box=(1, 2, 30, 30))
-        rows = [{"frame": 0, "time_s": 0.0, **face.to_row()}, {"frame": 1, "time_s": 0.04, "label": "no face"}]
+        frames = [FrameReport(index=0, time_s=0.0, faces=[face], detected=True, latency_ms=1.0),
+                  FrameReport(index=1, time_s=0.04, faces=[], detected=True, latency_ms=1.0)]
         segment = at("speech", 0.5, 2.0, p(sad=1))
         cue = EmotionResult.from_probabilities(p(angry=1), modality="text", model_id="t")
-        found = timeline_from(rows, [segment], [(1.0, 2.0, cue)])
+        found = timeline_from(frames, [segment], [(1.0, 2.0, cue)])
         assert [(r.modality, r.span) for r in found] == [("face", (0.0, 0.0)), ("speech", (0.5, 2.0)),
                                                           ("text", (1.0, 2.0))]
         assert found[0].box == (1, 2, 30, 30) and found[0].scores == face.scores
