@@ -10,13 +10,13 @@ from app_support.resources import calibrated_speech_predictor, settings, speech_
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
+from emotion_core.face.video import VIDEO_TYPES
 from emotion_core.labels import EMOJI
 from emotion_core.speech.analysis import analyze_audio, waveform_envelope
 from emotion_core.speech.audio import AUDIO_TYPES
 from emotion_core.speech.predictor import SpeechPredictor, profile_from_recordings
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_audio
-from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import probability_bars, segment_timeline, spectrogram, waveform
 
 

@@ -25,7 +25,7 @@ HEADERS = {
     "uncertain": "Uncertain", "uncertain_reason": "Why uncertain", "face_uncertain": "Face uncertain",
     "speech_uncertain": "Speech uncertain", "text_uncertain": "Text uncertain",
 }
-"""Plain headers for the raw column names of :mod:`emotion_core.analytics` and :mod:`emotion_core.stream`."""
+"""Plain headers for the raw column names of :mod:`emotion_core.analytics` and :mod:`emotion_core.face.stream`."""
 
 FIELDS = {
     "detector": "Face detector", "face_model": "Face model", "stride": "Analysed every n-th frame",

@@ -11,9 +11,9 @@ from app_support.widgets import face_model_choice, keep_media_checkbox
 from emotion_core.errors import EmotionLensError
 from emotion_core.face.analysis import analyze_image
 from emotion_core.face.detection import available_detectors
+from emotion_core.face.overlay import left_to_right
 from emotion_core.labels import EMOJI
 from emotion_core.media import IMAGE_TYPES, encode_png
-from emotion_core.overlay import left_to_right
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_image
 from emotion_core.viz import probability_bars

@@ -13,8 +13,8 @@ from app_support.resources import store, text_predictor
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
+from emotion_core.face.overlay import colour_hex
 from emotion_core.labels import EMOJI, EMOTIONS
-from emotion_core.overlay import colour_hex
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_text, save_text_batch
 from emotion_core.text.analysis import MAX_OCCLUSIONS, TextAnalysis, analyze_text, analyze_texts

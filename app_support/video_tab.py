@@ -11,10 +11,10 @@ from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice, keep_media_checkbox
 from emotion_core.errors import EmotionLensError
 from emotion_core.face.detection import available_detectors
+from emotion_core.face.stream import emotion_shares
+from emotion_core.face.video import VIDEO_TYPES, analyze_video
 from emotion_core.storage.db import User
 from emotion_core.storage.history import save_video
-from emotion_core.stream import emotion_shares
-from emotion_core.video import VIDEO_TYPES, analyze_video
 from emotion_core.viz import emotion_timeline, share_bars
 
 

@@ -56,7 +56,7 @@ from emotion_core.face.detection import available_detectors, load_detector
 from emotion_core.face.predictor import FacePredictor
 from emotion_core.face.search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, close_up_look, find_faces
 from emotion_core.face.tracking import CONFIRM_HITS, CONFIRM_SCORE
-from emotion_core.video import analyze_video
+from emotion_core.face.video import analyze_video
 
 FACE_SIZES = (24, 32, 40, 48, 64, 96, 128, 192, 256, 320, 400, 480)
 SEEDS = {"train": 1, "test": 0}

@@ -24,10 +24,10 @@ from benchmarks.common import machine_info, sample_frame, save_results, timed
 from benchmarks.fer_baseline import FerPipeline
 from emotion_core.config import Settings
 from emotion_core.face.detection import load_detector
+from emotion_core.face.live import LiveAnalyzer
+from emotion_core.face.overlay import annotate
 from emotion_core.face.predictor import FacePredictor
-from emotion_core.live import LiveAnalyzer
-from emotion_core.overlay import annotate
-from emotion_core.video import analyze_video
+from emotion_core.face.video import analyze_video
 
 
 def moving_face_clip(seconds: int = 60, fps: int = 30) -> bytes:

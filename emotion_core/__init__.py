@@ -31,12 +31,12 @@ _PUBLIC = {
     "FacePredictor": "emotion_core.face.predictor",
     "Predictor": "emotion_core.predictors",
     "load_predictors": "emotion_core.predictors",
-    "annotate": "emotion_core.overlay",
+    "annotate": "emotion_core.face.overlay",
     "evaluate_face": "emotion_core.evaluation",
     "classification_report": "emotion_core.evaluation",
     "list_cards": "emotion_core.modelcard",
-    "run_batch": "emotion_core.batch",
-    "BatchOptions": "emotion_core.batch",
+    "run_batch": "emotion_core.batch.runner",
+    "BatchOptions": "emotion_core.batch.runner",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -105,7 +105,7 @@ def batch_folders(analyses: Sequence[Analysis]) -> list[str]:
 
 def batch_file_means(analyses: Sequence[Analysis], batch: str):
     """One row per file of an imported batch: ``file``, ``kind``, ``label`` and the mean probability of each
-    emotion over its items (see :func:`emotion_core.archive.summarize_file`), the rows summing to 1 (0 for a file
+    emotion over its items (see :func:`emotion_core.batch.archive.summarize_file`), the rows summing to 1 (0 for a file
     without any emotion found)."""
     import pandas as pd
 

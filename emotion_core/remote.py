@@ -64,7 +64,7 @@ _worker_predictors: dict[tuple[str, str], Any] = {}
 
 def _analyze(kind: str, settings: Settings, face_model: str, data: bytes, options: dict[str, Any]):
     """Runs on a Ray worker: the predictors are loaded once per worker process and kept."""
-    from emotion_core.archive import PredictorSet
+    from emotion_core.batch.archive import PredictorSet
 
     key = (str(settings.models_dir), face_model)
     if key not in _worker_predictors:
@@ -72,10 +72,10 @@ def _analyze(kind: str, settings: Settings, face_model: str, data: bytes, option
                                                detector=settings.face_detector)
     predictors = _worker_predictors[key]
     if kind == "video":
-        from emotion_core.video import analyze_video
+        from emotion_core.face.video import analyze_video
 
         return analyze_video(data, predictors.get("video"), **options)
-    from emotion_core.multimodal import analyze_multimodal
+    from emotion_core.fusion.multimodal import analyze_multimodal
 
     return analyze_multimodal(data, face=predictors.get("video"), speech=predictors.get("audio"),
                               text=predictors.get("text"), **options)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from emotion_core.face.overlay import colour_hex
 from emotion_core.labels import EMOJI, EMOTIONS
 from emotion_core.modalities import MODALITIES
-from emotion_core.overlay import colour_hex
 from emotion_core.result import score_column
 
 LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}  # never over the lines
@@ -84,7 +84,7 @@ def per_class_bars(per_class: Mapping[str, Mapping[str, float]], *, metric: str 
 def emotion_timeline(table, *, title: str = "", window_s: float | None = None) -> Any:
     """Smoothed probabilities over time (one line per emotion) above a band of the dominant emotion.
 
-    ``table`` holds frame rows (``time_s``, ``label``, ``p_*``; see :func:`emotion_core.stream.rows_table`).
+    ``table`` holds frame rows (``time_s``, ``label``, ``p_*``; see :func:`emotion_core.face.stream.rows_table`).
     With several faces, the first track (lowest id) in each frame is shown. ``window_s`` keeps only the last
     seconds, for a live view.
     """

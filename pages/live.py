@@ -15,10 +15,10 @@ from app_support.saving import save_once, show_alerts
 from app_support.widgets import face_model_choice
 from emotion_core.errors import EmotionLensError
 from emotion_core.face.detection import available_detectors
+from emotion_core.face.live import LiveAnalyzer
+from emotion_core.face.stream import emotion_shares, frames_table, track_summary
 from emotion_core.labels import EMOJI
-from emotion_core.live import LiveAnalyzer
 from emotion_core.storage.history import save_live
-from emotion_core.stream import emotion_shares, frames_table, track_summary
 from emotion_core.viz import emotion_timeline, share_bars
 
 user = auth.require("analyze")

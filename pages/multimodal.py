@@ -12,12 +12,12 @@ from app_support.resources import face_predictor, model_cards, settings, speech_
 from app_support.saving import save_once, show_alerts
 from app_support.widgets import keep_media_checkbox
 from emotion_core.errors import EmotionLensError
-from emotion_core.fusion import METHODS, default_weights
+from emotion_core.face.video import VIDEO_TYPES
+from emotion_core.fusion.multimodal import analyze_multimodal
+from emotion_core.fusion.windows import METHODS, default_weights
 from emotion_core.modalities import MODALITIES
-from emotion_core.multimodal import analyze_multimodal
 from emotion_core.result import score_columns
 from emotion_core.storage.history import save_multimodal
-from emotion_core.video import VIDEO_TYPES
 from emotion_core.viz import contribution_bars, multimodal_timeline
 
 user = auth.require("analyze")

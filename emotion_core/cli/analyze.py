@@ -40,9 +40,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.errors import InvalidInputError
+    from emotion_core.face.video import VIDEO_TYPES
     from emotion_core.media import IMAGE_TYPES
     from emotion_core.speech.audio import AUDIO_TYPES
-    from emotion_core.video import VIDEO_TYPES
 
     if (args.text is None) == (args.path is None):
         raise InvalidInputError("give either a file or --text \"...\".")
@@ -151,7 +151,7 @@ def _analyze_image(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _analyze_video(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.video import analyze_video
+    from emotion_core.face.video import analyze_video
 
     analysis = analyze_video(args.path, face_predictor(args, settings, photos=False), name=str(args.path),
                              stride=args.stride, detect_every=args.detect_every, smoothing=args.smoothing,
@@ -175,7 +175,7 @@ def _analyze_video(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
-    from emotion_core.stream import rows_table
+    from emotion_core.face.stream import rows_table
 
     rows_table(rows).to_csv(sys.stdout, index=False)
 

@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from waitress import serve
 
-    from emotion_core.api import create_app
+    from emotion_core.api.app import create_app
     from emotion_core.runtime import set_inference_threads
 
     set_inference_threads(args.inference_threads)
@@ -76,10 +76,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
-    """Analyse an archive on Ray (see :mod:`emotion_core.batch`); the summary goes to stderr."""
+    """Analyse an archive on Ray (see :mod:`emotion_core.batch.runner`); the summary goes to stderr."""
     from dataclasses import replace
 
-    from emotion_core.batch import BatchOptions, run_batch, summary_line
+    from emotion_core.batch.runner import BatchOptions, run_batch, summary_line
 
     if args.model_dir:
         settings = replace(settings, models_dir=args.model_dir)

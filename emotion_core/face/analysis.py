@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from emotion_core.config import Settings
+from emotion_core.face.overlay import annotate
 from emotion_core.media import decode_image
-from emotion_core.overlay import annotate
 from emotion_core.result import EmotionResult
 
 
@@ -32,7 +32,7 @@ class ImageAnalysis:
 
     def face_table(self):
         """One row per face, as ``analyze --csv`` prints it: ``source`` and :meth:`EmotionResult.to_row`."""
-        from emotion_core.stream import rows_table
+        from emotion_core.face.stream import rows_table
 
         return rows_table([{"source": self.source, **face.to_row()} for face in self.faces])
 

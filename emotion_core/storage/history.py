@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from emotion_core.face.analysis import ImageAnalysis
+from emotion_core.face.stream import FrameReport
+from emotion_core.face.video import VideoAnalysis
+from emotion_core.fusion.multimodal import MultimodalAnalysis
 from emotion_core.labels import EMOTIONS
-from emotion_core.multimodal import MultimodalAnalysis
 from emotion_core.result import EmotionResult, score_column, score_columns, scores_from_row
 from emotion_core.speech.analysis import AudioAnalysis
 from emotion_core.storage.db import Analysis, User
 from emotion_core.storage.store import HistoryStore, no_face_row, result_row
-from emotion_core.stream import FrameReport
 from emotion_core.text.analysis import TextAnalysis
-from emotion_core.video import VideoAnalysis
 
 
 def frame_rows(frames: Sequence[FrameReport]) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def save_image(store: HistoryStore, user: User, analysis: ImageAnalysis, *, sett
 def save_video(store: HistoryStore, user: User, analysis: VideoAnalysis, *, settings: dict[str, Any],
                media: bytes | None = None) -> Analysis:
     """Store a video's frame-by-frame timeline and its per-track summary."""
-    from emotion_core.stream import emotion_shares
+    from emotion_core.face.stream import emotion_shares
 
     table = analysis.table()
     return _save_frames(store, user, "video", analysis.source, analysis.frames, settings=settings, media=media,

@@ -9,10 +9,10 @@ import pytest
 
 from emotion_core.accounts import Accounts
 from emotion_core.alerts import Rule, evaluate_rules
-from emotion_core.live import LiveAnalyzer
+from emotion_core.face.live import LiveAnalyzer
+from emotion_core.face.video import analyze_video
 from emotion_core.storage.db import TimelineRow
 from emotion_core.storage.history import save_live, save_video
-from emotion_core.video import analyze_video
 from tests.integration.test_video import encode_clip
 
 FACE_FROM, FACE_UNTIL, CLIP_S = 0.7, 2.3, 3.0  # a 1.6 s stretch of a smiling face
@@ -74,7 +74,7 @@ def test_a_live_session_with_uneven_frames_fires(store, analyst, face_predictor,
     with_face, room = scene(astronaut_bgr)
     analyzer = LiveAnalyzer(predictor=face_predictor)
     clock = {"now": 0.0}  # the analyser's clock, from an arbitrary origin as time.monotonic's
-    monkeypatch.setattr("emotion_core.live.time.monotonic", lambda: 1000.0 + clock["now"])
+    monkeypatch.setattr("emotion_core.face.live.time.monotonic", lambda: 1000.0 + clock["now"])
     for time_s in LIVE_TIMES:
         clock["now"] = time_s
         analyzer(with_face if 1.0 <= time_s < 2.6 else room)

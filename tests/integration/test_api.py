@@ -13,10 +13,10 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import MetaData
 
 from emotion_core.accounts import SOURCE_BACKOFF, Accounts
-from emotion_core.api import create_app
+from emotion_core.api.app import create_app
+from emotion_core.api.openapi import SCHEMAS, openapi_document
 from emotion_core.config import Settings
 from emotion_core.labels import EMOTIONS
-from emotion_core.openapi import SCHEMAS, openapi_document
 from tests.conftest import encode
 from tests.unit.test_throttle import FakeClock
 
@@ -286,8 +286,8 @@ class TestSharing:
 
 def test_the_api_and_the_pages_call_the_same_core_function():
     from app_support import image_tab, video_tab
-    from emotion_core import api, video
-    from emotion_core.face import analysis
+    from emotion_core.api import app as api
+    from emotion_core.face import analysis, video
 
     assert api.analyze_image is image_tab.analyze_image is analysis.analyze_image
     assert api.analyze_video is video_tab.analyze_video is video.analyze_video

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from emotion_core.api_fields import MAX_JSON_DEPTH, json_depth
+from emotion_core.api.fields import MAX_JSON_DEPTH, json_depth
 from tests.integration import test_api
 from tests.integration.test_api import auth, check, post_image
 
@@ -139,8 +139,8 @@ class TestVideosAreProbedBeforeQueueing:
             assert words in error(response, status)
 
     def test_a_video_over_the_duration_limit_is_422(self, tmp_path, clip):
-        from emotion_core.api import create_app
-        from emotion_core.video import probe_video
+        from emotion_core.api.app import create_app
+        from emotion_core.face.video import probe_video
 
         assert probe_video(clip).duration_s is not None
         app = create_app({"home": tmp_path, "max_video_seconds": 0.01})
@@ -162,7 +162,7 @@ class TestVideosAreProbedBeforeQueueing:
 class TestAudioLimits:
     @pytest.fixture()
     def short_limits(self, tmp_path):
-        from emotion_core.api import create_app
+        from emotion_core.api.app import create_app
 
         app = create_app({"home": tmp_path, "max_sync_audio_seconds": 2.0, "max_calibration_seconds": 3.0})
         services = app.extensions["emotion_lens"]

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emotion_core.accounts import Accounts
-from emotion_core.api import create_app
-from emotion_core.api_fields import FIELDS
-from emotion_core.openapi import openapi_document
+from emotion_core.api.app import create_app
+from emotion_core.api.fields import FIELDS
+from emotion_core.api.openapi import openapi_document
 from tests.integration.test_api import PASSWORD, auth, check
 
 FUZZ_EXAMPLES = 50

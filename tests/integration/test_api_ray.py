@@ -7,7 +7,7 @@ import time
 import pytest
 
 from emotion_core.accounts import Accounts
-from emotion_core.api import create_app
+from emotion_core.api.app import create_app
 
 ray = pytest.importorskip("ray")
 

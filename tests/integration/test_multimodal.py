@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion_core.fusion import default_weights
+from emotion_core.fusion.multimodal import analyze_multimodal
+from emotion_core.fusion.windows import default_weights
 from emotion_core.modelcard import list_cards
-from emotion_core.multimodal import analyze_multimodal
 from emotion_core.speech.predictor import SpeechPredictor
 from emotion_core.text.predictor import TextPredictor
 from tests.conftest import MODELS

@@ -21,12 +21,12 @@ from emotion_core.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
+from emotion_core.face.stream import FrameReport
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import SCORE_COLUMNS, EmotionResult
 from emotion_core.storage.db import Alert, AlertRule, Analysis, ApiToken, BrowserSession, TimelineRow, utcnow
 from emotion_core.storage.history import frame_rows
 from emotion_core.storage.store import result_row
-from emotion_core.stream import FrameReport
 from tests.integration.conftest import PASSWORD
 from tests.unit.test_throttle import FakeClock
 

@@ -9,7 +9,7 @@ import pytest
 
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError
-from emotion_core.video import analyze_video
+from emotion_core.face.video import analyze_video
 
 FACE_FRAMES, EMPTY_FRAMES = 20, 10
 

@@ -5,7 +5,15 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from emotion_core.archive import Part, expand_inputs, file_kind, file_sha256, part_totals, plan_file, summarize_file
+from emotion_core.batch.archive import (
+    Part,
+    expand_inputs,
+    file_kind,
+    file_sha256,
+    part_totals,
+    plan_file,
+    summarize_file,
+)
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS

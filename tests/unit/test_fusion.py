@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from emotion_core.fusion import (
+from emotion_core.face.stream import FrameReport
+from emotion_core.fusion.windows import (
     UNCERTAIN_WEIGHT,
     default_weights,
     fuse,
@@ -14,7 +15,6 @@ from emotion_core.fusion import (
 )
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.stream import FrameReport
 
 
 def p(**scores) -> np.ndarray:

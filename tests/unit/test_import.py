@@ -5,7 +5,8 @@ import sys
 def test_core_imports_without_streamlit_or_heavy_libraries():
     """The core is importable on its own and stays cheap: no UI, no deep-learning framework, no Ray at import."""
     code = (
-        "import sys, emotion_core, emotion_core.cli, emotion_core.result, emotion_core.labels, emotion_core.archive; "
+        "import sys, emotion_core, emotion_core.cli, emotion_core.result, emotion_core.labels, "
+        "emotion_core.batch.archive; "
         "print(sorted(m for m in ('streamlit', 'keras', 'torch', 'cv2', 'onnxruntime', 'flask', 'ray') "
         "if m in sys.modules))"
     )

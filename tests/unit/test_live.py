@@ -3,7 +3,7 @@
 import av
 import numpy as np
 
-from emotion_core.live import LiveAnalyzer
+from emotion_core.face.live import LiveAnalyzer
 from tests.unit.test_stream import StubPredictor
 
 

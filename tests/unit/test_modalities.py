@@ -8,7 +8,7 @@ from emotion_core.accounts import Accounts
 from emotion_core.alerts import Rule
 from emotion_core.analytics import rows_table
 from emotion_core.face.predictor import FACE_MODEL
-from emotion_core.fusion import default_weights, fuse_timeline
+from emotion_core.fusion.windows import default_weights, fuse_timeline
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, MODALITIES, Modality, result_modalities
 from emotion_core.modelcard import list_cards, load_card

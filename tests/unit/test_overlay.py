@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from emotion_core.labels import EMOTIONS
-from emotion_core.overlay import (
+from emotion_core.face.overlay import (
     COLOURS_BGR,
     UNCERTAIN_BGR,
     annotate,
@@ -11,6 +10,7 @@ from emotion_core.overlay import (
     left_to_right,
     place_banner,
 )
+from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
 
 

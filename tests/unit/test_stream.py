@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from emotion_core.face.detection import FaceDetection
+from emotion_core.face.stream import FrameAnalyzer, emotion_shares, rows_table, track_summary
 from emotion_core.face.tracking import FaceTracker
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
-from emotion_core.stream import FrameAnalyzer, emotion_shares, rows_table, track_summary
 
 
 class StubDetector:

@@ -234,7 +234,7 @@ def test_choose_calibration_on_validation_figures():
 
 
 def test_an_uncertain_transcript_cue_weighs_less_in_fusion(recording_predictor):
-    from emotion_core.fusion import fuse_timeline, timeline_from
+    from emotion_core.fusion.windows import fuse_timeline, timeline_from
 
     sure, unsure = recording_predictor.predict(["one two", "zorb blat quux"])
     timeline = timeline_from(text=[(0.0, 1.0, sure), (1.0, 2.0, unsure)])

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emotion_core.face.stream import FrameAnalyzer, FrameReport
 from emotion_core.face.tracking import FaceTracker
-from emotion_core.stream import FrameAnalyzer, FrameReport
 
 
 @dataclass(frozen=True)

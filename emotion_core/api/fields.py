@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from emotion_core.errors import EmotionLensError
-from emotion_core.fusion import METHODS
+from emotion_core.fusion.windows import METHODS
 from emotion_core.media import MAX_TEXT_CHARS
 
 MAX_JSON_DEPTH = 32

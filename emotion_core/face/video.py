@@ -12,8 +12,8 @@ import numpy as np
 
 from emotion_core.config import Settings
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
+from emotion_core.face.stream import FrameAnalyzer, FrameReport, frames_table, track_summary
 from emotion_core.face.tracking import FaceTracker
-from emotion_core.stream import FrameAnalyzer, FrameReport, frames_table, track_summary
 
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 
@@ -22,7 +22,7 @@ VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 class VideoAnalysis:
     """The result of :func:`analyze_video`.
 
-    ``frames`` is the timeline: one :class:`~emotion_core.stream.FrameReport` per analysed frame, holding the
+    ``frames`` is the timeline: one :class:`~emotion_core.face.stream.FrameReport` per analysed frame, holding the
     :class:`~emotion_core.result.EmotionResult` of each face seen in it. :attr:`rows` flattens it for tables and
     JSON: one row per face per analysed frame (``frame, time_s, track_id, label, confidence, p_*, box``) and one
     ``no face`` row for an analysed frame without faces.
@@ -41,7 +41,7 @@ class VideoAnalysis:
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        """The timeline as flat rows (see :meth:`~emotion_core.stream.FrameReport.rows`)."""
+        """The timeline as flat rows (see :meth:`~emotion_core.face.stream.FrameReport.rows`)."""
         return [row for frame in self.frames for row in frame.rows()]
 
     def table(self):
@@ -49,7 +49,7 @@ class VideoAnalysis:
         return frames_table(self.frames)
 
     def track_summary(self, table=None):
-        """One row per face track (see :func:`emotion_core.stream.track_summary`), from ``table`` when the caller
+        """One row per face track (see :func:`emotion_core.face.stream.track_summary`), from ``table`` when the caller
         already has it."""
         return track_summary(self.table() if table is None else table)
 

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from emotion_core.accounts import Accounts
-from emotion_core.api_fields import (
+from emotion_core.api.fields import (
     FILENAME,
     BodyTooLarge,
     RequestError,
@@ -40,11 +40,12 @@ from emotion_core.errors import (
     UnsupportedMediaError,
 )
 from emotion_core.face.analysis import analyze_image
-from emotion_core.fusion import default_weights
+from emotion_core.face.video import VideoProbe, analyze_video, probe_video
+from emotion_core.fusion.multimodal import analyze_multimodal, check_transcript
+from emotion_core.fusion.windows import default_weights
 from emotion_core.jobs import JobRunner, job_json
 from emotion_core.media import MAX_TEXT_CHARS
 from emotion_core.modelcard import list_cards
-from emotion_core.multimodal import analyze_multimodal, check_transcript
 from emotion_core.permissions import require
 from emotion_core.predictors import Predictors, load_predictors
 from emotion_core.speech.analysis import analyze_audio
@@ -53,7 +54,6 @@ from emotion_core.storage.db import Analysis, Job, User
 from emotion_core.storage.history import save_audio, save_image, save_multimodal, save_text, save_video
 from emotion_core.storage.store import HistoryStore
 from emotion_core.text.analysis import analyze_text
-from emotion_core.video import VideoProbe, analyze_video, probe_video
 
 if TYPE_CHECKING:
     from emotion_core.face.predictor import FacePredictor
@@ -216,7 +216,7 @@ def create_api_blueprint(services: ApiServices) -> Blueprint:
 
     @api.get("/openapi.json")
     def openapi():
-        from emotion_core.openapi import openapi_document
+        from emotion_core.api.openapi import openapi_document
 
         return jsonify(openapi_document())
 
@@ -370,7 +370,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from emotion_core.remote import RayAnalyses
 
         services.remote = RayAnalyses(settings.ray_address, settings=settings)
-    app = Flask("emotion_core.api")
+    app = Flask("emotion_core.api.app")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.sort_keys = False
     app.extensions["emotion_lens"] = services

@@ -22,7 +22,7 @@ from emotion_core.modalities import FUSED, MODALITIES
 from emotion_core.result import EmotionResult, score_columns
 
 if TYPE_CHECKING:
-    from emotion_core.stream import FrameReport
+    from emotion_core.face.stream import FrameReport
 
 METHODS = ("weighted", "vote")
 UNCERTAIN_WEIGHT = 0.25

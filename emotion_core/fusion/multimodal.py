@@ -8,14 +8,14 @@ from typing import Any
 
 from emotion_core.config import Settings
 from emotion_core.errors import EmotionLensError
-from emotion_core.fusion import FusedWindow, fuse_timeline, timeline_from
+from emotion_core.face.video import VideoAnalysis, analyze_video
+from emotion_core.fusion.windows import FusedWindow, fuse_timeline, timeline_from
 from emotion_core.media import check_text
 from emotion_core.modalities import FUSED
 from emotion_core.result import EmotionResult
 from emotion_core.speech.analysis import AudioAnalysis, analyze_audio
 from emotion_core.speech.audio import decode_audio
 from emotion_core.text.subtitles import Cue, parse_cues
-from emotion_core.video import VideoAnalysis, analyze_video
 
 
 @dataclass

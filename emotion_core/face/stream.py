@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from emotion_core.face.detection import check_image
+from emotion_core.face.overlay import annotate
 from emotion_core.face.tracking import FaceTracker
 from emotion_core.labels import EMOTIONS
-from emotion_core.overlay import annotate
 from emotion_core.result import SCORE_COLUMNS, EmotionResult
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emotion_core import __version__
-from emotion_core.api_fields import FIELDS
+from emotion_core.api.fields import FIELDS
 from emotion_core.jobs import STATUSES
 from emotion_core.labels import EMOTIONS
 from emotion_core.modalities import FUSED, result_modalities

@@ -1,7 +1,7 @@
 """An archive of media files as units of work: find the files, tell their kinds, hash them, cut long ones into
 parts, and analyse one part into the rows ``analyze --csv`` prints for it.
 
-Nothing here imports Ray: :mod:`emotion_core.batch` runs these functions on a Ray cluster, and they stay testable
+Nothing here imports Ray: :mod:`emotion_core.batch.runner` runs these functions on a Ray cluster, and they stay testable
 (and usable) without one.
 """
 
@@ -28,9 +28,9 @@ TEXT_TYPES = ("txt",)
 
 def file_kind(path: str | Path) -> str | None:
     """``image``, ``video``, ``audio`` or ``text`` from the file's extension; None for anything else."""
+    from emotion_core.face.video import VIDEO_TYPES
     from emotion_core.media import IMAGE_TYPES, TABLE_TYPES
     from emotion_core.speech.audio import AUDIO_TYPES
-    from emotion_core.video import VIDEO_TYPES
 
     suffix = Path(path).suffix.lower().lstrip(".")
     for kind, types in (("image", IMAGE_TYPES), ("video", VIDEO_TYPES), ("audio", AUDIO_TYPES),
@@ -142,7 +142,7 @@ def plan_file(path: Path, *, kind: str, sha256: str, settings: Settings, stride:
                                 f"{settings.max_upload_bytes / 2**20:,.0f} MB limit (EMOTION_LENS_MAX_UPLOAD_BYTES).")
     base = Part(file=str(path), sha256=sha256, kind=kind)
     if kind == "video":
-        from emotion_core.video import probe_video
+        from emotion_core.face.video import probe_video
 
         probe = probe_video(path, name=str(path), max_bytes=settings.max_upload_bytes)
         if not probe.duration_s or not probe.fps or probe.duration_s <= part_seconds:
@@ -246,7 +246,7 @@ def analyze_part(part: Part, predictors: PredictorSet, *, settings: Settings, st
         table = analyze_image(read_file(path), predictors.get("image"), source=part.file,
                               max_pixels=settings.max_image_pixels).face_table()
     elif part.kind == "video":
-        from emotion_core.video import analyze_video
+        from emotion_core.face.video import analyze_video
 
         analysis = analyze_video(path, predictors.get("video"), name=part.file, stride=stride, annotate=False,
                                  max_bytes=settings.max_upload_bytes, start_s=part.start,

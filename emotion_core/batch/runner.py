@@ -1,13 +1,13 @@
 """``batch``: analyse an archive with Ray Data, on this machine or on a cluster, into Parquet tables.
 
 The driver finds the files, hashes them and cuts long videos and tables into parts
-(:mod:`emotion_core.archive`); Ray Data sends the parts to a pool of actors, each of which loads the predictors
+(:mod:`emotion_core.batch.archive`); Ray Data sends the parts to a pool of actors, each of which loads the predictors
 once; the driver writes each part's rows as they arrive, so a killed run keeps what it finished and ``--resume``
 goes on from there. What ``DIR`` holds:
 
 - ``items/<kind>.parquet``: one row per item (face, frame, segment, sentence, row), the columns ``analyze --csv``
   prints for that kind, after ``file``, ``sha256`` and ``part``;
-- ``files.parquet``: one row per analysed file (see :func:`emotion_core.archive.summarize_file`);
+- ``files.parquet``: one row per analysed file (see :func:`emotion_core.batch.archive.summarize_file`);
 - ``errors.parquet``: every file or part that could not be analysed, with the reason;
 - ``manifest.json``: per run, the inputs, settings, model ids, machine, Ray version, counts and timings;
 - ``parts/`` and ``journal.jsonl``: the results as they came in, which ``--resume`` reads.
@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emotion_core.archive import (
+from emotion_core.batch.archive import (
     KINDS,
     Part,
     PredictorSet,
@@ -149,7 +149,7 @@ class _Journal:
 
 def run_batch(inputs: Sequence[str], *, out_dir: str | Path, settings: Settings,
               options: BatchOptions = BatchOptions(), progress: bool = True) -> dict[str, Any]:
-    """Analyse every file named by ``inputs`` (see :func:`emotion_core.archive.expand_inputs`) on Ray.
+    """Analyse every file named by ``inputs`` (see :func:`emotion_core.batch.archive.expand_inputs`) on Ray.
 
     Returns the run's entry of the manifest (counts, timings, throughput).
 
