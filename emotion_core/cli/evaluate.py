@@ -16,7 +16,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add this family's commands to the top-level sub-command parsers."""
     from emotion_core.speech.corpora import CORPORA as SPEECH_CORPORA
     from emotion_core.text.corpora import CORPORA
-    from emotion_core.training.text import ARMS
+    from emotion_core.training.text.train import ARMS
 
     evaluate = sub.add_parser("evaluate", help="measure a model on labelled data")
     evaluate_sub = evaluate.add_subparsers(dest="modality", required=True)
@@ -141,13 +141,8 @@ def _evaluate_speech_loco(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.speech.corpora import speech_corpus_clips
     from emotion_core.speech.predictor import SPEECH_MODEL
     from emotion_core.timing import machine_info
-    from emotion_core.training.speech_loco import (
-        CorpusFeatures,
-        arms_by_name,
-        compare_arms,
-        loco_table,
-        recording_size_table,
-    )
+    from emotion_core.training.speech.loco import CorpusFeatures, arms_by_name, compare_arms, loco_table
+    from emotion_core.training.speech.self_calibration import recording_size_table
 
     card = load_card(args.model_dir or settings.models_dir, SPEECH_MODEL)
     clips = speech_corpus_clips(args.data, emovo_dir=args.emovo)
@@ -203,7 +198,7 @@ def cmd_evaluate_text(args: argparse.Namespace, settings: Settings) -> int:
     if args.write_card and not (args.loco or args.corpus):
         raise InvalidInputError("--write-card: with --corpus or --loco.")
     if args.loco:
-        from emotion_core.training.text import leave_one_corpus_out
+        from emotion_core.training.text.train import leave_one_corpus_out
 
         loco = leave_one_corpus_out(data_dirs, arm=args.arm, out_dir=args.out)
         if args.json:

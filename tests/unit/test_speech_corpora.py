@@ -16,13 +16,8 @@ from emotion_core.speech.corpora import (
     corpus_roots,
     speech_corpus_clips,
 )
-from emotion_core.training.speech_loco import (
-    Arm,
-    CorpusFeatures,
-    evaluate_arm,
-    normalise_per_recording,
-    recording_size_table,
-)
+from emotion_core.training.speech.loco import Arm, CorpusFeatures, evaluate_arm, normalise_per_recording
+from emotion_core.training.speech.self_calibration import recording_size_table
 
 
 def _sound(path: Path, *, rate: int = 16000, channels: int = 1) -> None:
@@ -206,7 +201,7 @@ def test_recording_sizes_score_recordings_normalised_on_themselves():
 
 
 def test_an_arm_ships_only_if_it_beats_the_recipe_under_loco_and_keeps_the_in_corpus_figures():
-    from emotion_core.training.speech_loco import choose_arm
+    from emotion_core.training.speech.ship import choose_arm
 
     baseline = {"metrics": {"ravdess_test": {"uar": 0.70}, "emodb_test": {"uar": 0.76}}}
 
@@ -223,7 +218,7 @@ def test_an_arm_ships_only_if_it_beats_the_recipe_under_loco_and_keeps_the_in_co
 
 
 def test_self_calibration_starts_at_the_smallest_recording_size_that_pays():
-    from emotion_core.training.speech_loco import smallest_paying_size
+    from emotion_core.training.speech.self_calibration import smallest_paying_size
 
     def row(loco, ravdess):
         return {"loco_mean_uar": loco, "loco": {}, "in_corpus": {"ravdess": {"uar": ravdess}}}
@@ -237,7 +232,7 @@ def test_self_calibration_starts_at_the_smallest_recording_size_that_pays():
 
 
 def test_self_calibration_picks_the_fewest_segments_then_the_best_regularisation_under_loco():
-    from emotion_core.training.speech_loco import choose_self_calibration
+    from emotion_core.training.speech.self_calibration import choose_self_calibration
 
     data = synthetic_corpora()
     arm = Arm("standardised", normalisation="standardise")
@@ -256,11 +251,11 @@ def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confid
     from emotion_core.modelcard import load_card
     from emotion_core.runtime import load_onnx_session
     from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL, normalise_recording
-    from emotion_core.training.speech_loco import (
+    from emotion_core.training.speech.data import _cache_file
+    from emotion_core.training.speech.self_calibration import (
         SELF_CALIBRATION_ARM,
         SELF_CALIBRATION_C,
-        _cache_file,
-        _self_calibrated_model,
+        self_calibrated_model,
     )
 
     data = synthetic_corpora(clips_per_speaker=42)  # enough for recordings of 40 clips
@@ -272,7 +267,7 @@ def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confid
                SELF_CALIBRATION_ARM: evaluate_arm(data, Arm(SELF_CALIBRATION_ARM, normalisation="standardise"))}
     shipped = {"metrics": {"ravdess_test": {"uar": 0.5}, "emodb_test": {"uar": 0.5}}, "file": "speech_emotion.onnx",
                "input": {"features": "synthetic"}, "inference": {"runtime": "onnxruntime"}}
-    card = _self_calibrated_model(data.clips, results, shipped, tmp_path, tmp_path, command="test",
+    card = self_calibrated_model(data.clips, results, shipped, tmp_path, tmp_path, command="test",
                                   started=datetime(2026, 12, 2, tzinfo=timezone.utc))
     assert card == load_card(tmp_path, SELF_CALIBRATED_SPEECH_MODEL)
     # voices differ, emotions are written alike: a recording of 5 clips already calibrates well enough

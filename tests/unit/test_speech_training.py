@@ -9,16 +9,16 @@ import pytest
 from emotion_core.errors import ModelUnavailableError
 from emotion_core.labels import EMOTIONS
 from emotion_core.speech.audio import SAMPLE_RATE, Audio
+from emotion_core.speech.corpora import SpeechClip
 from emotion_core.speech.predictor import (
     SpeechPredictor,
     compare_functionals,
     model_input_from_card,
     normalise_recording,
 )
-from emotion_core.training.speech import (
+from emotion_core.training.speech.functionals import (
     FunctionalsConfig,
     FunctionalsData,
-    SpeechClip,
     choose_regularisation,
     export_functionals_classifier,
 )

@@ -217,7 +217,7 @@ class TestCalibrationAndUncertainty:
 
 
 def test_choose_calibration_on_validation_figures():
-    from emotion_core.training.text_calibration import choose_calibration
+    from emotion_core.training.text.calibration import choose_calibration
 
     rng = np.random.default_rng(0)
     sets = {}

@@ -96,7 +96,7 @@ def test_the_corpora_are_the_five():
 
 
 def test_leave_one_corpus_out_on_the_fakes(data, tmp_path):
-    from emotion_core.training.text import leave_one_corpus_out
+    from emotion_core.training.text.train import leave_one_corpus_out
 
     result = leave_one_corpus_out(data, arm="tfidf_words", out_dir=tmp_path / "loco")
     assert set(result["folds"]) == set(CORPORA) and set(result["all_corpora"]) == set(CORPORA)
@@ -125,7 +125,7 @@ def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
 
 def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     from emotion_core.text.predictor import TextPredictor
-    from emotion_core.training.text import LstmConfig, train_on_corpora
+    from emotion_core.training.text.train import LstmConfig, train_on_corpora
 
     tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
     card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)

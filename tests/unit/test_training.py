@@ -9,8 +9,8 @@ from emotion_core.errors import InvalidInputError
 
 keras = pytest.importorskip("keras")
 
-from emotion_core.training.augment import AugmentedFaces  # noqa: E402
-from emotion_core.training.face import FaceTrainingConfig, build_classifier, class_weights, export_classifier  # noqa: E402
+from emotion_core.training.face.augment import AugmentedFaces  # noqa: E402
+from emotion_core.training.face.train import FaceTrainingConfig, build_classifier, class_weights, export_classifier  # noqa: E402
 from emotion_core.training.layers import FusedBatchNorm  # noqa: E402
 
 TINY = FaceTrainingConfig(widths=(8, 16), dense_units=8)
@@ -84,7 +84,7 @@ def test_int8_classifier_keeps_the_float_answers(tmp_path):
     import onnx
     import onnxruntime as ort
 
-    from emotion_core.training.face import quantize_classifier
+    from emotion_core.training.face.train import quantize_classifier
 
     model = build_classifier(TINY)
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
@@ -119,7 +119,7 @@ def test_a_resumed_run_continues_the_augmentation_where_it_stopped():
 
 
 def test_resume_point_reads_the_backup_and_the_best_epoch_so_far(tmp_path):
-    from emotion_core.training.face import _resume_point
+    from emotion_core.training.face.train import _resume_point
 
     assert _resume_point(tmp_path) == {"epoch": 0, "best_val_accuracy": None}
     (tmp_path / "backup").mkdir()

@@ -436,14 +436,14 @@ def bilstm_card(model_id: str, lstm: LstmConfig) -> dict[str, Any]:
 def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
                      names: Sequence[str] = CORPORA, lstm: LstmConfig = LstmConfig()) -> dict[str, Any]:
     """The BiLSTM trained on every named corpus' train split (each corpus the same weight), selected on their
-    val splits, calibrated on them (:mod:`~emotion_core.training.text_calibration`) and tested on each test
+    val splits, calibrated on them (:mod:`~emotion_core.training.text.calibration`) and tested on each test
     split. Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
     from datetime import datetime, timezone
 
     from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
     from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
-    from emotion_core.training.text_calibration import calibration_report
+    from emotion_core.training.text.calibration import calibration_report
 
     out_dir = Path(out_dir)
     train, validation = load_corpora(names, "train", data_dirs), load_corpora(names, "val", data_dirs)
@@ -461,7 +461,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
                      "train_texts": len(train.texts), "selection": "best pooled val accuracy over the epochs",
                      "sample_weights": "each corpus the same total weight; classes by inverse square-root frequency"},
         "calibration": {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
-                        "same (emotion_core.training.text_calibration)", "validation": found["validation"],
+                        "same (emotion_core.training.text.calibration)", "validation": found["validation"],
                         "validation_mean_macro_f1_by_neutral_offset":
                             found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"]},
     }

@@ -109,7 +109,7 @@ def fit_finetuned(train_faces, train_y, val_faces, val_y, classes: Sequence[str]
     epoch; returns the Keras model and its selection accuracy."""
     import keras
 
-    from emotion_core.training.mobilenet import imagenet_mobilenet_v2
+    from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2
 
     keras.utils.set_random_seed(seed)
     index = {c: i for i, c in enumerate(classes)}
@@ -230,8 +230,8 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
     ``frame`` (640x480 BGR, one face) is what the per-frame latency is measured on."""
     from emotion_core.face.detection import load_detector
     from emotion_core.face.predictor import FacePredictor
-    from emotion_core.training.face import preprocess_split
-    from emotion_core.training.mobilenet import imagenet_mobilenet_v2
+    from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2
+    from emotion_core.training.face.train import preprocess_split
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

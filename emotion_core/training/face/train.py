@@ -139,7 +139,7 @@ def build_mobilenet(config: FaceTrainingConfig):
     from keras import layers
 
     from emotion_core.face.hybrid import IMAGENET_MEAN, IMAGENET_STD
-    from emotion_core.training.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
+    from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
 
     size = config.input_size
     backbone = with_fused_batch_norm(imagenet_mobilenet_v2(input_size=size))
@@ -261,8 +261,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     import keras
 
     from emotion_core.face.detection import load_detector
-    from emotion_core.training.augment import AugmentedFaces
     from emotion_core.training.export import WEIGHT_BITS
+    from emotion_core.training.face.augment import AugmentedFaces
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

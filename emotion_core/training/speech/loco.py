@@ -1,0 +1,204 @@
+"""Speech emotion across corpora: cached features, leave-one-corpus-out (LOCO) evaluation, the robustness arms,
+and the confidence pieces (temperature, out-of-distribution distance) fitted on LOCO's out-of-fold predictions.
+
+LOCO answers the question a user has: how well does the model do on voices, languages and rooms it never heard?
+For each corpus, a model is trained on the other corpora (all their speakers but the in-corpus test speakers)
+and tested on every clip of the held-out one. Beside it, the in-corpus figure: trained on every corpus' non-test
+speakers, tested on each corpus' test speakers (speaker-independent, as the model card always reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion_core.labels import EMOTIONS
+from emotion_core.speech.corpora import CORPORA, SpeechClip
+from emotion_core.training.speech.data import balanced_weights, cached_features
+
+
+def normalise_per_recording(features: np.ndarray, groups: Sequence[str], mode: str) -> np.ndarray:
+    """Each group's rows (one recording, or one speaker's recordings standing in for a long one) normalised on
+    themselves (:func:`emotion_core.speech.predictor.normalise_recording`, as the self-calibrated predictor does),
+    or as they are (``"none"``)."""
+    from emotion_core.speech.predictor import normalise_recording
+
+    if mode == "none":
+        return normalise_recording(features, mode)
+    groups = np.asarray(groups)
+    out = np.empty_like(features, dtype=np.float32)
+    for group in np.unique(groups):
+        members = groups == group
+        out[members] = normalise_recording(features[members], mode)
+    return out
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One recipe compared under LOCO; every field goes into the model card's comparison."""
+
+    name: str
+    feature_set: str = "compare"
+    normalisation: str = "none"  # per recording; see normalise_per_recording
+    corpus_balance: bool = True  # each corpus the same total weight (else every clip the same, classes balanced)
+    noise_copies: bool = False  # each training clip also with additive noise at 5-20 dB SNR
+    c: float = 0.01  # inverse L2 strength of the logistic regression
+
+
+ARMS: tuple[Arm, ...] = (
+    Arm("compare"),
+    Arm("compare_pooled", corpus_balance=False),
+    Arm("compare_recording_centred", normalisation="centre"),
+    Arm("compare_recording_standardised", normalisation="standardise"),
+    Arm("egemaps", feature_set="egemaps", c=0.1),
+    Arm("egemaps_recording_standardised", feature_set="egemaps", normalisation="standardise", c=0.1),
+    Arm("compare_noise", noise_copies=True),
+)
+
+
+def class_weights(labels: Sequence[str], corpora: Sequence[str], *, corpus_balance: bool) -> np.ndarray:
+    """Classes by inverse frequency, inside each corpus with every corpus the same total weight
+    (``corpus_balance``), or over the pool; mean 1."""
+
+    if corpus_balance:
+        return balanced_weights(labels, corpora)
+    return balanced_weights(labels, ["pool"] * len(labels))
+
+
+@dataclass
+class CorpusFeatures:
+    """The labelled clips of every corpus with their (clean, and optionally noisy) functionals."""
+
+    clips: list[SpeechClip]
+    features: np.ndarray
+    noisy: np.ndarray | None = None
+
+    @classmethod
+    def load(cls, clips: Sequence[SpeechClip], feature_set: str, cache_dir: Path | None, *,
+             noise: bool = False) -> CorpusFeatures:
+        labelled = [c for c in clips if c.label]
+        return cls(labelled, cached_features(labelled, feature_set, cache_dir),
+                   cached_features(labelled, feature_set, cache_dir, variant="noise") if noise else None)
+
+    def rows(self, *, corpora: Sequence[str], splits: Sequence[str]) -> np.ndarray:
+        return np.array([i for i, c in enumerate(self.clips) if c.corpus in corpora and c.split in splits], int)
+
+    def column(self, rows: np.ndarray, name: str) -> list[str]:
+        return [getattr(self.clips[i], name) for i in rows]
+
+    def normalised(self, rows: np.ndarray, mode: str, *, noisy: bool = False) -> np.ndarray:
+        """Features of ``rows`` normalised per speaker (each speaker's clips standing in for one recording)."""
+        source = self.noisy if noisy else self.features
+        return normalise_per_recording(source[rows], self.column(rows, "speaker_key"), mode)
+
+    def fit(self, rows: np.ndarray, arm: Arm):
+        """Standardisation and multinomial logistic regression on ``rows`` (and their noisy copies)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        copies = [self.normalised(rows, arm.normalisation)]
+        if arm.noise_copies:
+            copies.append(self.normalised(rows, arm.normalisation, noisy=True))
+        labels = self.column(rows, "label") * len(copies)
+        weights = class_weights(labels, self.column(rows, "corpus") * len(copies),
+                                corpus_balance=arm.corpus_balance)
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=arm.c, max_iter=3000))
+        return model.fit(np.concatenate(copies), [EMOTIONS.index(label) for label in labels],
+                         logisticregression__sample_weight=weights)
+
+    def probabilities(self, model, rows: np.ndarray, arm: Arm) -> np.ndarray:
+        """``(rows, 7)`` over the canonical labels."""
+        return canonical_probabilities(model, self.normalised(rows, arm.normalisation))
+
+
+def canonical_probabilities(model, features: np.ndarray) -> np.ndarray:
+    """A fitted pipeline's probabilities ``(rows, 7)`` over the canonical labels (0 for a class it never saw)."""
+    probs = np.zeros((len(features), len(EMOTIONS)))
+    probs[:, model[-1].classes_] = model.predict_proba(features)
+    return probs
+
+
+TRAIN_SPLITS = ("train", "validation")
+
+
+def summarise(truth: Sequence[str], probs: np.ndarray) -> dict[str, Any]:
+    from emotion_core.evaluation import classification_report
+
+    report = classification_report(truth, [EMOTIONS[i] for i in probs.argmax(1)])
+    return {k: report[k] for k in ("n", "accuracy", "uar")}
+
+
+def evaluate_arm(data: CorpusFeatures, arm: Arm) -> dict[str, Any]:
+    """LOCO and in-corpus figures of one arm, with LOCO's out-of-fold probabilities for the confidence fits.
+
+    LOCO: for each corpus, fit on the other corpora's non-test speakers, predict every clip of it. In-corpus:
+    fit on every corpus' non-test speakers, predict each corpus' test speakers."""
+    corpora = sorted({c.corpus for c in data.clips}, key=CORPORA.index)
+    loco, oof = {}, {}
+    for held_out in corpora:
+        rows = data.rows(corpora=[c for c in corpora if c != held_out], splits=TRAIN_SPLITS)
+        test = data.rows(corpora=[held_out], splits=("train", "validation", "test"))
+        model = data.fit(rows, arm)
+        oof[held_out] = (test, data.probabilities(model, test, arm))
+        loco[held_out] = summarise(data.column(test, "label"), oof[held_out][1])
+    model = data.fit(data.rows(corpora=corpora, splits=TRAIN_SPLITS), arm)
+    in_corpus = {}
+    for corpus in corpora:
+        test = data.rows(corpora=[corpus], splits=("test",))
+        in_corpus[corpus] = summarise(data.column(test, "label"), data.probabilities(model, test, arm))
+    return {"arm": arm, "loco": loco, "loco_mean_uar": round(float(np.mean([r["uar"] for r in loco.values()])), 4),
+            "in_corpus": in_corpus, "oof": oof}
+
+
+def loco_table(results: dict[str, dict[str, Any]]) -> str:
+    """The per-corpus LOCO and in-corpus figures of each arm, as text."""
+    lines = []
+    for name, result in results.items():
+        lines.append(f"arm {name}: LOCO mean UAR {result['loco_mean_uar']:.4f}")
+        lines.append(f"  {'corpus':<8} {'LOCO n':>7} {'UAR':>7} {'acc':>7}   {'in-corpus n':>11} {'UAR':>7} {'acc':>7}")
+        for corpus, loco in result["loco"].items():
+            inside = result["in_corpus"][corpus]
+            lines.append(f"  {corpus:<8} {loco['n']:>7} {loco['uar']:>7.4f} {loco['accuracy']:>7.4f}   "
+                         f"{inside['n']:>11} {inside['uar']:>7.4f} {inside['accuracy']:>7.4f}")
+    return "\n".join(lines)
+
+
+def arms_by_name(spec: str, *, shipped: str = "compare") -> list[Arm]:
+    """``"all"``, ``"shipped"`` (the arm named ``shipped``) or comma-separated arm names."""
+    from emotion_core.errors import InvalidInputError
+
+    known = {arm.name: arm for arm in ARMS}
+    if spec == "all":
+        return list(ARMS)
+    names = [shipped if name == "shipped" else name for name in spec.split(",") if name]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise InvalidInputError(f"arms: unknown {', '.join(unknown) or 'empty list'}; expected 'all', 'shipped' or "
+                                f"some of {', '.join(known)}.")
+    return [known[name] for name in names]
+
+
+def compare_arms(clips: Sequence[SpeechClip], arms: Sequence[Arm], *, cache_dir: Path | None
+                 ) -> dict[str, dict[str, Any]]:
+    """:func:`evaluate_arm` for each arm, reading each feature set once."""
+    from emotion_core.progress import progress
+
+    data: dict[tuple[str, bool], CorpusFeatures] = {}
+    results = {}
+    for arm in progress(arms, desc="LOCO arms", unit="arm"):
+        key = (arm.feature_set, arm.noise_copies)
+        if key not in data:
+            data[key] = CorpusFeatures.load(clips, arm.feature_set, cache_dir, noise=arm.noise_copies)
+        results[arm.name] = evaluate_arm(data[key], arm)
+    return results
+
+
+def arm_dict(arm: Arm) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(arm)
