@@ -6,6 +6,7 @@ from typing import Any
 import streamlit as st
 
 from app_support.resources import accounts
+from emotion_core.permissions import sees_everything
 from emotion_core.storage.db import User
 from emotion_core.storage.store import ANALYSIS_KINDS
 
@@ -17,7 +18,7 @@ def analysis_filters(user: User, *, prefix: str) -> dict[str, Any]:
     :meth:`HistoryStore.analyses` they stand for."""
     owner_col, kind_col, dates_col = st.columns(3)
     owner = (owner_col.selectbox("User", [ANY, *(u.name for u in accounts().users())], key=f"{prefix}_owner")
-             if user.role == "admin" else ANY)
+             if sees_everything(user) else ANY)
     kind = kind_col.selectbox("Kind", [ANY, *ANALYSIS_KINDS], key=f"{prefix}_kind")
     dates = dates_col.date_input("Between", value=(), key=f"{prefix}_dates")
     return {"owner": None if owner == ANY else owner, "kind": None if kind == ANY else kind,

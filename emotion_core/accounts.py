@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from emotion_core.errors import AuthenticationFailed, InvalidInputError, NotFound, PermissionDenied
-from emotion_core.permissions import ROLES, require
+from emotion_core.permissions import ROLES, owns, require
 from emotion_core.storage.db import ApiToken, BrowserSession, User, aware, utcnow
 from emotion_core.storage.store import HistoryStore
 from emotion_core.throttle import Backoff, Throttle, refuse_until
@@ -261,7 +261,7 @@ class Accounts:
     def revoke_token(self, token_id: int, *, by: User) -> None:
         with self.store.session() as session:
             found = session.get(ApiToken, token_id)
-            if found is None or (found.user_id != by.id and by.role != "admin"):
+            if found is None or not owns(by, found.user_id):
                 raise NotFound(f"token {token_id} does not exist or is not yours.")
             found.revoked_at = self.clock()
 

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, func, null, select, update
 from sqlalchemy.orm import Session
 
 from emotion_core.errors import EmotionLensError, LimitReached, NotFound
+from emotion_core.permissions import owns
 from emotion_core.storage.db import Job, User, aware, utcnow
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class JobRunner:
         """A job of the viewer's (an admin's: anyone's)."""
         with self.store.session() as session:
             job = session.get(Job, job_id)
-        if job is None or not (viewer.role == "admin" or job.user_id == viewer.id):
+        if job is None or not owns(viewer, job.user_id):
             raise NotFound(f"job {job_id} does not exist or is not yours.")
         return job
 

@@ -30,9 +30,15 @@ def allowed(user: HasRole | None, permission: str) -> bool:
     return user is not None and user.role in PERMISSIONS[permission]
 
 
+def sees_everything(user: HasRole) -> bool:
+    """Whether ``user`` sees every user's analyses, alerts and jobs (an admin), not only their own and shared ones."""
+    return user.role == "admin"
+
+
 def owns(user: Person, owner_id: int) -> bool:
-    """Whether ``user`` may change (delete, share, unshare) what user ``owner_id`` made: its owner or an admin."""
-    return user.role == "admin" or user.id == owner_id
+    """Whether ``user`` may change (delete, share, unshare, revoke) what user ``owner_id`` made: its owner or an
+    admin."""
+    return sees_everything(user) or user.id == owner_id
 
 
 def require(user: HasRole | None, permission: str) -> None:

@@ -14,12 +14,13 @@ from emotion_core.analytics import (
     label_counts_over_time,
     label_shares_by,
 )
+from emotion_core.permissions import sees_everything
 from emotion_core.viz import outcome_counts, outcome_shares
 
 user = auth.require("view")
 st.title("📈 Analytics")
 st.caption("Each analysis counts once, under its dominant emotion, or under 'no result' when it found no face, "
-           "voice or text to judge." + (" As admin you see everyone's." if user.role == "admin" else ""))
+           "voice or text to judge." + (" As admin you see everyone's." if sees_everything(user) else ""))
 with st.expander("Filters", expanded=True):
     analyses = store().analyses(user, **analysis_filters(user, prefix="analytics"))
     batches = batch_folders(analyses)
@@ -40,7 +41,7 @@ if not analyses:
 period = st.segmented_control("Period", ["day", "week", "month"], default="day", key="analytics_period")
 st.plotly_chart(outcome_counts(label_counts_over_time(analyses, period=period or "day"),
                                title="Analyses and what they found"), key="analytics_over_time")
-by_kind, by_user = st.columns(2) if user.role == "admin" else (st.container(), None)
+by_kind, by_user = st.columns(2) if sees_everything(user) else (st.container(), None)
 by_kind.plotly_chart(outcome_shares(label_shares_by(analyses, "kind"), "kind", title="Per kind of analysis"),
                      key="analytics_per_kind")
 if by_user is not None:

@@ -11,7 +11,7 @@ from app_support.resources import store
 from emotion_core.analytics import analyses_table, rows_table, transcript_table
 from emotion_core.errors import EmotionLensError
 from emotion_core.labels import EMOTIONS
-from emotion_core.permissions import allowed, owns
+from emotion_core.permissions import allowed, owns, sees_everything
 from emotion_core.viz import emotion_timeline, share_bars
 
 user = auth.require("view")
@@ -24,7 +24,7 @@ def _set_shared(analysis_id: int) -> None:
 
 
 st.title("🗂️ History")
-st.caption("Analyses you ran, and those others shared" + (" (as admin you see everyone's)." if user.role == "admin"
+st.caption("Analyses you ran, and those others shared" + (" (as admin you see everyone's)." if sees_everything(user)
                                                           else "."))
 
 with st.expander("Filters", expanded=True):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from emotion_core.alerts import Rule, evaluate_rules
 from emotion_core.errors import InvalidInputError, NotFound, PermissionDenied
 from emotion_core.jobs import forget_results, job_json
-from emotion_core.permissions import owns, require
+from emotion_core.permissions import owns, require, sees_everything
 from emotion_core.result import SCORE_COLUMNS, EmotionResult, score_columns
 from emotion_core.storage.db import Alert, AlertRule, Analysis, Job, TimelineRow, User, utcnow
 
@@ -155,7 +155,7 @@ class HistoryStore:
                  since: datetime | None = None, until: datetime | None = None) -> list[Analysis]:
         """Analyses the viewer may see, newest first: an admin sees all, others their own and shared ones."""
         query = select(Analysis).options(selectinload(Analysis.user)).order_by(Analysis.created_at.desc())
-        if viewer.role != "admin":
+        if not sees_everything(viewer):
             query = query.where((Analysis.user_id == viewer.id) | Analysis.shared)
         if owner:
             query = query.join(Analysis.user).where(User.name == owner)
@@ -210,7 +210,7 @@ class HistoryStore:
     def alerts(self, viewer: User, *, unacknowledged_only: bool = False) -> list[Alert]:
         query = select(Alert).join(Alert.analysis).options(selectinload(Alert.analysis)).order_by(
             Alert.created_at.desc())
-        if viewer.role != "admin":
+        if not sees_everything(viewer):
             query = query.where((Analysis.user_id == viewer.id) | Analysis.shared)
         if unacknowledged_only:
             query = query.where(Alert.acknowledged_at.is_(None))
