@@ -52,13 +52,24 @@ def _header(column: str) -> str:
 
 
 def show_table(table: pd.DataFrame) -> None:
-    """``st.dataframe`` with plain headers, probabilities and confidences in %, and "—" where text is missing."""
-    shown = table.copy()
-    for column in shown.select_dtypes(include="object").columns:
-        shown[column] = shown[column].map(lambda value: NOTHING if value is None or value != value else value)
+    """``st.dataframe`` of :func:`displayed` with plain headers, probabilities and confidences in %."""
+    shown = displayed(table)
     config = {column: st.column_config.NumberColumn(_header(column), format="percent") if _is_share(column)
               else _header(column) for column in shown.columns}
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+
+
+def displayed(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with "—" where text is missing and yes/no in a column of flags with gaps (each column of one type,
+    as Arrow needs: a video's ``uncertain`` flags have gaps at the frames without a face)."""
+    shown = table.copy()
+    for column in shown.select_dtypes(include="object").columns:
+        shown[column] = shown[column].map(_cell)
+    return shown
+
+
+def _cell(value: Any) -> Any:
+    return NOTHING if value is None or value != value else field_value("", value) if isinstance(value, bool) else value
 
 
 def field_value(key: str, value: Any) -> str:

@@ -1,6 +1,9 @@
 """How figures read on the pages: labelled settings and summaries, and models in plain words."""
 
-from app_support.display import NOTHING, field_value, model_in_plain_words
+import pandas as pd
+import pyarrow as pa
+
+from app_support.display import NOTHING, displayed, field_value, model_in_plain_words
 
 
 class TestFieldValue:
@@ -26,3 +29,10 @@ def test_a_model_in_plain_words():
     assert "right 14% of the time" in words and "Most reliable on **d**, least on **c**" in words
     assert "2 ms a face" in words
     assert model_in_plain_words({"modality": "text"}).endswith("has not been evaluated yet.")
+
+
+def test_a_column_of_flags_with_gaps_reads_yes_no_and_converts_to_arrow():
+    table = pd.DataFrame({"label": ["happy", "no face"], "uncertain": [True, None], "track_id": [1, None]})
+    shown = displayed(table)
+    assert list(shown["uncertain"]) == ["yes", NOTHING] and list(shown["label"]) == ["happy", "no face"]
+    assert pa.Table.from_pandas(shown).num_rows == 2
