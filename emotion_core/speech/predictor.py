@@ -40,7 +40,7 @@ import numpy as np
 from emotion_core.confidence import DistanceModel, apply_temperature, uncertain_reason
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.labels import EMOTIONS
-from emotion_core.modelcard import load_card
+from emotion_core.modelcard import card_path, load_card
 from emotion_core.result import EmotionResult
 from emotion_core.runtime import analysis_threads
 from emotion_core.speech.audio import SAMPLE_RATE, Audio, AudioSource, check_audio, decode_audio
@@ -286,7 +286,7 @@ class SpeechPredictor:
 
         card = load_card(models_dir, model)
         companion = None
-        if model == SPEECH_MODEL and (Path(models_dir) / f"{SELF_CALIBRATED_SPEECH_MODEL}.card.json").is_file():
+        if model == SPEECH_MODEL and card_path(models_dir, SELF_CALIBRATED_SPEECH_MODEL).is_file():
             companion = cls.from_dir(models_dir, model=SELF_CALIBRATED_SPEECH_MODEL)
         return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"), model_id=card["model_id"],
                    model_input=model_input_from_card(card),
