@@ -134,6 +134,12 @@ def egemaps_functionals(samples: np.ndarray) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
+def compare_egemaps_functionals(samples: np.ndarray) -> np.ndarray:
+    """``(6461,)`` float32: the ComParE functionals followed by the eGeMAPS ones (a soft vote of a model of each
+    reads them; see :class:`emotion_core.training.speech.loco.Arm`)."""
+    return np.concatenate([compare_functionals(samples), egemaps_functionals(samples)])
+
+
 @functools.cache
 def _compare_extractor(feature_set: str = "ComParE_2016"):
     """The extractor is a recipe: every call builds its own native openSMILE instance, so threads can share it."""
@@ -392,6 +398,8 @@ def model_input_from_card(card: dict) -> Callable[[np.ndarray], np.ndarray]:
         return functionals_model_input
     if kind == "egemaps_functionals":
         return lambda samples: egemaps_functionals(samples)[None]
+    if kind == "compare_egemaps_functionals":
+        return lambda samples: compare_egemaps_functionals(samples)[None]
     if kind == "mfcc_frames":
         norm = card["input"]["normalisation"]
         return mfcc_model_input(np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32))

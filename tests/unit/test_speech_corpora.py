@@ -185,6 +185,62 @@ def test_loco_tests_each_corpus_on_a_model_that_never_saw_it():
     assert {data.clips[i].corpus for i in rows} == {"emodb"} and np.allclose(probs.sum(1), 1)
 
 
+def joined_corpora() -> CorpusFeatures:
+    """The synthetic corpora with ComParE-wide and eGeMAPS-wide parts, the emotion written in both."""
+    from emotion_core.speech.predictor import COMPARE_FEATURES
+
+    small = synthetic_corpora()
+    noise = np.random.default_rng(1).normal(0, 1, (len(small.clips), COMPARE_FEATURES + 88 - 24))
+    parts = [small.features, noise[:, :COMPARE_FEATURES - 12], small.features, noise[:, COMPARE_FEATURES - 12:]]
+    return CorpusFeatures(small.clips, np.concatenate(parts, 1).astype(np.float32))
+
+
+def test_a_soft_vote_of_compare_and_egemaps_exports_the_weighted_mean_of_its_members(tmp_path):
+    from emotion_core.runtime import load_onnx_session
+    from emotion_core.training.speech.functionals import export_functionals_classifier
+
+    data = joined_corpora()
+    arm = Arm("vote", feature_set="compare+egemaps", normalisation="standardise", c=0.01, egemaps_weight=0.3)
+    rows = data.rows(corpora=["ravdess", "emodb", "emovo"], splits=("train", "validation"))
+    model = data.fit(rows, arm)
+    compare, egemaps = model.estimators_
+    assert compare[-1].coef_.shape == (7, 6373) and egemaps[-1].coef_.shape == (7, 88)
+    features = data.normalised(rows, "standardise")
+    expected = 0.7 * compare.predict_proba(features) + 0.3 * egemaps.predict_proba(features)
+    np.testing.assert_allclose(model.predict_proba(features), expected, rtol=1e-6)
+    export_functionals_classifier(model, tmp_path / "vote.onnx")
+    session = load_onnx_session(tmp_path / "vote.onnx")
+    (probs,) = session.run([session.get_outputs()[-1].name], {session.get_inputs()[0].name: features})
+    np.testing.assert_allclose(probs, expected, atol=1e-4)
+    assert evaluate_arm(data, arm)["loco_mean_uar"] > 0.9
+
+
+def test_a_joined_feature_set_reads_its_parts_from_the_cache_side_by_side(tmp_path):
+    from emotion_core.training.speech.data import _cache_file, cached_features
+
+    data = synthetic_corpora()
+    for corpus in ("ravdess", "emodb", "emovo"):
+        rows = [i for i, c in enumerate(data.clips) if c.corpus == corpus]
+        paths = np.array([str(data.clips[i].path) for i in rows])
+        for part, features in (("compare", data.features[rows]), ("egemaps", -data.features[rows, :3])):
+            np.savez(_cache_file(tmp_path, corpus, part, "clean"), features=features, paths=paths)
+    joined = cached_features(data.clips, "compare+egemaps", tmp_path)
+    np.testing.assert_array_equal(joined, np.concatenate([data.features, -data.features[:, :3]], 1))
+
+
+def test_the_self_calibrated_model_is_made_of_the_best_arm_standardised_per_recording():
+    from emotion_core.training.speech.self_calibration import self_calibration_arm
+
+    def result(arm: Arm, loco: float) -> dict:
+        return {"arm": arm, "loco_mean_uar": loco}
+
+    results = {"compare": result(Arm("compare"), 0.9), "centred": result(Arm("centred", normalisation="centre"), 0.8),
+               "standardised": result(Arm("standardised", normalisation="standardise"), 0.4),
+               "vote": result(Arm("vote", "compare+egemaps", normalisation="standardise", egemaps_weight=0.3), 0.5)}
+    assert self_calibration_arm(results) == "vote"
+    assert self_calibration_arm({"compare": results["compare"]}) is None
+
+
 def test_recording_sizes_score_recordings_normalised_on_themselves():
     data = synthetic_corpora()
     arm = Arm("centred", normalisation="centre", c=1.0)
@@ -252,11 +308,7 @@ def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confid
     from emotion_core.runtime import load_onnx_session
     from emotion_core.speech.predictor import SELF_CALIBRATED_SPEECH_MODEL, normalise_recording
     from emotion_core.training.speech.data import _cache_file
-    from emotion_core.training.speech.self_calibration import (
-        SELF_CALIBRATION_ARM,
-        SELF_CALIBRATION_C,
-        self_calibrated_model,
-    )
+    from emotion_core.training.speech.self_calibration import SELF_CALIBRATION_C, self_calibrated_model
 
     data = synthetic_corpora(clips_per_speaker=42)  # enough for recordings of 40 clips
     for corpus in ("ravdess", "emodb", "emovo"):  # the feature cache the trainer reads, keyed by path
@@ -264,7 +316,7 @@ def test_training_writes_the_self_calibrated_model_with_its_threshold_and_confid
         np.savez(_cache_file(tmp_path, corpus, "compare", "clean"), features=data.features[rows],
                  paths=np.array([str(data.clips[i].path) for i in rows]))
     results = {"compare": evaluate_arm(data, Arm("compare")),
-               SELF_CALIBRATION_ARM: evaluate_arm(data, Arm(SELF_CALIBRATION_ARM, normalisation="standardise"))}
+               "standardised": evaluate_arm(data, Arm("standardised", normalisation="standardise"))}
     shipped = {"metrics": {"ravdess_test": {"uar": 0.5}, "emodb_test": {"uar": 0.5}}, "file": "speech_emotion.onnx",
                "input": {"features": "synthetic"}, "inference": {"runtime": "onnxruntime"}}
     card = self_calibrated_model(data.clips, results, shipped, tmp_path, tmp_path, command="test",

@@ -83,6 +83,17 @@ def test_compare_functionals_of_a_voice_like_sound():
     assert np.count_nonzero(features) > 6000
 
 
+def test_the_joined_input_is_compare_then_egemaps_functionals_of_the_same_sound():
+    from emotion_core.speech.predictor import COMPARE_FEATURES, egemaps_functionals
+
+    t = np.arange(16000) / 16000
+    voice = (0.3 * np.sin(2 * np.pi * 180 * t) * np.clip(np.sin(2 * np.pi * 3 * t), 0, 1)).astype(np.float32)
+    joined = model_input_from_card({"input": {"kind": "compare_egemaps_functionals"}})(voice)
+    assert joined.shape == (1, COMPARE_FEATURES + 88)
+    np.testing.assert_array_equal(joined[0, :COMPARE_FEATURES], compare_functionals(voice))
+    np.testing.assert_array_equal(joined[0, COMPARE_FEATURES:], egemaps_functionals(voice))
+
+
 def test_an_unknown_input_kind_is_a_clear_error():
     with pytest.raises(ModelUnavailableError, match="unknown input kind 'spectrogram'"):
         model_input_from_card({"input": {"kind": "spectrogram"}})

@@ -140,7 +140,8 @@ def data_sections(clips: Sequence[SpeechClip]) -> dict[str, Any]:
     }
 
 
-FEATURE_SETS: dict[str, str] = {"compare": "compare_functionals", "egemaps": "egemaps_functionals"}
+FEATURE_SETS: dict[str, str] = {"compare": "compare_functionals", "egemaps": "egemaps_functionals",
+                                 "compare+egemaps": "compare_egemaps_functionals"}
 
 
 def _extractor(feature_set: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -155,9 +156,12 @@ def cached_features(clips: Sequence[SpeechClip], feature_set: str, cache_dir: Pa
     (``<corpus>_<feature_set>_<variant>.npz``, keyed by path) so that every arm reads them for free.
 
     ``variant``: ``"clean"``, or ``"noise"`` (white noise at a random 5-20 dB SNR, seeded by the clip's path:
-    the augmentation arm)."""
+    the augmentation arm). A joined set (``"compare+egemaps"``) is its parts' columns side by side."""
     from emotion_core.progress import progress
 
+    if "+" in feature_set:
+        return np.concatenate([cached_features(clips, part, cache_dir, variant=variant)
+                               for part in feature_set.split("+")], axis=1)
     extract = _extractor(feature_set)
     known: dict[str, dict[str, np.ndarray]] = {}
     for corpus in sorted({c.corpus for c in clips}):

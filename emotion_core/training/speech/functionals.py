@@ -116,13 +116,15 @@ def choose_regularisation(data: FunctionalsData, config: FunctionalsConfig, *,
 
 
 def export_functionals_classifier(model, path: Path) -> None:
-    """ONNX: ComParE functionals ``(batch, 6373)`` in, label index and probabilities over the canonical labels out."""
+    """ONNX: functionals ``(batch, features)`` in, label index and probabilities over the canonical labels out."""
     from skl2onnx import to_onnx
+    from sklearn.pipeline import Pipeline
 
-    if list(model[-1].classes_) != list(range(len(EMOTIONS))):  # the predictor reads the columns in this order
+    if list(model.classes_) != list(range(len(EMOTIONS))):  # the predictor reads the columns in this order
         raise ValueError(f"the classifier must know all {len(EMOTIONS)} canonical labels, in order")
-    sample = np.zeros((1, model[0].n_features_in_), np.float32)
-    path.write_bytes(to_onnx(model, sample, options={id(model[-1]): {"zipmap": False}},
+    sample = np.zeros((1, model.n_features_in_), np.float32)
+    classifier = model[-1] if isinstance(model, Pipeline) else model  # a pipeline's, or a soft vote's own
+    path.write_bytes(to_onnx(model, sample, options={id(classifier): {"zipmap": False}},
                              target_opset=17).SerializeToString())
 
 

@@ -104,7 +104,21 @@ def smallest_paying_size(table: dict[str, Any], *, loco_to_beat: float, in_corpu
     return None
 
 
-SELF_CALIBRATION_ARM = "compare_recording_standardised"
+def self_calibration_arm(results: dict[str, dict[str, Any]]) -> str | None:
+    """The arm the self-calibrated model is made of: among the arms standardised per recording, the one with the
+    best LOCO mean UAR (each speaker's clips as one recording); ``None`` when none was compared."""
+    standardised = [name for name, r in results.items() if r["arm"].normalisation == "standardise"]
+    return max(standardised, key=lambda name: results[name]["loco_mean_uar"], default=None)
+
+
+ARCHITECTURES = {
+    "compare": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced segments, then "
+               "on the training data; multinomial logistic regression (L2, C={arm.c:g})",
+    "compare+egemaps": "openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals, standardised on the "
+                       "recording's own voiced segments, then on the training data; a multinomial logistic "
+                       "regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their probabilities averaged "
+                       "({compare_weight:g} and {arm.egemaps_weight:g})",
+}
 
 
 RECORDING_SIZES = (5, 10, 20, 40)  # segments a self-calibrating recording holds, for the card's table
@@ -151,11 +165,11 @@ def self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: d
 
     single = results["compare"]
     corpora = sorted({c.corpus for c in clips}, key=CORPORA.index)
-    data = CorpusFeatures.load(clips, results[SELF_CALIBRATION_ARM]["arm"].feature_set, cache_dir)
+    candidate = results[self_calibration_arm(results)]["arm"]
+    data = CorpusFeatures.load(clips, candidate.feature_set, cache_dir)
     floor = {c: round(single["in_corpus"][c]["uar"] - 0.02, 4) for c in corpora}
     floor.update({c: round(baseline["metrics"][f"{c}_test"]["uar"] - 0.02, 4) for c in ("ravdess", "emodb")})
-    choice = choose_self_calibration(data, results[SELF_CALIBRATION_ARM]["arm"], loco_to_beat=single["loco_mean_uar"],
-                                     in_corpus_floor=floor)
+    choice = choose_self_calibration(data, candidate, loco_to_beat=single["loco_mean_uar"], in_corpus_floor=floor)
     if choice is None:
         return None
     arm, min_segments, tables = choice
@@ -180,11 +194,14 @@ def self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: d
             predicted += [EMOTIONS[i] for i in probs.argmax(1)]
         metrics[f"{corpus}_test"] = classification_report(truth, predicted)
     card: dict[str, Any] = {
-        "model_id": f"speech-compare-lr-self-calibrated-c{arm.c:g}-{'-'.join(corpora)}-{started:%Y%m%d}",
+        "model_id": f"speech-{arm.feature_set.replace('+', '-')}-lr-self-calibrated-c{arm.c:g}-"
+                    f"{'-'.join(corpora)}-{started:%Y%m%d}",
         "task": "speech emotion", "modality": "speech", "file": model_path.name, "labels": list(EMOTIONS),
-        "architecture": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced "
-                        f"segments, then on the training data; multinomial logistic regression (L2, C={arm.c:g})",
-        "input": {"kind": FEATURE_SETS[arm.feature_set], "features": baseline["input"]["features"],
+        "architecture": ARCHITECTURES[arm.feature_set].format(arm=arm, compare_weight=1 - arm.egemaps_weight),
+        "input": {"kind": FEATURE_SETS[arm.feature_set],
+                  "features": f"openSMILE {arm.feature_set.replace('+', ' and ')} functionals of each voiced segment, "
+                              f"16 kHz mono (emotion_core.speech.predictor.{FEATURE_SETS[arm.feature_set]}); "
+                              "standardisation is inside the ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)",
                   "recording_standardised": True, "min_segments": min_segments,
                   "normalisation": "each voiced segment's functionals minus the mean of the recording's voiced "
@@ -201,6 +218,12 @@ def self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: d
                           for c in corpora},
         "training": {"command": command, "date": started.isoformat(timespec="seconds"), "machine": machine_info(),
                      "arm": arm_dict(arm),
+                     "arm_choice": "the best LOCO mean UAR (each speaker's clips as one recording) among the arms "
+                                   "standardised per recording",
+                     "arms_compared": {name: {"loco_mean_uar": r["loco_mean_uar"],
+                                              "loco": {c: x["uar"] for c, x in r["loco"].items()},
+                                              "in_corpus": {c: x["uar"] for c, x in r["in_corpus"].items()}}
+                                       for name, r in results.items() if r["arm"].normalisation == "standardise"},
                      "fitted_on": "train and validation speakers of " + ", ".join(corpora),
                      "standardisation_groups": "each training speaker's clips, standing in for one recording of "
                                                "mixed emotions",

@@ -25,7 +25,7 @@ from emotion_core.training.speech.data import CORPUS_TERMS, FEATURE_SETS, SPEECH
 from emotion_core.training.speech.functionals import export_functionals_classifier
 from emotion_core.training.speech.loco import TRAIN_SPLITS, Arm, CorpusFeatures, arm_dict, compare_arms, summarise
 from emotion_core.training.speech.measure import test_files_of
-from emotion_core.training.speech.self_calibration import SELF_CALIBRATION_ARM, self_calibrated_model
+from emotion_core.training.speech.self_calibration import self_calibrated_model, self_calibration_arm
 
 
 def choose_arm(results: dict[str, dict[str, Any]], baseline_card: dict[str, Any], *,
@@ -52,9 +52,9 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
     confidence pieces (temperature, distance model and limit). Returns the cards written, by model name.
 
     When an arm wins (:func:`choose_arm`) it is refitted on every corpus' non-test speakers and written too;
-    otherwise the shipped model in ``models_dir`` stays, and gets the confidence pieces of its own recipe. With the
-    per-recording standardised arm among ``arms``, the self-calibrated model is written too when it pays
-    (:func:`self_calibrated_model`)."""
+    otherwise the shipped model in ``models_dir`` stays, and gets the confidence pieces of its own recipe. With arms
+    standardised per recording among ``arms``, the self-calibrated model is made of the best of them
+    (:func:`self_calibration_arm`) and written too when it pays (:func:`self_calibrated_model`)."""
     from datetime import datetime, timezone
 
     from emotion_core.modelcard import load_card
@@ -87,7 +87,7 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
             write_card(out_dir, CALIBRATED_SPEECH_MODEL, cards[CALIBRATED_SPEECH_MODEL])
     else:
         card = _refit_winner(clips, results[winner], baseline, out_dir, cache_dir, started)
-    if SELF_CALIBRATION_ARM in results and "compare" in results:
+    if self_calibration_arm(results) and "compare" in results:
         own = self_calibrated_model(clips, results, baseline, out_dir, cache_dir, started=started, command=command)
         cards.update({SELF_CALIBRATED_SPEECH_MODEL: own} if own else {})
     card["loco"] = {**comparison, "shipped_arm": winner or "compare",
