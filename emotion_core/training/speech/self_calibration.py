@@ -114,6 +114,8 @@ def self_calibration_arm(results: dict[str, dict[str, Any]]) -> str | None:
 ARCHITECTURES = {
     "compare": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced segments, then "
                "on the training data; multinomial logistic regression (L2, C={arm.c:g})",
+    "egemaps": "openSMILE eGeMAPS v02 functionals (88) standardised on the recording's own voiced segments, then on "
+               "the training data; multinomial logistic regression (L2, C={arm.c:g})",
     "compare+egemaps": "openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals, standardised on the "
                        "recording's own voiced segments, then on the training data; a multinomial logistic "
                        "regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their probabilities averaged "
