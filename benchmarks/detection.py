@@ -60,7 +60,7 @@ from emotion_core.face.video import analyze_video
 
 FACE_SIZES = (24, 32, 40, 48, 64, 96, 128, 192, 256, 320, 400, 480)
 SEEDS = {"train": 1, "test": 0}
-SWEEP_THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.98)
+SWEEP_THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.98)
 
 
 def on_face(box: tuple[int, int, int, int], square: tuple[float, float, float]) -> bool:
@@ -200,10 +200,11 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
             "heads in frame found": {size: round(float(np.mean([s >= t for z, s in head_scores if z == size])), 3)
                                      for size in sorted({z for z, _ in head_scores})},
         } for t in SWEEP_THRESHOLDS}}
-    close_up = load_detector("blazeface", models_dir=models_dir).close_up
-    tight_votes = [(face.transform, close_up_look(close_up, face.image)[1]) for face in tight()]
-    image_votes = [close_up_look(close_up, image)[1] for _, image in images()]
-    out["close-up looks (BlazeFace short range)"] = {f"{t:.2f}": {
+    detector = load_detector("blazeface", models_dir=models_dir)
+    tight_votes = [(face.transform, close_up_look(detector.close_up, face.image, detector.verifier)[1])
+                   for face in tight()]
+    image_votes = [close_up_look(detector.close_up, image, detector.verifier)[1] for _, image in images()]
+    out["close-up looks (BlazeFace short range and O-Net)"] = {f"{t:.2f}": {
         "false faces per 1000 images": per_thousand(sum(v >= t for v in image_votes), len(image_votes)),
         "tight crops and headshots found": {
             transform: round(float(np.mean([v >= t for tr, v in tight_votes if tr == transform])), 4)

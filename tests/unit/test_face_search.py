@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from emotion_core.face.alignment import face_square, reframe
-from emotion_core.face.detection import FaceDetection, available_detectors, load_detector
-from emotion_core.face.search import find_faces
+from emotion_core.face.detection import FaceDetection, FaceVerifier, available_detectors, load_detector
+from emotion_core.face.search import CLOSE_UP_LOOKS, close_up_look, find_faces
 from tests.conftest import MODELS
 
 
@@ -57,3 +57,45 @@ def test_reframing_keeps_the_face_square():
     moved = reframe(found, "blazeface-short", "blazeface")
     assert face_square(moved, "blazeface") == pytest.approx(face_square(found, "blazeface-short"), abs=1)
     assert reframe(found, "haar", "haar") is found
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return FaceVerifier.from_dir(MODELS)
+
+
+def test_the_verifier_finds_the_face_that_fills_the_image(verifier, face_crop_bgr):
+    face = verifier.whole_image(face_crop_bgr)
+    assert face.score > 0.9 and face.box[2] > 0.6 * face_crop_bgr.shape[1]
+    assert face.landmarks["right_eye"][0] < face.landmarks["nose"][0] < face.landmarks["left_eye"][0]
+
+
+class FirstLookBlind:
+    """A close-up detector that misses the face in the first look and sees it in the others."""
+
+    name = "blazeface-short"
+
+    def __init__(self):
+        self.looks = 0
+
+    def detect(self, image_bgr, *, margin=0.0, min_score=None):
+        self.looks += 1
+        height, width = image_bgr.shape[:2]
+        return [] if self.looks == 1 else [FaceDetection(box=(0, 0, width, height), score=0.9)]
+
+
+def test_the_verifier_votes_and_stands_in_for_a_first_look_that_missed(verifier, face_crop_bgr):
+    face, vote = close_up_look(FirstLookBlind(), face_crop_bgr, verifier)
+    assert face is None and vote > 0.5 * (len(CLOSE_UP_LOOKS) - 1 + 2) / (len(CLOSE_UP_LOOKS) + 2)
+
+    class Detector:
+        name = "blazeface"
+
+        def __init__(self):
+            self.close_up, self.verifier = FirstLookBlind(), verifier
+
+        def detect(self, image_bgr, *, margin=0.0, min_score=None):
+            return []
+
+    (found,) = find_faces(Detector(), face_crop_bgr)
+    assert found.method == "whole image" and found.landmarks["right_eye"][0] < found.landmarks["left_eye"][0]
