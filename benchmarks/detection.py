@@ -149,8 +149,12 @@ def timings(functions: dict[str, Callable[[], object]], *, repeats: int) -> dict
 
 
 def baseline_detection(revision: str):
-    """``emotion_core.face.detection`` as it was at ``revision``, loaded beside ours."""
-    source = subprocess.run(["git", "show", f"{revision}:emotion_core/face/detection.py"], check=True,
+    """``emotion_core.face.detection`` as it was at ``revision`` (``emotion_core.detection`` before the modality
+    sub-packages), loaded beside ours."""
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision], check=True, capture_output=True,
+                           text=True).stdout.split()
+    module_path = next(f for f in ("emotion_core/face/detection.py", "emotion_core/detection.py") if f in files)
+    source = subprocess.run(["git", "show", f"{revision}:{module_path}"], check=True,
                             capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "baseline_detection.py"
     path.write_text(source)
