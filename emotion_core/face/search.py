@@ -54,10 +54,10 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
     if score < CLOSE_UP_SCORE:
         return []
     found_by = detector.close_up.name
-    if face is None:  # only the verifier saw it
+    if face is None and detector.verifier is not None:  # the first look missed: the verifier's face stands in
         face, found_by = detector.verifier.whole_image(image_bgr), detector.verifier.name
-        if face is None:
-            return []
+    if face is None:
+        return []
     face = reframe(replace(face, score=None if face.score is None else score), found_by, detector.name)
     return [_whole_image(face, width, height) if _fills(face, width, height) else replace(face, method="close-up")]
 

@@ -91,11 +91,12 @@ def test_the_verifier_votes_and_stands_in_for_a_first_look_that_missed(verifier,
     class Detector:
         name = "blazeface"
 
-        def __init__(self):
+        def __init__(self, verifier):
             self.close_up, self.verifier = FirstLookBlind(), verifier
 
         def detect(self, image_bgr, *, margin=0.0, min_score=None):
             return []
 
-    (found,) = find_faces(Detector(), face_crop_bgr)
+    (found,) = find_faces(Detector(verifier), face_crop_bgr)
     assert found.method == "whole image" and found.landmarks["right_eye"][0] < found.landmarks["left_eye"][0]
+    assert find_faces(Detector(None), face_crop_bgr) == []  # no face to stand in for the first look's
