@@ -205,9 +205,9 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
                                      for size in sorted({z for z, _ in head_scores})},
         } for t in SWEEP_THRESHOLDS}}
     detector = load_detector("blazeface", models_dir=models_dir)
-    tight_votes = [(face.transform, close_up_look(detector.close_up, face.image, detector.verifier)[1])
+    tight_votes = [(face.transform, close_up_look(detector.close_up, face.image, detector.verifier)[-1])
                    for face in tight()]
-    image_votes = [close_up_look(detector.close_up, image, detector.verifier)[1] for _, image in images()]
+    image_votes = [close_up_look(detector.close_up, image, detector.verifier)[-1] for _, image in images()]
     out["close-up looks (BlazeFace short range and O-Net)"] = {f"{t:.2f}": {
         "false faces per 1000 images": per_thousand(sum(v >= t for v in image_votes), len(image_votes)),
         "tight crops and headshots found": {

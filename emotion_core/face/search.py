@@ -50,13 +50,8 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
     height, width = image_bgr.shape[:2]
     if faces:  # one face filling the photo is a headshot, whichever look found it
         return [_whole_image(faces[0], width, height)] if len(faces) == 1 and _fills(faces[0], width, height) else faces
-    face, score = close_up_look(detector.close_up, image_bgr, detector.verifier)
-    if score < CLOSE_UP_SCORE:
-        return []
-    found_by = detector.close_up.name
-    if face is None and detector.verifier is not None:  # the first look missed: the verifier's face stands in
-        face, found_by = detector.verifier.whole_image(image_bgr), detector.verifier.name
-    if face is None:
+    face, found_by, score = close_up_look(detector.close_up, image_bgr, detector.verifier)
+    if face is None or score < CLOSE_UP_SCORE:
         return []
     face = reframe(replace(face, score=None if face.score is None else score), found_by, detector.name)
     return [_whole_image(face, width, height) if _fills(face, width, height) else replace(face, method="close-up")]
@@ -71,15 +66,21 @@ def _whole_image(face: FaceDetection, width: int, height: int) -> FaceDetection:
 
 
 def close_up_look(detector: FaceDetector, image_bgr: np.ndarray, verifier: FaceVerifier | None = None
-                  ) -> tuple[FaceDetection | None, float]:
-    """The best face of the first of :data:`CLOSE_UP_LOOKS`, and the mean of every look's vote: its best score,
-    0 without a face, 1 for a face from a detector without scores (Haar); with a ``verifier``, also its score for
-    the whole image, as it is and mirrored."""
+                  ) -> tuple[FaceDetection | None, str, float]:
+    """The face of the close-up, the name of the model that found it, and the mean of every look's vote.
+
+    Each of :data:`CLOSE_UP_LOOKS` votes its best score, 0 without a face, 1 for a face from a detector without
+    scores (Haar); a ``verifier`` also votes its score for the whole image, as it is and mirrored. The face is the
+    first look's best, or the verifier's for the image as it is when that look found none."""
     mirrored = np.ascontiguousarray(image_bgr[:, ::-1])
     best = [max(detector.detect(mirrored if mirror else image_bgr, margin=margin, min_score=CLOSE_UP_CANDIDATES),
                 key=lambda face: face.score or 0.0, default=None)
             for margin, mirror in CLOSE_UP_LOOKS]
+    face, found_by = best[0], detector.name
     if verifier is not None:
-        best += [verifier.whole_image(image) for image in (image_bgr, mirrored)]
-    votes = [0.0 if face is None else 1.0 if face.score is None else face.score for face in best]
-    return best[0], float(np.mean(votes))
+        judged = [verifier.whole_image(image) for image in (image_bgr, mirrored)]
+        if face is None:
+            face, found_by = judged[0], verifier.name
+        best += judged
+    votes = [0.0 if look is None else 1.0 if look.score is None else look.score for look in best]
+    return face, found_by, float(np.mean(votes))
