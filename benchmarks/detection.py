@@ -54,7 +54,7 @@ from benchmarks.common import machine_info, sample_frame, save_results
 from emotion_core.config import Settings
 from emotion_core.face.detection import available_detectors, load_detector
 from emotion_core.face.predictor import FacePredictor
-from emotion_core.face.search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, close_up_look, find_faces
+from emotion_core.face.search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, find_faces, rolled_close_up
 from emotion_core.face.tracking import CONFIRM_HITS, CONFIRM_SCORE
 from emotion_core.face.video import analyze_video
 
@@ -205,9 +205,8 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
                                      for size in sorted({z for z, _ in head_scores})},
         } for t in SWEEP_THRESHOLDS}}
     detector = load_detector("blazeface", models_dir=models_dir)
-    tight_votes = [(face.transform, close_up_look(detector.close_up, face.image, detector.verifier)[-1])
-                   for face in tight()]
-    image_votes = [close_up_look(detector.close_up, image, detector.verifier)[-1] for _, image in images()]
+    tight_votes = [(face.transform, rolled_close_up(detector, face.image, enough=np.inf)[1]) for face in tight()]
+    image_votes = [rolled_close_up(detector, image, enough=np.inf)[1] for _, image in images()]
     out["close-up looks (BlazeFace short range and O-Net)"] = {f"{t:.2f}": {
         "false faces per 1000 images": per_thousand(sum(v >= t for v in image_votes), len(image_votes)),
         "tight crops and headshots found": {

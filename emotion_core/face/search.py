@@ -6,7 +6,8 @@ tight windows, 2,175). When the detector finds nothing, the image is looked at a
 borders of two widths, as it is and mirrored, by the detector's close-range model (BlazeFace short-range for the
 BlazeFaces and MTCNN; the cascade itself for Haar), and MTCNN's O-Net is asked whether the whole image, as it is
 and mirrored, is one face. Shown a whole image as a close-up, a detector is easily fooled by clutter; the mean of
-the looks' best scores tells faces from the rest far better than one look (``benchmarks/detection.py``). One face
+the looks' best scores tells faces from the rest far better than one look (``benchmarks/detection.py``). A head
+tilted in a tight crop is looked at again turned upright by 30 degrees either way. One face
 that fills the image, whichever look found it, makes it a whole-image face, analysed as a face crop, the framing
 the expression model was trained on.
 """
@@ -27,11 +28,15 @@ is mirrored."""
 CLOSE_UP_CANDIDATES = 0.3
 """Detections below this score count as no face in a close-up look."""
 
-CLOSE_UP_SCORE = 0.5
-"""The mean of the looks' votes from which the close-up holds a face: on the training faces of
-``benchmarks/detection.py --split train --sweep`` (results/detection_sweep.json), 97.9 % of tight crops and
-headshots reach it and 0.5 in 1,000 images without a face do (at 0.45: 98.4 % and 3.75 in 1,000; the detector's
-four looks without O-Net's two, at their former 0.65: 96.4 % and 1.25 in 1,000)."""
+CLOSE_UP_SCORE = 0.55
+"""The mean of the looks' votes from which the close-up holds a face, at any of :data:`CLOSE_UP_ROLLS`. On the
+training faces of ``benchmarks/detection.py --split train --sweep`` (results/detection_sweep.json), 98.4 % of
+tight crops and headshots reach it and 0.5 in 1,000 images without a face do; upright alone, 0.5 gave 97.9 % and
+0.75 in 1,000, and 0.45 gave 98.3 % and 4.0."""
+
+CLOSE_UP_ROLLS = (0.0, 30.0, -30.0)
+"""Angles in degrees (counter-clockwise) by which the close-up is turned, in turn, until a look holds a face: the
+detectors and O-Net learnt upright faces, and a head tilted by 30 degrees in a tight crop gets half the votes."""
 
 WHOLE_IMAGE_SHARE = 0.6
 """A close-up face whose box spans at least this share of the image's width and height is the whole image."""
@@ -50,11 +55,51 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
     height, width = image_bgr.shape[:2]
     if faces:  # one face filling the photo is a headshot, whichever look found it
         return [_whole_image(faces[0], width, height)] if len(faces) == 1 and _fills(faces[0], width, height) else faces
-    face, found_by, score = close_up_look(detector.close_up, image_bgr, detector.verifier)
-    if face is None or score < CLOSE_UP_SCORE:
+    face, vote = rolled_close_up(detector, image_bgr)
+    if face is None or vote < CLOSE_UP_SCORE:
         return []
-    face = reframe(replace(face, score=None if face.score is None else score), found_by, detector.name)
     return [_whole_image(face, width, height) if _fills(face, width, height) else replace(face, method="close-up")]
+
+
+def rolled_close_up(detector: FaceDetector, image_bgr: np.ndarray, *, enough: float = CLOSE_UP_SCORE
+                    ) -> tuple[FaceDetection | None, float]:
+    """The close-up's face in the image's own pixels, framed as ``detector`` frames faces, and its vote: the best
+    of :func:`close_up_look` at each of :data:`CLOSE_UP_ROLLS`, stopping at the first that reaches ``enough``."""
+    best: tuple[FaceDetection | None, float] = (None, 0.0)
+    for roll in CLOSE_UP_ROLLS:
+        turned, back = _turned(image_bgr, roll)
+        face, found_by, vote = close_up_look(detector.close_up, turned, detector.verifier)
+        if face is not None and vote > best[1]:
+            face = reframe(replace(face, score=None if face.score is None else vote), found_by, detector.name)
+            best = (face if back is None else _moved(face, back), vote)
+        if best[1] >= enough:
+            break
+    return best
+
+
+def _turned(image_bgr: np.ndarray, roll: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """The image turned by ``roll`` degrees about its centre, at its own size (corners repeat the edge), and the
+    affine map from the turned image's pixels back to the image's (``None`` for no turn)."""
+    if not roll:
+        return image_bgr, None
+    import cv2
+
+    height, width = image_bgr.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), roll, 1.0)
+    turned = cv2.warpAffine(image_bgr, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return turned, cv2.invertAffineTransform(matrix)
+
+
+def _moved(face: FaceDetection, back: np.ndarray) -> FaceDetection:
+    """A face found in a turned image, in the image's pixels: the box's centre and the keypoints mapped back."""
+    def point(x: float, y: float) -> tuple[float, float]:
+        mapped = back @ np.array([x, y, 1.0])
+        return float(mapped[0]), float(mapped[1])
+
+    x, y, w, h = face.box
+    cx, cy = point(x + w / 2, y + h / 2)
+    landmarks = None if face.landmarks is None else {name: point(*xy) for name, xy in face.landmarks.items()}
+    return replace(face, box=(round(cx - w / 2), round(cy - h / 2), w, h), landmarks=landmarks)
 
 
 def _fills(face: FaceDetection, width: int, height: int) -> bool:

@@ -6,7 +6,14 @@ import pytest
 
 from emotion_core.face.alignment import face_square, reframe
 from emotion_core.face.detection import FaceDetection, FaceVerifier, available_detectors, load_detector
-from emotion_core.face.search import CLOSE_UP_LOOKS, close_up_look, find_faces
+from emotion_core.face.search import (
+    CLOSE_UP_LOOKS,
+    CLOSE_UP_ROLLS,
+    CLOSE_UP_SCORE,
+    close_up_look,
+    find_faces,
+    rolled_close_up,
+)
 from tests.conftest import MODELS
 
 
@@ -71,7 +78,7 @@ def test_the_verifier_finds_the_face_that_fills_the_image(verifier, face_crop_bg
 
 
 class FirstLookBlind:
-    """A close-up detector that misses the face in the first look and sees it in the others."""
+    """A close-up detector that misses the face in the first look of every close-up and sees it in the others."""
 
     name = "blazeface-short"
 
@@ -81,7 +88,7 @@ class FirstLookBlind:
     def detect(self, image_bgr, *, margin=0.0, min_score=None):
         self.looks += 1
         height, width = image_bgr.shape[:2]
-        return [] if self.looks == 1 else [FaceDetection(box=(0, 0, width, height), score=0.9)]
+        return [] if self.looks % len(CLOSE_UP_LOOKS) == 1 else [FaceDetection(box=(0, 0, width, height), score=0.9)]
 
 
 def test_the_verifier_votes_and_stands_in_for_a_first_look_that_missed(verifier, face_crop_bgr):
@@ -101,3 +108,46 @@ def test_the_verifier_votes_and_stands_in_for_a_first_look_that_missed(verifier,
     (found,) = find_faces(Detector(verifier), face_crop_bgr)
     assert found.method == "whole image" and found.landmarks["right_eye"][0] < found.landmarks["left_eye"][0]
     assert find_faces(Detector(None), face_crop_bgr) == []  # no face to stand in for the first look's
+
+
+@pytest.mark.parametrize("roll", [30, -30])
+def test_a_tilted_headshot_is_the_whole_image(blazeface, face_crop_bgr, roll):
+    image = cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)
+    tilted = cv2.warpAffine(image, cv2.getRotationMatrix2D((200, 200), roll, 1.0), (400, 400),
+                            borderMode=cv2.BORDER_REPLICATE)
+    (found,) = find_faces(blazeface, tilted)
+    assert found.method == "whole image" and found.score >= CLOSE_UP_SCORE
+
+
+class SeesOnlyTurned:
+    """A close-up detector that sees a face only once the image is turned (after the upright close-up's looks),
+    its eyes level at fixed places of the turned image."""
+
+    name = "blazeface-short"
+    eyes = {"right_eye": (150.0, 180.0), "left_eye": (250.0, 180.0)}
+
+    def __init__(self):
+        self.looks = 0
+
+    def detect(self, image_bgr, *, margin=0.0, min_score=None):
+        self.looks += 1
+        return [] if self.looks <= len(CLOSE_UP_LOOKS) else [
+            FaceDetection(box=(100, 100, 200, 200), score=0.9, landmarks=self.eyes)]
+
+
+def test_a_face_found_turned_comes_back_in_the_images_pixels(face_crop_bgr):
+    class Detector:
+        name = "blazeface-short"
+
+        def __init__(self):
+            self.close_up, self.verifier = SeesOnlyTurned(), None
+
+    image = cv2.resize(face_crop_bgr, (400, 400))
+    face, vote = rolled_close_up(Detector(), image)
+    assert vote == pytest.approx(0.9)
+    back = cv2.invertAffineTransform(cv2.getRotationMatrix2D((200, 200), CLOSE_UP_ROLLS[1], 1.0))
+    for eye, (x, y) in SeesOnlyTurned.eyes.items():
+        assert face.landmarks[eye] == pytest.approx(tuple(back @ np.array([x, y, 1.0])))
+    assert face.box == (100, 100, 200, 200)  # the box's centre is the turn's centre
+    right, left = face.landmarks["right_eye"], face.landmarks["left_eye"]
+    assert np.degrees(np.arctan2(left[1] - right[1], left[0] - right[0])) == pytest.approx(CLOSE_UP_ROLLS[1])
