@@ -328,8 +328,11 @@ class MTCNNDetector:
             return []
         windows = _square(boxes)
         scores, boxes, points = self.verifier.judge(rgb, windows)
-        scores = (scores + self.verifier.mirror_scores(rgb, windows)) / 2
-        keep = scores >= (self.min_score if min_score is None else min_score)
+        threshold = self.min_score if min_score is None else min_score
+        hopeful = scores >= 2 * threshold - 1  # the others miss the threshold whatever the mirror says
+        if hopeful.any():
+            scores[hopeful] = (scores[hopeful] + self.verifier.mirror_scores(rgb, windows[hopeful])) / 2
+        keep = scores >= threshold
         scores, boxes, points = scores[keep], boxes[keep], points[keep]
         faces = (_clip_detection((boxes[i] - pad) / factor, _marks((points[i] - pad) / factor), float(scores[i]),
                                  width, height)

@@ -30,9 +30,10 @@ CLOSE_UP_CANDIDATES = 0.3
 
 CLOSE_UP_SCORE = 0.55
 """The mean of the looks' votes from which the close-up holds a face, at any of :data:`CLOSE_UP_ROLLS`. On the
-training faces of ``benchmarks/detection.py --split train --sweep`` (results/detection_sweep.json), 98.4 % of
-tight crops and headshots reach it and 0.5 in 1,000 images without a face do; upright alone, 0.5 gave 97.9 % and
-0.75 in 1,000, and 0.45 gave 98.3 % and 4.0."""
+training faces of ``benchmarks/detection.py --split train --sweep --detectors mtcnn``
+(results/detection_sweep_mtcnn.json), 98.4 % of tight crops and headshots reach it and 0.25 in 1,000 images
+without a face do (0.5: 98.7 % and 2.0; 0.6: 98.0 % and 0); upright alone, the best was 97.9 % at 0.5 in 1,000
+(threshold 0.5, results/detection_sweep.json)."""
 
 CLOSE_UP_ROLLS = (0.0, 30.0, -30.0)
 """Angles in degrees (counter-clockwise) by which the close-up is turned, in turn, until a look holds a face: the
