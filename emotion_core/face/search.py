@@ -37,7 +37,8 @@ without a face do (0.5: 98.7 % and 2.0; 0.6: 98.0 % and 0); upright alone, the b
 
 CLOSE_UP_ROLLS = (0.0, 30.0, -30.0)
 """Angles in degrees (counter-clockwise) by which the close-up is turned, in turn, until a look holds a face: the
-detectors and O-Net learnt upright faces, and a head tilted by 30 degrees in a tight crop gets half the votes."""
+detectors and O-Net learnt upright faces: upright alone, the close-up found 97.0 % of the training split's tight
+crops and headshots rolled by 30 degrees against 98.7 % of those as they are (threshold 0.5)."""
 
 WHOLE_IMAGE_SHARE = 0.6
 """A close-up face whose box spans at least this share of the image's width and height is the whole image."""
