@@ -247,6 +247,16 @@ class FaceVerifier:
         mirrored[:, [0, 2]] = rgb.shape[1] - windows[:, [2, 0]]
         return self.session.run(None, {"image": _windows(np.ascontiguousarray(rgb[:, ::-1]), mirrored, 48)})[0]
 
+    def both_ways(self, image_bgr: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        """The mean of the scores of the square window around an ``(x, y, width, height)`` box, as it is and
+        mirrored."""
+        import cv2
+
+        x, y, width, height = box
+        window = _square(np.array([[x, y, x + width, y + height]], dtype=np.float32))
+        rgb = cv2.cvtColor(check_image(image_bgr), cv2.COLOR_BGR2RGB)
+        return float((self.judge(rgb, window)[0][0] + self.mirror_scores(rgb, window)[0]) / 2)
+
     def whole_image(self, image_bgr: np.ndarray) -> FaceDetection | None:
         """The face that the square around the whole image holds, with its score however low (``None`` when the
         regressed box leaves the image)."""

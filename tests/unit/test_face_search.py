@@ -13,6 +13,7 @@ from emotion_core.face.search import (
     close_up_look,
     find_faces,
     rolled_close_up,
+    turned_faces,
 )
 from tests.conftest import MODELS
 
@@ -151,3 +152,32 @@ def test_a_face_found_turned_comes_back_in_the_images_pixels(face_crop_bgr):
     assert face.box == (100, 100, 200, 200)  # the box's centre is the turn's centre
     right, left = face.landmarks["right_eye"], face.landmarks["left_eye"]
     assert np.degrees(np.arctan2(left[1] - right[1], left[0] - right[0])) == pytest.approx(CLOSE_UP_ROLLS[1])
+
+
+@pytest.mark.parametrize(("name", "roll"), [("mtcnn", -45), ("blazeface", -30)])
+def test_a_tilted_head_missed_upright_is_found_in_the_turned_photo(name, roll):
+    from skimage import data
+
+    detector = load_detector(name, models_dir=MODELS)
+    camera = cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2BGR)
+    matrix = cv2.getRotationMatrix2D((256, 256), roll, 1.0)
+    tilted = cv2.warpAffine(camera, matrix, (512, 512), borderMode=cv2.BORDER_REPLICATE)
+    assert detector.detect(tilted) == []  # upright, the detector misses the cameraman's tilted head
+    (face,) = find_faces(detector, tilted)
+    x, y, w, h = face.box
+    face_centre = matrix @ np.array([239.5, 158.5, 1.0])  # where his face went when the photo was tilted
+    assert (x + w / 2, y + h / 2) == pytest.approx(tuple(face_centre), abs=0.3 * w)
+
+
+def test_a_turned_look_needs_the_verifiers_word(verifier, coffee_bgr):
+    class SeesFacesEverywhere:
+        name, close_up = "mtcnn", None
+
+        def __init__(self, verifier):
+            self.verifier = verifier
+
+        def detect(self, image_bgr, *, margin=0.0, min_score=None):
+            return [FaceDetection(box=(150, 60, 180, 180), score=0.99)]  # the coffee cup
+
+    assert turned_faces(SeesFacesEverywhere(verifier), coffee_bgr) == []  # O-Net: not a face, either way
+    assert turned_faces(SeesFacesEverywhere(None), coffee_bgr) == []  # no verifier, no turned face
