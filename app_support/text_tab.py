@@ -73,10 +73,10 @@ def _one_text(user: User) -> None:
         emotion.warning(f"Uncertain: {analysis.overall.uncertain}.")
     st.plotly_chart(probability_bars(analysis.overall.scores), key="analyze_text_bars")
     st.markdown("**Words that pushed the decision**")
-    window = text_predictor().vocabulary.max_length
+    encoder = text_predictor().encoder
     st.caption("Occlusion: each word is removed in turn, and the stronger the shade, the more the probability of its "
-               f"sentence's emotion fell without it. The model reads the first {window} words and marks of a "
-               "sentence; words after them are left unshaded.")
+               f"sentence's emotion fell without it. The model reads the first {encoder.max_length} {encoder.unit} of "
+               "a sentence; words after them are left unshaded.")
     if analysis.explained_sentences < len(analysis.sentences):
         st.info(f"Words are weighed in the first {analysis.explained_sentences:,} of {len(analysis.sentences):,} "
                 f"sentences only: an explanation classifies at most {MAX_OCCLUSIONS:,} word variants per text.")

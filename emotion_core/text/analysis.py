@@ -15,7 +15,7 @@ from emotion_core.errors import EmotionLensError, InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
 from emotion_core.result import EmotionResult, score_columns
-from emotion_core.text.predictor import WORD, Sentence, leading_tokens, split_sentences
+from emotion_core.text.predictor import WORD, Sentence, split_sentences
 from emotion_core.text.sentiment import MAX_WORDS, check_length, mean_sentiment, sentiment
 
 # The most frequent English function words: a text of several words with none of them is likely not English.
@@ -87,22 +87,21 @@ class TextAnalysis:
         return data
 
 
-def _occlusions(sentence: Sentence, window: int) -> list[tuple[re.Match[str], str]]:
-    """Each word that a model reading ``window`` tokens sees in the sentence, with the sentence without it.
+def _occlusions(sentence: Sentence, encoder) -> list[tuple[re.Match[str], str]]:
+    """Each word of the sentence that the model reads (``encoder.read_part``), with the sentence without it.
 
-    Words further on cannot change the model's answer, so they get no variant. Without a word the next token
-    moves into the window, so a variant keeps one token more than the model reads, and no more.
+    Words further on cannot change the model's answer, so they get no variant. Without a word, what follows moves
+    into what the model reads, as it would if the word had never been written.
     """
-    kept = leading_tokens(sentence.text, window + 1)
-    return [(word, kept[:word.start()] + kept[word.end():])
-            for word in WORD.finditer(leading_tokens(sentence.text, window))]
+    return [(word, sentence.text[:word.start()] + sentence.text[word.end():])
+            for word in WORD.finditer(encoder.read_part(sentence.text))]
 
 
 def _explain(sentences: Sequence[Sentence], results: Sequence[EmotionResult], predictor) -> list[list[WordWeight]]:
     """Word weights of the first sentences, as many as :data:`MAX_OCCLUSIONS` variants allow, in one batch."""
     planned, budget = [], MAX_OCCLUSIONS
     for sentence, result in zip(sentences, results):
-        occlusions = _occlusions(sentence, predictor.vocabulary.max_length)
+        occlusions = _occlusions(sentence, predictor.encoder)
         budget -= len(occlusions)
         if budget < 0:
             break
@@ -128,7 +127,7 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
     """Emotion and sentiment of a text, overall and per sentence, with word attributions.
 
     The overall probabilities are the mean of the sentences' weighted by their length, so a long text is not
-    judged by its first words only (the model reads at most 48 tokens at once); so is the overall sentiment of a
+    judged by its first words only (the model reads the start of each sentence); so is the overall sentiment of a
     text of more than :data:`~emotion_core.text.sentiment.MAX_WORDS` words (a shorter one is read whole). Word
     attributions cover the words the model reads in each sentence, for as many sentences as
     :data:`MAX_OCCLUSIONS` allows.

@@ -1,7 +1,8 @@
 """Text emotion: tokenisation, sentence splitting, and the shipped classifier on ONNX Runtime.
 
-The classifier reads word ids from the simple tokeniser below (lower-case words, numbers and punctuation), the
-same one its training used, and knows English only. Its probabilities pass through the card's
+The classifier reads either word ids from the simple tokeniser below (lower-case words, numbers and punctuation;
+the BiLSTM) or WordPiece ids from the tokenizer file shipped beside it (:class:`Subwords`; the MiniLM
+student), the same ones its training used, and knows English only. Its probabilities pass through the card's
 :class:`TextCalibration` (a temperature and an offset on neutral, chosen on validation splits across corpora), and
 a result is marked ``uncertain`` when the text has no letters, when most of its words are unknown to the model,
 or when the calibrated confidence is low.
@@ -114,6 +115,51 @@ class Vocabulary:
             ids[row, : len(tokens)] = tokens
         return ids
 
+    unit = "words and marks"
+    """What the model counts when it reads at most :attr:`max_length` of them."""
+
+    def feed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The BiLSTM's input for ``texts``."""
+        return {"word_ids": self.encode(texts)}
+
+    def read_part(self, text: str) -> str:
+        """The start of ``text`` that the model reads."""
+        return leading_tokens(text, self.max_length)
+
+
+class Subwords:
+    """WordPiece ids for the transformer, from the tokenizer file it was trained with (offline; the ``tokenizers``
+    package), each batch padded to its longest text."""
+
+    unit = "word pieces"
+
+    def __init__(self, tokenizer, *, max_length: int):
+        self.max_length = max_length
+        self.tokenizer = tokenizer
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    @classmethod
+    def load(cls, path: str | Path, *, max_length: int) -> Subwords:
+        from tokenizers import Tokenizer
+
+        try:
+            return cls(Tokenizer.from_file(str(path)), max_length=max_length)
+        except Exception as exc:  # the tokenizers package raises its own exception type for unreadable files
+            raise ModelUnavailableError(f"tokenizer {path} cannot be read: {exc}") from None
+
+    def feed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The transformer's input for ``texts``: ``input_ids`` and ``attention_mask``."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64)}
+
+    def read_part(self, text: str) -> str:
+        """The start of ``text`` that the model reads: up to the last word piece that fits."""
+        encoding = self.tokenizer.encode(text)
+        ends = [end for (_, end), special in zip(encoding.offsets, encoding.special_tokens_mask) if not special]
+        return text[: max(ends, default=0)] if len(encoding.ids) >= self.max_length else text
+
 
 @dataclass(frozen=True)
 class TextCalibration:
@@ -179,23 +225,28 @@ class TextPredictor:
     Parameters
     ----------
     session : onnxruntime.InferenceSession
-        Word ids ``(N, L)`` to probabilities ``(N, 7)``.
+        The encoder's input (:meth:`Vocabulary.feed`, :meth:`Subwords.feed`) to probabilities ``(N, 7)``.
     vocabulary : Vocabulary
+        The words seen in training: the model's input unless ``subwords`` is given, and what tells which words
+        are unknown to the model.
     model_id : str
     batch_size : int
         Texts per ONNX Runtime call. ONNX Runtime keeps the memory of the largest call it has run (0.66 MB a text:
         170 MB at 256), and larger calls are no faster.
     calibration : TextCalibration, optional
         Applied to every probability this predictor gives (the card's; default: none).
+    subwords : Subwords, optional
+        The transformer's tokenizer (its input instead of the vocabulary's word ids).
     """
 
     modality = "text"
     labels = EMOTIONS
 
     def __init__(self, *, session, vocabulary: Vocabulary, model_id: str, batch_size: int = 64,
-                 calibration: TextCalibration | None = None):
+                 calibration: TextCalibration | None = None, subwords: Subwords | None = None):
         self.session = session
         self.vocabulary = vocabulary
+        self.encoder: Vocabulary | Subwords = subwords or vocabulary
         self.model_id = model_id
         self.batch_size = batch_size
         self.calibration = calibration or TextCalibration()
@@ -210,20 +261,24 @@ class TextPredictor:
 
     @classmethod
     def from_dir_files(cls, models_dir: str | Path, *, model: str, model_id: str) -> TextPredictor:
-        """The ONNX model and vocabulary files alone (before a card exists, as in training; uncalibrated)."""
+        """The ONNX model, vocabulary and (a transformer's) tokenizer files alone (before a card exists, as in
+        training; uncalibrated)."""
         from emotion_core.runtime import load_onnx_session
 
-        return cls(session=load_onnx_session(Path(models_dir) / f"{model}.onnx"),
-                   vocabulary=Vocabulary.load(Path(models_dir) / f"{model}.vocab.json"), model_id=model_id)
+        folder = Path(models_dir)
+        vocabulary = Vocabulary.load(folder / f"{model}.vocab.json")
+        tokenizer = folder / f"{model}.tokenizer.json"
+        return cls(session=load_onnx_session(folder / f"{model}.onnx"), vocabulary=vocabulary, model_id=model_id,
+                   subwords=Subwords.load(tokenizer, max_length=vocabulary.max_length) if tokenizer.exists() else None)
 
     def raw_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, 7)`` probabilities over :data:`EMOTIONS` as the model gives them, before calibration."""
         _check_texts(texts)
         out = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
-        name = self.session.get_inputs()[0].name
+        order = np.argsort([len(text) for text in texts], kind="stable")  # batches of like length pad less
         for start in range(0, len(texts), self.batch_size):
-            batch = self.vocabulary.encode(texts[start:start + self.batch_size])
-            out[start:start + len(batch)] = self.session.run(None, {name: batch})[0]
+            chosen = order[start:start + self.batch_size]
+            out[chosen] = self.session.run(None, self.encoder.feed([texts[i] for i in chosen]))[0]
         return out / out.sum(axis=1, keepdims=True)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:

@@ -6,6 +6,7 @@ models that pool over time; here the trace uses a realistic sample and declares 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,32 +35,41 @@ different labels on the two kinds of CPU (ONNX Runtime's quantisation docs recom
 """
 
 
-def quantize_int8(source: str | Path, target: str | Path, calibration: np.ndarray, *, batch_size: int = 32) -> None:
+def quantize_int8(source: str | Path, target: str | Path, calibration: np.ndarray | Sequence[dict[str, np.ndarray]], *,
+                  batch_size: int = 32, op_types: Sequence[str] | None = None, symbolic_shapes: bool = True) -> None:
     """Static int8 quantisation of an ONNX model: int8 weights per output channel in :data:`WEIGHT_BITS` bits,
-    uint8 activations whose ranges are measured on ``calibration`` (real inputs, batch first). The quantised
-    graph (QDQ) runs on ONNX Runtime's integer kernels (VNNI/AMX where the CPU has them, AVX2 elsewhere) and
-    gives the same integers on both."""
+    uint8 activations whose ranges are measured on ``calibration`` (real inputs: an array, batch first, for a
+    model with one input, or the input batches themselves), so each input's result does not depend on what
+    else is in its batch. The quantised graph (QDQ) runs on ONNX Runtime's integer kernels (VNNI/AMX where the
+    CPU has them, AVX2 elsewhere) and gives the same integers on both. ``op_types``: the operators to quantise
+    (default: all that can be); ``symbolic_shapes=False`` skips the symbolic shape inference of the preparation
+    step, which cannot follow a transformer's attention mask."""
     import tempfile
 
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    input_name = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+    if isinstance(calibration, np.ndarray):
+        input_name = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+        feeds = [{input_name: calibration[start:start + batch_size]}
+                 for start in range(0, len(calibration), batch_size)]
+    else:
+        feeds = list(calibration)
 
     class Batches(CalibrationDataReader):
         def __init__(self):
-            self.starts = iter(range(0, len(calibration), batch_size))
+            self.feeds = iter(feeds)
 
         def get_next(self):
-            start = next(self.starts, None)
-            return None if start is None else {input_name: calibration[start:start + batch_size]}
+            return next(self.feeds, None)
 
     with tempfile.TemporaryDirectory() as scratch:
         prepared = Path(scratch) / "prepared.onnx"
-        quant_pre_process(str(source), str(prepared))
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=not symbolic_shapes)
         quantize_static(str(prepared), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        reduce_range=WEIGHT_BITS < 8, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        reduce_range=WEIGHT_BITS < 8, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(op_types) if op_types else None)
 
 
 def float_reference(qdq_model):

@@ -7,7 +7,7 @@ import pytest
 from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError
 from emotion_core.text.analysis import analyze_text, analyze_texts
-from emotion_core.text.predictor import WORD, TextPredictor, leading_tokens
+from emotion_core.text.predictor import WORD, TextPredictor
 from tests.conftest import MODELS
 
 
@@ -70,7 +70,7 @@ def test_word_weights_are_those_of_occluding_the_whole_sentence(text_predictor, 
     assert set(weights) <= set(expected)
     for key, weight in expected.items():  # words beyond the model's window changed nothing: no weight
         assert weights.get(key, 0.0) == pytest.approx(weight, abs=1e-5), key
-    read = len(WORD.findall(leading_tokens(sentence, text_predictor.vocabulary.max_length)))
+    read = len(WORD.findall(text_predictor.encoder.read_part(sentence)))
     assert len(weights) == read and analysis.explained_sentences == 1
 
 

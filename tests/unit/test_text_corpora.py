@@ -136,3 +136,23 @@ def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     predictor = TextPredictor.from_dir(tmp_path / "run")
     assert predictor.calibration.temperature == card["calibration"]["temperature"]
     assert len(predictor.predict(["tweet, number 3"])) == 1
+
+
+def test_distilling_on_all_corpora_writes_an_int8_model_and_card(data, tmp_path):
+    from emotion_core.text.predictor import Subwords, TextPredictor
+    from emotion_core.training.text.transformer import TuneConfig, distil_on_corpora
+
+    out = tmp_path / "run"
+    card = distil_on_corpora(data, out_dir=out, command="test", teacher=TuneConfig(layers=1, max_length=16),
+                             student=TuneConfig(layers=1, max_length=16))
+    assert {"teacher.pt", "student.pt", "teacher_train_probabilities.npy", "text_emotion.onnx",
+            "text_emotion.float.onnx", "text_emotion.tokenizer.json", "text_emotion.vocab.json"} <= {
+                p.name for p in out.iterdir()}
+    assert set(card["metrics"]) == set(card["comparison"]["teacher_float32"]) == {f"{n}_test" for n in CORPORA}
+    assert 0 <= card["quantization"]["agreement"] <= 1 and card["training"]["student"]["minutes"] is not None
+    predictor = TextPredictor.from_dir(out)
+    assert isinstance(predictor.encoder, Subwords) and predictor.encoder.max_length == 16
+    assert predictor.probabilities(["tweet, number 3", "so angry"]).shape == (2, 7)
+    again = distil_on_corpora(data, out_dir=out, command="test", teacher=TuneConfig(layers=1, max_length=16),
+                              student=TuneConfig(layers=1, max_length=16))
+    assert again["training"]["student"]["minutes"] is None  # the checkpoints were reused

