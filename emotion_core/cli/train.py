@@ -258,7 +258,8 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
         if args.model == "minilm_distilled":
             from emotion_core.training.text.transformer import distil_on_corpora
 
-            card = distil_on_corpora(args.data, out_dir=args.out, command=command, names=names)
+            card = distil_on_corpora(args.data, out_dir=args.out, command=command, names=names,
+                                     compare_with=_shipped_text_figures(settings))
         else:
             card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
                                     lstm=LstmConfig(epochs=args.epochs))
@@ -284,6 +285,16 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
                            lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
     print(f"model, card and comparison written to {args.out} ({card['model_id']})")
     return 0
+
+
+def _shipped_text_figures(settings: Settings) -> dict:
+    """The shipped text model's calibrated figures per test split, from its card, to compare a new model with."""
+    from emotion_core.modelcard import load_card
+    from emotion_core.text.predictor import TEXT_MODEL
+
+    card = load_card(settings.models_dir, TEXT_MODEL)
+    tests = card.get("calibration", {}).get("test", {})
+    return {f"{card['model_id']} (shipped before)": {f"{name}_test": row["after"] for name, row in tests.items()}}
 
 
 def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,8 +1,8 @@
-"""The shipped int8 face models compute what their float networks compute, whatever x86 CPU runs them.
+"""The shipped int8 face and text models compute what their float networks compute, whatever x86 CPU runs them.
 
 The float network is rebuilt from the shipped QDQ graph itself (:func:`float_reference`), so the test needs no
 other file. The faces are made here from skimage's images: jittered, relit, noisy, blurred and blended crops of
-the two faces they hold, and crops of images without a face.
+the two faces they hold, and crops of images without a face; the texts from a few templates and words.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from emotion_core.training.export import WEIGHT_BITS, float_reference
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SAMPLE = 400
 AGREEMENT = 0.995
-INT8_FACE_MODELS = [card["name"] for card in list_cards(MODELS) if card.get("modality") == "face"
-                    and card.get("inference", {}).get("precision") == "int8"]
-"""File stems of the shipped int8 face-expression models (float32 ones compute the same on every CPU anyway)."""
+INT8_MODELS = {modality: [card["name"] for card in list_cards(MODELS) if card.get("modality") == modality
+                          and card.get("inference", {}).get("precision") == "int8"] for modality in ("face", "text")}
+"""File stems of the shipped int8 models, by modality (float32 ones compute the same on every CPU anyway)."""
+INT8_FACE_MODELS = INT8_MODELS["face"]
 
 
 def test_an_int8_face_model_is_shipped():
@@ -100,19 +101,57 @@ class TestShippedFaceModel:
         agreement = top1_agreement(shipped, float_reference(shipped), generated_faces())
         assert agreement >= AGREEMENT, f"int8 and float labels agree on {agreement:.2%} of {SAMPLE} faces"
 
-    def test_no_weight_can_saturate_a_16_bit_pair_sum(self, model):
-        """AVX2 kernels add two uint8 x int8 products in 16 bits: |w| <= 64 keeps 2 x 255 x |w| below 32768."""
-        import onnx
-        from onnx import numpy_helper
 
-        graph = onnx.load(str(MODELS / f"{model}.onnx")).graph
-        constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-        weights = [constants[n.input[0]] for n in graph.node
-                   if n.op_type == "DequantizeLinear" and constants.get(n.input[0], np.zeros(0)).dtype == np.int8]
-        assert weights, "the shipped face model has no int8 weights"
-        largest = max(int(np.abs(w.astype(int)).max()) for w in weights)
-        assert 2 * 255 * largest < 2 ** 15, f"an int8 weight of {largest} can saturate 16-bit sums"
-        assert largest <= 2 ** (WEIGHT_BITS - 1)
+@pytest.mark.parametrize("model", INT8_MODELS["face"] + INT8_MODELS["text"])
+def test_no_weight_can_saturate_a_16_bit_pair_sum(model):
+    """AVX2 kernels add two uint8 x int8 products in 16 bits: |w| <= 64 keeps 2 x 255 x |w| below 32768."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(MODELS / f"{model}.onnx")).graph
+    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    weights = [constants[n.input[0]] for n in graph.node
+               if n.op_type == "DequantizeLinear" and constants.get(n.input[0], np.zeros(0)).dtype == np.int8]
+    assert weights, f"the shipped model {model} has no int8 weights"
+    largest = max(int(np.abs(w.astype(int)).max()) for w in weights)
+    assert 2 * 255 * largest < 2 ** 15, f"an int8 weight of {largest} can saturate 16-bit sums"
+    assert largest <= 2 ** (WEIGHT_BITS - 1)
+
+
+def generated_sentences(n: int = SAMPLE, *, seed: int = 18) -> list[str]:
+    """``n`` fixed English sentences made from templates: feelings, events, plain statements."""
+    rng = np.random.default_rng(seed)
+    subjects = ["I", "My sister", "The team", "We", "Everyone at work", "He", "They"]
+    feelings = ["happy", "furious", "terrified", "heartbroken", "amazed", "disgusted", "calm", "worried",
+                "thrilled", "annoyed", "lonely", "surprised", "grateful", "sick of it", "fine"]
+    events = ["the results came in", "the train was late again", "we moved house", "the dog ran away",
+              "nobody called back", "the meeting moved to Tuesday", "I saw the photos", "the food arrived cold"]
+    templates = ["{s} felt {f} when {e}.", "{s} {b} so {f} after {e}!", "Honestly, {e} and {s} {b} {f}.",
+                 "Why is it that {e}? {s} {b} {f}.", "{e} - {s} {b} not {f} at all."]
+    out = []
+    for _ in range(n):
+        subject = subjects[rng.integers(len(subjects))]
+        out.append(templates[rng.integers(len(templates))].format(
+            s=subject, f=feelings[rng.integers(len(feelings))], e=events[rng.integers(len(events))],
+            b="am" if subject == "I" else "are" if subject in ("We", "They") else "is"))
+    return [sentence[0].upper() + sentence[1:] for sentence in out]
+
+
+@pytest.mark.parametrize("model", INT8_MODELS["text"])
+def test_int8_text_model_agrees_with_its_float_network(model):
+    import onnxruntime as ort
+
+    from emotion_core.text.predictor import TextPredictor
+
+    shipped = TextPredictor.from_dir(MODELS, model=model)
+    reference = float_reference(MODELS / f"{model}.onnx")
+    exact = TextPredictor(session=ort.InferenceSession(reference.SerializeToString(),
+                                                       providers=["CPUExecutionProvider"]),
+                          vocabulary=shipped.vocabulary, model_id="float", subwords=shipped.encoder)
+    sentences = generated_sentences()
+    agreement = float(np.mean(shipped.raw_probabilities(sentences).argmax(1)
+                              == exact.raw_probabilities(sentences).argmax(1)))
+    assert agreement >= AGREEMENT, f"int8 and float labels agree on {agreement:.2%} of {SAMPLE} sentences"
 
 
 class TestFloatReference:

@@ -9,6 +9,7 @@ from emotion_core.media import check_text
 from emotion_core.text import analysis as text_analysis
 from emotion_core.text.analysis import analyze_text, english_warning
 from emotion_core.text.predictor import (
+    Subwords,
     TextCalibration,
     TextPredictor,
     Vocabulary,
@@ -33,6 +34,34 @@ class TestTokens:
         Vocabulary(["a", "b"], max_length=7).save(tmp_path / "v.json")
         loaded = Vocabulary.load(tmp_path / "v.json")
         assert loaded.words == ["a", "b"] and loaded.max_length == 7
+
+
+class TestSubwords:
+    @pytest.fixture
+    def subwords(self):
+        from emotion_core.training.text.train import minilm_tokenizer_file
+
+        return Subwords.load(minilm_tokenizer_file(), max_length=12)
+
+    def test_a_batch_is_padded_to_its_longest_text(self, subwords):
+        feed = subwords.feed(["Hello!", "I can't believe how good this is"])
+        assert set(feed) == {"input_ids", "attention_mask"} and feed["input_ids"].dtype == np.int64
+        assert feed["input_ids"].shape == feed["attention_mask"].shape == (2, 11)
+        assert feed["attention_mask"].sum(axis=1).tolist() == [4, 11]  # [CLS] hello ! [SEP]; the other is whole
+        assert (feed["input_ids"][0, 4:] == 0).all()
+
+    def test_a_long_text_is_cut_at_the_last_piece_that_fits(self, subwords):
+        text = "one two three four five six seven eight nine ten eleven twelve thirteen"
+        assert subwords.read_part(text) == "one two three four five six seven eight nine ten"  # 10 + [CLS], [SEP]
+        assert subwords.read_part("short and sweet") == "short and sweet"
+        assert subwords.feed([text])["input_ids"].shape == (1, 12)
+
+    def test_an_unreadable_tokenizer_file_is_a_clear_error(self, tmp_path):
+        from emotion_core.errors import ModelUnavailableError
+
+        (tmp_path / "t.json").write_text("{not json", encoding="utf-8")
+        with pytest.raises(ModelUnavailableError, match="cannot be read"):
+            Subwords.load(tmp_path / "t.json", max_length=8)
 
 
 class TestSentences:

