@@ -227,6 +227,7 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
 
     from emotion_core.text.corpora import CORPORA, load_corpora, load_corpus
     from emotion_core.text.predictor import TEXT_MODEL
+    from emotion_core.timing import machine_info
 
     names = list(names or CORPORA)
     out_dir = Path(out_dir)
@@ -268,6 +269,7 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
         "quantization": {**quantisation, "on": "every test split's texts: the int8 model's label against the "
                          "float32 student's", "weight_bits": 7, "activations": "uint8, ranges from 2,048 train "
                          "texts (static: a text's result does not depend on its batch)"},
+        "machine": machine_info(),
         "comparison": {"models": {f"MiniLM-L6 teacher (float32, PyTorch; {model_id})": teacher_figures,
                                   **(compare_with or {})},
                        "note": "every model on the same test splits; the shipped student's own figures are its "
