@@ -144,15 +144,19 @@ def test_distilling_on_all_corpora_writes_an_int8_model_and_card(data, tmp_path)
 
     out = tmp_path / "run"
     card = distil_on_corpora(data, out_dir=out, command="test", teacher=TuneConfig(layers=1, max_length=16),
-                             student=TuneConfig(layers=1, max_length=16))
+                             student=TuneConfig(layers=1, max_length=16), compare_with={"older": {"xed_test": {}}})
     assert {"teacher.pt", "student.pt", "teacher_train_probabilities.npy", "text_emotion.onnx",
             "text_emotion.float.onnx", "text_emotion.tokenizer.json", "text_emotion.vocab.json"} <= {
                 p.name for p in out.iterdir()}
-    assert set(card["metrics"]) == set(card["comparison"]["teacher_float32"]) == {f"{n}_test" for n in CORPORA}
+    teacher, older = card["comparison"]["models"].values()
+    assert set(card["metrics"]) == set(teacher) == {f"{n}_test" for n in CORPORA} and older == {"xed_test": {}}
+    assert card["machine"]["cpu"] and isinstance(card["machine"]["isa"], list)
     assert 0 <= card["quantization"]["agreement"] <= 1 and card["training"]["student"]["minutes"] is not None
     predictor = TextPredictor.from_dir(out)
     assert isinstance(predictor.encoder, Subwords) and predictor.encoder.max_length == 16
     assert predictor.probabilities(["tweet, number 3", "so angry"]).shape == (2, 7)
+    trained_at = (out / "student.pt").stat().st_mtime_ns
     again = distil_on_corpora(data, out_dir=out, command="test", teacher=TuneConfig(layers=1, max_length=16),
                               student=TuneConfig(layers=1, max_length=16))
-    assert again["training"]["student"]["minutes"] is None  # the checkpoints were reused
+    assert (out / "student.pt").stat().st_mtime_ns == trained_at  # the checkpoints were reused
+    assert again["training"]["student"]["minutes"] == card["training"]["student"]["minutes"]
