@@ -158,12 +158,12 @@ QUANTISED_OPS = ("MatMul", "Gather")
 norms, softmax and the residual sums stay in float, where 8 bits would cost accuracy)."""
 
 
-def export_classifier(model, tokenizer, texts: Sequence[str], out_dir: str | Path, name: str, *,
+def export_classifier(model, out_dir: str | Path, name: str, *, calibration: Sequence[str], check: Sequence[str],
                       max_length: int = 64, calibration_texts: int = 2048) -> dict[str, float]:
     """Write ``name.onnx`` (int8, :func:`~emotion_core.training.export.quantize_int8`, activation ranges from
-    ``calibration_texts`` of ``texts``), ``name.float.onnx`` (float32, a training output kept out of git) and
-    ``name.tokenizer.json`` to ``out_dir``; returns how often the int8 model's label agrees with the float one's
-    on ``texts`` (``agreement``) and the largest probability difference."""
+    ``calibration_texts`` of the ``calibration`` texts), ``name.float.onnx`` (float32, a training output kept out
+    of git) and ``name.tokenizer.json`` to ``out_dir``; returns how often the int8 model's label agrees with the
+    float one's on the ``check`` texts (``agreement``) and the largest probability difference."""
     import shutil
 
     import torch
@@ -180,19 +180,19 @@ def export_classifier(model, tokenizer, texts: Sequence[str], out_dir: str | Pat
     torch.onnx.export(model, (torch.from_numpy(sample["input_ids"]), torch.from_numpy(sample["attention_mask"])),
                       str(float_path), input_names=list(sample), output_names=["probabilities"],
                       dynamic_axes={k: {0: "batch", 1: "pieces"} for k in sample}, dynamo=False, opset_version=17)
-    chosen = np.random.default_rng(0).permutation(len(texts))[:calibration_texts]
-    quantize_int8(float_path, int8_path, [subwords.feed([texts[i] for i in chosen[s:s + 32]])
+    chosen = np.random.default_rng(0).permutation(len(calibration))[:calibration_texts]
+    quantize_int8(float_path, int8_path, [subwords.feed([calibration[i] for i in chosen[s:s + 32]])
                                           for s in range(0, len(chosen), 32)], op_types=QUANTISED_OPS,
                   symbolic_shapes=False)
     float_session, int8_session = load_onnx_session(float_path), load_onnx_session(int8_path)
     agree, largest = 0, 0.0
-    for start in range(0, len(texts), 64):
-        feed = subwords.feed(texts[start:start + 64])
+    for start in range(0, len(check), 64):
+        feed = subwords.feed(check[start:start + 64])
         exact, quantised = float_session.run(None, feed)[0], int8_session.run(None, feed)[0]
         agree += int((exact.argmax(1) == quantised.argmax(1)).sum())
         largest = max(largest, float(np.abs(exact - quantised).max()))
-    return {"agreement": round(agree / len(texts), 4), "max_probability_difference": round(largest, 4),
-            "texts": len(texts)}
+    return {"agreement": round(agree / len(check), 4), "max_probability_difference": round(largest, 4),
+            "texts": len(check)}
 
 
 def _tuned(checkpoint: Path, train: TextSet, config: TuneConfig, soft_targets: np.ndarray | None = None):
@@ -239,8 +239,8 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
         np.save(soft_path, probabilities(teacher_model, tokenizer, train.texts, max_length=teacher.max_length))
     student_model, _, student_minutes = _tuned(out_dir / "student.pt", train, student, np.load(soft_path))
     tests = {name: load_corpus(name, "test", data_dirs) for name in names}
-    quantisation = export_classifier(student_model, tokenizer, [t for s in tests.values() for t in s.texts], out_dir,
-                                     TEXT_MODEL, max_length=student.max_length)
+    quantisation = export_classifier(student_model, out_dir, TEXT_MODEL, calibration=train.texts,
+                                     check=[t for s in tests.values() for t in s.texts], max_length=student.max_length)
     build_vocabulary(train.texts, LstmConfig(max_length=student.max_length)).save(out_dir / f"{TEXT_MODEL}.vocab.json")
     teacher_figures = {f"{name}_test": {k: v for k, v in report(
         lambda texts: probabilities(teacher_model, tokenizer, texts), test).items() if k != "confusion"}
