@@ -246,10 +246,15 @@ class TextPredictor:
                  calibration: TextCalibration | None = None, subwords: Subwords | None = None):
         self.session = session
         self.vocabulary = vocabulary
-        self.encoder: Vocabulary | Subwords = subwords or vocabulary
         self.model_id = model_id
         self.batch_size = batch_size
         self.calibration = calibration or TextCalibration()
+        self.subwords = subwords
+
+    @property
+    def encoder(self) -> Vocabulary | Subwords:
+        """What turns texts into the model's input: the transformer's word pieces, or the vocabulary's word ids."""
+        return self.subwords if self.subwords is not None else self.vocabulary
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, *, model: str = TEXT_MODEL) -> TextPredictor:
