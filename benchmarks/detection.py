@@ -1,7 +1,8 @@
 """Face detection you can trust: faces found by size and framing, false faces without one, cost per frame.
 
-    python -m benchmarks.detection --rafdb RAFDB/DATASET [--fer ../shared/data/faces/fer2013] [--split test]
-        [--faces 600] [--repeats 30] [--non-faces 4000] [--baseline REV] [--out benchmarks/results/detection.json]
+    python -m benchmarks.detection --rafdb RAFDB/DATASET [--fer ../shared/data/faces/fer2013] [--ferplus FERPLUS/data]
+        [--split test] [--faces 600] [--repeats 30] [--non-faces 4000] [--baseline REV]
+        [--out benchmarks/results/detection.json]
     python -m benchmarks.detection --rafdb RAFDB/DATASET --split train --sweep \\
         --out benchmarks/results/detection_sweep.json   (--detectors mtcnn: detection_sweep_mtcnn.json)
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors haar --faces 100 --repeats 5 \\
@@ -12,7 +13,8 @@ For each detector (BlazeFace full range, the default; BlazeFace short range; MTC
 shipped thresholds, photos go through emotion_core.face.search.find_faces as every surface runs it (the detector, then
 the close-up looks), video frames through the detector alone and the face tracker, as analyze VIDEO runs them:
 
-- faces: FER-2013 PrivateTest and RAF-DB test crops (half each; --split train draws from the training sets) as
+- faces: FER-2013 PrivateTest and RAF-DB test crops (half each; --split train draws from the training sets; with
+  --ferplus, less the FER-2013 pictures that FER+'s voters took for no face, such as blank frames) as
   tight crops (48 and 100 px) and as 400x400 headshots, each as is, mirrored and rolled by 30 degrees either
   way; the same crops pasted with feathered edges into 640x480 views of scenes, at face sizes of 24 to 480 px
   (the side of the face square), at random places and in a random transform; and, as faces with their heads,
@@ -222,6 +224,8 @@ def main() -> int:
     parser.add_argument("--fer", type=Path, default=settings.data_dir / "faces" / "fer2013",
                         help="the FER-2013 folder (default: $EMOTION_DATA_DIR/faces/fer2013)")
     parser.add_argument("--rafdb", type=Path, help="RAF-DB basic's DATASET folder ({train,test}/{1..7}/*.jpg)")
+    parser.add_argument("--ferplus", type=Path, help="FER+'s data folder (FER2013*/label.csv and images): FER-2013 "
+                                                     "pictures its voters took for no face are left out")
     parser.add_argument("--split", choices=tuple(SEEDS), default="test")
     parser.add_argument("--faces", type=int, default=600, help="data-set crops, half from each set")
     parser.add_argument("--repeats", type=int, default=30, help="pastes of each head per size")
@@ -237,7 +241,8 @@ def main() -> int:
     names = args.detectors.split(",")
     seed = SEEDS[args.split]
     rng = np.random.default_rng(seed)
-    crops = data.face_crops(args.fer, args.rafdb, split=args.split, n=args.faces, seed=seed)
+    crops = data.face_crops(args.fer, args.rafdb, split=args.split, n=args.faces, seed=seed,
+                            ferplus_dir=args.ferplus)
     scenes = data.photo_scenes()
     backgrounds = scenes + [data.clutter(rng) for _ in scenes]
     patches = data.lfw_non_faces()
@@ -253,7 +258,7 @@ def main() -> int:
         "command": "python -m benchmarks.detection " + " ".join(sys.argv[1:]),
         "machine": machine_info(),
         "split": args.split,
-        "data": {"fer2013": str(args.fer), "rafdb": str(args.rafdb),
+        "data": {"fer2013": str(args.fer), "rafdb": str(args.rafdb), "ferplus": str(args.ferplus),
                  "crops": dict(Counter(source for source, _ in crops)), "non-face images": args.non_faces,
                  "pan frames": args.pan_frames * len(backgrounds), "scenes": len(scenes),
                  "clutter backgrounds": len(backgrounds) - len(scenes)},

@@ -32,9 +32,10 @@ class FaceImage:
     size: int  # the face square's side in pixels
 
 
-def face_crops(fer_dir: Path | None, rafdb_dir: Path | None, *, split: str, n: int,
-               seed: int) -> list[tuple[str, np.ndarray]]:
-    """``n`` face crops (BGR), half from each data set given, drawn at random from ``split``."""
+def face_crops(fer_dir: Path | None, rafdb_dir: Path | None, *, split: str, n: int, seed: int,
+               ferplus_dir: Path | None = None) -> list[tuple[str, np.ndarray]]:
+    """``n`` face crops (BGR), half from each data set given, drawn at random from ``split``; with ``ferplus_dir``,
+    less the FER-2013 pictures that FER+'s voters took for no face (a blank frame, an icon)."""
     import cv2
 
     pools = []
@@ -47,8 +48,12 @@ def face_crops(fer_dir: Path | None, rafdb_dir: Path | None, *, split: str, n: i
     rng = random.Random(seed)
     crops = []
     for source, files in pools:
-        for path in rng.sample(files, min(len(files), n // len(pools))):
-            crops.append((source, cv2.imread(str(path), cv2.IMREAD_COLOR)))
+        drawn = rng.sample(files, min(len(files), n // len(pools)))
+        if source == "fer2013" and ferplus_dir is not None:
+            from emotion_core.training.face.ferplus import ferplus_votes, is_face
+
+            drawn = [path for path, votes in zip(drawn, ferplus_votes(drawn, ferplus_dir)) if is_face(votes)]
+        crops += [(source, cv2.imread(str(path), cv2.IMREAD_COLOR)) for path in drawn]
     return crops
 
 
