@@ -227,6 +227,8 @@ def main() -> int:
     parser.add_argument("--ferplus", type=Path, help="FER+'s data folder (FER2013*/label.csv and images): FER-2013 "
                                                      "pictures its voters took for no face are left out")
     parser.add_argument("--split", choices=tuple(SEEDS), default="test")
+    parser.add_argument("--seed", type=int, help="draw other crops, pastes and views than the split's own seed "
+                                                 "does (a draw nothing was chosen on)")
     parser.add_argument("--faces", type=int, default=600, help="data-set crops, half from each set")
     parser.add_argument("--repeats", type=int, default=30, help="pastes of each head per size")
     parser.add_argument("--non-faces", type=int, default=4000)
@@ -239,7 +241,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/detection.json"))
     args = parser.parse_args()
     names = args.detectors.split(",")
-    seed = SEEDS[args.split]
+    seed = SEEDS[args.split] if args.seed is None else args.seed
     rng = np.random.default_rng(seed)
     crops = data.face_crops(args.fer, args.rafdb, split=args.split, n=args.faces, seed=seed,
                             ferplus_dir=args.ferplus)
@@ -258,6 +260,7 @@ def main() -> int:
         "command": "python -m benchmarks.detection " + " ".join(sys.argv[1:]),
         "machine": machine_info(),
         "split": args.split,
+        "seed": seed,
         "data": {"fer2013": str(args.fer), "rafdb": str(args.rafdb), "ferplus": str(args.ferplus),
                  "crops": dict(Counter(source for source, _ in crops)), "non-face images": args.non_faces,
                  "pan frames": args.pan_frames * len(backgrounds), "scenes": len(scenes),

@@ -213,6 +213,14 @@ results/detection_sweep_mtcnn.json). The mirrored vote was chosen on the same tr
 94.0 % of heads and 69.6 % of data-set crops of 40 px and more pasted in scenes, against 93.5 % and 68.7 % for the
 score as it is alone, and put a face in 4 of 1,000 frames without one instead of 6 (0.25 in 1,000 images both)."""
 
+SECOND_OPINION_SCORE = 0.45
+"""The short-range BlazeFace's score that a face MTCNN found needs in a window twice its size around it (see
+:meth:`MTCNNDetector.seconded`). MTCNN and BlazeFace learnt from different data and fail on different clutter (a
+headlight, grass, letters). Chosen on the training split of ``benchmarks/detection.py``: the highest score that
+costs at most 1 % of the faces MTCNN finds in any framing there (tight crops 0.9 %, data-set crops in scenes
+0.6 %, heads in scenes none: every one of 661 scored 0.7 or more); the one false face of 12,000 images without
+one that MTCNN found there scored 0.59."""
+
 
 class FaceVerifier:
     """MTCNN's last network (O-Net): is this square window a face, where exactly, and where are its eyes, nose and
@@ -289,13 +297,15 @@ class MTCNNDetector:
         O-Net's score a face needs; by default :data:`MTCNN_MIN_SCORE`.
     close_up : FaceDetector, optional
         The detector that looks at close-ups (itself by default).
+    second_opinion : BlazeFaceDetector, optional
+        When given, a face counts only once this model also finds it (see :meth:`seconded`).
     """
 
     name = "mtcnn"
 
     def __init__(self, *, sessions, min_face: int = 32, max_side: int = 1280,
                  thresholds: tuple[float, float] = (0.6, 0.7), min_score: float | None = None,
-                 close_up: FaceDetector | None = None):
+                 close_up: FaceDetector | None = None, second_opinion: BlazeFaceDetector | None = None):
         self.pnet, self.rnet = sessions[:2]
         self.verifier = FaceVerifier(sessions[2])
         self.min_face = min_face
@@ -303,6 +313,7 @@ class MTCNNDetector:
         self.thresholds = thresholds
         self.min_score = MTCNN_MIN_SCORE if min_score is None else min_score
         self.close_up = close_up if close_up is not None else self
+        self.second_opinion = second_opinion
 
     @classmethod
     def from_dir(cls, models_dir: str | Path, **kwargs) -> MTCNNDetector:
@@ -347,7 +358,24 @@ class MTCNNDetector:
         faces = (_clip_detection((boxes[i] - pad) / factor, _marks((points[i] - pad) / factor), float(scores[i]),
                                  width, height)
                  for i in _nms(boxes, scores, 0.7, by_smaller=True))
-        return [face for face in faces if face is not None]
+        return [face for face in faces if face is not None and self.seconded(image_bgr, face)]
+
+    def seconded(self, image_bgr: np.ndarray, face: FaceDetection) -> bool:
+        """Whether :attr:`second_opinion` (when there is one) finds a face from :data:`SECOND_OPINION_SCORE` in the
+        square window twice the size of ``face``'s box around its centre (edges repeated beyond the image), centred
+        within a quarter of the window of the window's centre."""
+        if self.second_opinion is None:
+            return True
+        import cv2
+
+        x, y, width, height = face.box
+        side = max(1, round(2 * max(width, height)))
+        left, top = round(x + width / 2 - side / 2), round(y + height / 2 - side / 2)
+        padded = cv2.copyMakeBorder(image_bgr, side, side, side, side, cv2.BORDER_REPLICATE)
+        window = padded[top + side:top + 2 * side, left + side:left + 2 * side]
+        return any(abs(found.box[0] + found.box[2] / 2 - side / 2) < side / 4
+                   and abs(found.box[1] + found.box[3] / 2 - side / 2) < side / 4
+                   for found in self.second_opinion.detect(window, min_score=SECOND_OPINION_SCORE))
 
     def _propose(self, rgb: np.ndarray, smallest: float) -> np.ndarray:
         """P-Net's candidate windows ``(x0, y0, x1, y1, score)`` for faces of ``smallest`` pixels and more, over
@@ -543,13 +571,14 @@ def load_detector(name: str, *, models_dir: str | Path) -> FaceDetector:
     """Build a face detector by name: ``blazeface`` (default), ``blazeface-short``, ``mtcnn`` or ``haar``.
 
     The full-range BlazeFace and MTCNN miss many faces that fill the image, which the short-range BlazeFace finds:
-    they look at close-ups with that model. Every detector's close-up looks also ask MTCNN's O-Net
-    (:class:`FaceVerifier`) whether the whole image is one face.
+    they look at close-ups with that model, which also seconds each face MTCNN finds. Every detector's close-up
+    looks also ask MTCNN's O-Net (:class:`FaceVerifier`) whether the whole image is one face.
     """
     if name not in DETECTORS:
         raise InvalidInputError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}.")
     if name == "mtcnn":
-        return MTCNNDetector.from_dir(models_dir, close_up=BlazeFaceDetector.from_dir(models_dir, variant="short"))
+        short_range = BlazeFaceDetector.from_dir(models_dir, variant="short")
+        return MTCNNDetector.from_dir(models_dir, close_up=short_range, second_opinion=short_range)
     verifier = FaceVerifier.from_dir(models_dir)
     if name == "haar":
         return HaarDetector.from_opencv(verifier=verifier)

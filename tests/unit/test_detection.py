@@ -97,6 +97,30 @@ class TestMTCNN:
         assert bordered.box == pytest.approx(plain.box, abs=6)
         assert detector.detect(astronaut_bgr, min_score=1.01) == []
 
+    def test_a_face_counts_only_when_the_second_opinion_finds_it_too(self, astronaut_bgr):
+        """The short-range BlazeFace seconds the astronaut; a second opinion that sees no face, or sees one away
+        from the centre of the window it is shown, withdraws it."""
+        import copy
+
+        from emotion_core.face.detection import FaceDetection
+
+        class SecondOpinion:
+            def __init__(self, where):
+                self.where = where  # the found face's box as fractions of the window, or None for no face
+
+            def detect(self, image_bgr, *, margin=0.0, min_score=None):
+                if self.where is None:
+                    return []
+                side = image_bgr.shape[0]
+                return [FaceDetection(box=tuple(round(f * side) for f in self.where), score=1.0)]
+
+        shipped = load_detector("mtcnn", models_dir=MODELS)
+        assert shipped.second_opinion is not None and len(shipped.detect(astronaut_bgr)) == 1
+        for where, found in (((0.25, 0.25, 0.5, 0.5), 1), (None, 0), ((0.0, 0.0, 0.1, 0.1), 0)):
+            detector = copy.copy(shipped)
+            detector.second_opinion = SecondOpinion(where)
+            assert len(detector.detect(astronaut_bgr)) == found
+
 
 class TestInputChecks:
     @pytest.mark.parametrize("bad, message", [
