@@ -218,7 +218,7 @@ SECOND_OPINION_SCORE = 0.45
 :meth:`MTCNNDetector.seconded`). MTCNN and BlazeFace learnt from different data and fail on different clutter (a
 headlight, grass, letters). Chosen on the training split of ``benchmarks/detection.py``: the highest score that
 costs at most 1 % of the faces MTCNN finds in any framing there (tight crops 0.9 %, data-set crops in scenes
-0.6 %, heads in scenes none: every one of 661 scored 0.7 or more); the one false face of 12,000 images without
+0.6 %, heads in scenes none: every one of 661 scored 0.6 or more); the one false face of 12,000 images without
 one that MTCNN found there scored 0.59."""
 
 
