@@ -50,7 +50,7 @@ def face_crops(fer_dir: Path | None, rafdb_dir: Path | None, *, split: str, n: i
     for source, files in pools:
         drawn = rng.sample(files, min(len(files), n // len(pools)))
         if source == "fer2013" and ferplus_dir is not None:
-            from emotion_core.training.face.ferplus import ferplus_votes, is_face
+            from emotion_core.face.ferplus import ferplus_votes, is_face
 
             drawn = [path for path, votes in zip(drawn, ferplus_votes(drawn, ferplus_dir)) if is_face(votes)]
         crops += [(source, cv2.imread(str(path), cv2.IMREAD_COLOR)) for path in drawn]

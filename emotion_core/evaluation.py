@@ -117,7 +117,7 @@ def uncertain_summary(y_true: Sequence[str], y_pred: Sequence[str], doubtful: Se
 
 def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None, detect: str = "auto",
                   max_pixels: int = Settings.max_image_pixels, progress: bool = False,
-                  corpus: str | None = None) -> dict[str, Any]:
+                  corpus: str | None = None, ferplus_dir: str | Path | None = None) -> dict[str, Any]:
     """Evaluate a :class:`~emotion_core.face.predictor.FacePredictor` on a folder of labelled images.
 
     Parameters
@@ -135,10 +135,17 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     corpus : str, optional
         A data set whose label folders have names of their own (``rafdb``: ``1`` ... ``7``, see
         :data:`~emotion_core.labels.DATASET_LABELS`); by default folders are named by emotion.
+    ferplus_dir : str or Path, optional
+        FER+'s folder: FER-2013 pictures are judged against the emotion most of FER+'s ten voters gave them
+        (:func:`~emotion_core.face.ferplus.relabelled_by_majority`), not FER-2013's own label.
     """
     if detect not in DETECT_MODES:
         raise InvalidInputError(f"detect: expected one of {', '.join(DETECT_MODES)}, got {detect!r}.")
     files = find_labelled_files(data_dir, suffixes=[f".{t}" for t in IMAGE_TYPES], prefix=prefix, dataset=corpus)
+    if ferplus_dir is not None:
+        from emotion_core.face.ferplus import relabelled_by_majority
+
+        files = relabelled_by_majority(files, ferplus_dir)
 
     def predict(path: Path) -> EmotionResult | None:
         image = read_image(path, max_pixels=max_pixels)
@@ -150,7 +157,8 @@ def evaluate_face(data_dir: str | Path, predictor, *, prefix: str | None = None,
     report = evaluate_items(files.paths, files.labels, predict, progress=progress)
     report["skipped"] = files.skipped + report["skipped"]
     report.update({"model_id": predictor.model_id, "detector": predictor.detector.name, "detect": detect,
-                   "prefix": prefix, "data": str(data_dir), **({"corpus": corpus} if corpus else {})})
+                   "prefix": prefix, "data": str(data_dir), **({"corpus": corpus} if corpus else {}),
+                   **({"labels": "FER+ majority"} if ferplus_dir is not None else {})})
     return report
 
 

@@ -95,6 +95,9 @@ DATASET_LABELS: dict[str, dict[str, str]] = {
     # XED's Plutchik emotions (see XED_CODES); anticipation and trust have no canonical counterpart.
     "xed": {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
             "surprise": "surprise", "neutral": "neutral"},
+    # FER+'s crowd votes for FER-2013 pictures; contempt, unknown and NF ("not a face") have no canonical counterpart.
+    "ferplus": {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
+                "anger": "angry", "disgust": "disgust", "fear": "fear"},
     # RAF-DB basic names its class folders by number (Li et al., CVPR 2017; DATASET/{train,test}/1..7).
     "rafdb": {"1": "surprise", "2": "fear", "3": "disgust", "4": "happy", "5": "sad", "6": "angry", "7": "neutral"},
 }

@@ -29,6 +29,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                               "a face crop")
     ev_face.add_argument("--corpus", choices=("rafdb",),
                          help="label folders named as this corpus names them (rafdb: 1 surprise ... 7 neutral)")
+    ev_face.add_argument("--ferplus", type=Path,
+                         help="FER+'s folder (FER2013*/label.csv and images): judge FER-2013 pictures against the "
+                              "emotion most of FER+'s ten voters gave them; pictures without one are skipped")
     ev_face.add_argument("--json", help="write the full report to this file ('-' for stdout)")
     ev_face.add_argument("--write-card", action="store_true",
                          help="also record the report in the model's card, under metrics[PREFIX]")
@@ -88,13 +91,15 @@ def cmd_evaluate_face(args: argparse.Namespace, settings: Settings) -> int:
 
     predictor = face_predictor(args, settings, photos=True)
     report = evaluate_face(args.data, predictor, prefix=args.prefix, detect=args.detect,
-                           max_pixels=settings.max_image_pixels, progress=True, corpus=args.corpus)
+                           max_pixels=settings.max_image_pixels, progress=True, corpus=args.corpus,
+                           ferplus_dir=args.ferplus)
     print_report(report)
     if args.json:
         write_json(report, args.json)
     if args.write_card:
         split = args.prefix or Path(args.data).name
         split = f"{args.corpus}-{split}" if args.corpus else split
+        split = f"ferplus-{split}" if args.ferplus else split
         record_in_card(args.model_dir or settings.models_dir, split, report,
                         invocation(args), args.face_model)
     return 0

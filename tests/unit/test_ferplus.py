@@ -4,7 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion_core.training.face.ferplus import VOTES, ferplus_votes, is_face, read_ferplus
+from emotion_core.face.ferplus import VOTES, ferplus_votes, is_face, majority_label, read_ferplus
+from emotion_core.labels import EMOTIONS
+from emotion_core.result import EmotionResult
 
 
 def _picture(seed: int) -> np.ndarray:
@@ -23,7 +25,7 @@ def folders(tmp_path):
         cv2.imwrite(str(ferplus / name), _picture(seed))
     (ferplus / "label.csv").write_text("".join(f'{name},"(0, 0, 48, 48)",{",".join(map(str, votes))}\n'
                                                for name, votes in rows.items()))
-    fer = tmp_path / "fer2013" / "test" / "happy"
+    fer = tmp_path / "fer2013" / "test" / "sad"  # FER-2013's label; FER+'s voters call picture 1 happy
     fer.mkdir(parents=True)
     files = []
     for seed in (2, 3, 1):  # seed 3 is a picture FER+ does not hold
@@ -55,3 +57,33 @@ def test_votes_come_in_the_published_order(folders):
     images, votes = read_ferplus(folders[0])
     assert [path.name for path in images] == ["fer0000001.png", "fer0000002.png"]
     assert votes.shape == (2, len(VOTES)) and VOTES[-1] == "NF"
+
+
+@pytest.mark.parametrize("votes, label", [
+    ((0, 9, 1, 0, 0, 0, 0, 0, 0, 0), "happy"),
+    ((0, 0, 0, 0, 6, 0, 0, 4, 0, 0), "angry"),
+    ((5, 5, 0, 0, 0, 0, 0, 0, 0, 0), None),  # half is no majority
+    ((0, 0, 0, 0, 0, 0, 0, 8, 2, 0), None),  # contempt has no canonical counterpart
+    (None, None),
+])
+def test_the_majority_is_more_than_half_of_the_votes(votes, label):
+    assert majority_label(None if votes is None else np.array(votes)) == label
+
+
+def test_evaluate_face_judges_against_the_ferplus_majority(folders):
+    from emotion_core.evaluation import evaluate_face
+
+    ferplus_dir, files = folders
+
+    class SaysHappy:
+        model_id, detector = "stub", type("D", (), {"name": "none"})()
+
+        def predict_crop(self, image):
+            return EmotionResult.from_probabilities([float(e == "happy") for e in EMOTIONS], modality="face",
+                                                    model_id="stub")
+
+    fer_dir = files[0].parents[1]
+    assert evaluate_face(fer_dir, SaysHappy(), detect="never")["accuracy"] == 0.0  # FER-2013's label: sad
+    report = evaluate_face(fer_dir, SaysHappy(), detect="never", ferplus_dir=ferplus_dir)
+    assert report["n"] == 1 and report["accuracy"] == 1.0 and report["labels"] == "FER+ majority"
+    assert sorted(skip["reason"] for skip in report["skipped"]) == ["FER+: not a face"] * 2

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion_core.datasets import LabelledFiles
+from emotion_core.labels import DATASET_LABELS
+
 VOTES = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
 
 SAME_IMAGE_RMS = 8.0
@@ -66,3 +69,26 @@ def ferplus_votes(fer_files: Sequence[Path], ferplus_dir: str | Path, *, chunk: 
 def is_face(votes: np.ndarray | None) -> bool:
     """Whether FER+'s voters took the picture for a face: it is in FER+ and fewer than half said "not a face"."""
     return votes is not None and votes[VOTES.index("NF")] * 2 < votes.sum()
+
+
+def majority_label(votes: np.ndarray | None) -> str | None:
+    """The canonical emotion that more than half of FER+'s voters gave the picture, or ``None`` (no majority, or
+    one for contempt, unknown or not a face)."""
+    if votes is None or votes.max() * 2 <= votes.sum():
+        return None
+    return DATASET_LABELS["ferplus"].get(VOTES[int(votes.argmax())])
+
+
+def relabelled_by_majority(files: LabelledFiles, ferplus_dir: str | Path) -> LabelledFiles:
+    """``files`` (FER-2013 pictures) labelled by FER+'s majority instead of FER-2013's label; pictures without one
+    move to ``skipped`` with the reason."""
+    out = LabelledFiles(skipped=list(files.skipped))
+    for path, votes in zip(files.paths, ferplus_votes(files.paths, ferplus_dir)):
+        label = majority_label(votes)
+        if label is not None:
+            out.paths.append(path)
+            out.labels.append(label)
+        else:
+            reason = "not a face" if not is_face(votes) else "no majority emotion"
+            out.skipped.append({"path": str(path), "reason": f"FER+: {reason}"})
+    return out
