@@ -371,8 +371,10 @@ class MTCNNDetector:
         x, y, width, height = face.box
         side = max(1, round(2 * max(width, height)))
         left, top = round(x + width / 2 - side / 2), round(y + height / 2 - side / 2)
-        padded = cv2.copyMakeBorder(image_bgr, side, side, side, side, cv2.BORDER_REPLICATE)
-        window = padded[top + side:top + 2 * side, left + side:left + 2 * side]
+        image_height, image_width = image_bgr.shape[:2]
+        inside = image_bgr[max(0, top):min(image_height, top + side), max(0, left):min(image_width, left + side)]
+        window = cv2.copyMakeBorder(inside, max(0, -top), max(0, top + side - image_height), max(0, -left),
+                                    max(0, left + side - image_width), cv2.BORDER_REPLICATE)
         return any(abs(found.box[0] + found.box[2] / 2 - side / 2) < side / 4
                    and abs(found.box[1] + found.box[3] / 2 - side / 2) < side / 4
                    for found in self.second_opinion.detect(window, min_score=SECOND_OPINION_SCORE))
