@@ -5,6 +5,8 @@
         [--out benchmarks/results/detection.json]
     python -m benchmarks.detection --rafdb RAFDB/DATASET --split train --sweep \\
         --out benchmarks/results/detection_sweep.json   (--detectors mtcnn: detection_sweep_mtcnn.json)
+    python -m benchmarks.detection --rafdb RAFDB/DATASET --ferplus FERPLUS/data --split train --judge-sweep \
+        --detectors mtcnn --out benchmarks/results/detection_judge_sweep.json
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors haar --faces 100 --repeats 5 \\
         --non-faces 1000 --pan-frames 4 --out benchmarks/results/detection_haar.json   (the cascade is slow)
     python -m benchmarks.detection --rafdb RAFDB/DATASET --ferplus FERPLUS/data --detectors mtcnn \
@@ -32,7 +34,8 @@ the close-up looks), video frames through the detector alone and the face tracke
 
 --timing-only measures the cost per frame alone, to repeat it on a busy machine. --sweep records, for the
 BlazeFaces and MTCNN, false faces and faces found at a range of thresholds for the detector's own look and for the
-close-up looks' mean: the measurement behind the shipped thresholds.
+close-up looks' mean: the measurement behind the shipped thresholds; --judge-sweep, the thresholds of the
+whole-image judge that settles the close-ups' doubtful votes.
 """
 
 from __future__ import annotations
@@ -57,7 +60,16 @@ from benchmarks.common import machine_info, sample_frame, save_results
 from emotion_core.config import Settings
 from emotion_core.face.detection import available_detectors, load_detector
 from emotion_core.face.predictor import FacePredictor
-from emotion_core.face.search import CLOSE_UP_CANDIDATES, CLOSE_UP_SCORE, find_faces, rolled_close_up
+from emotion_core.face.search import (
+    CLOSE_UP_CANDIDATES,
+    CLOSE_UP_SCORE,
+    JUDGE_FACE,
+    JUDGE_NO_FACE,
+    JUDGED_CLOSE_UP_SCORE,
+    find_faces,
+    rolled_close_up,
+    turned_faces,
+)
 from emotion_core.face.tracking import CONFIRM_HITS, CONFIRM_SCORE
 from emotion_core.face.video import analyze_video
 
@@ -219,6 +231,45 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
     return out
 
 
+JUDGE_SWEEP = {"vote": (0.3, 0.35, 0.4, 0.45, 0.5), "judge": (0.5, 0.7, 0.8, 0.9)}
+
+
+def judge_sweep(detector, tight: Iterable[data.FaceImage], images: Iterable[tuple[str, np.ndarray]]
+                ) -> dict[str, Any]:
+    """Faces found among tight crops and headshots, and false faces, as the photo search finds them, for each
+    vote a close-up needs where the judge sees a face (:data:`JUDGED_CLOSE_UP_SCORE`) and each probability from
+    which it does (:data:`JUDGE_FACE`); the judge's veto (:data:`JUDGE_NO_FACE`) as shipped."""
+    def stage(image, square=None):
+        """(found by the detector, the close-up's vote or None, the judge's probability)"""
+        faces = detector.detect(image) or turned_faces(detector, image)
+        if faces:
+            return any(square is None or on_face(f.box, square) for f in faces), None, None
+        face, vote = rolled_close_up(detector, image)
+        on = face is not None and (square is None or on_face(face.box, square))
+        return False, vote if on else 0.0, detector.judge.probability(image)
+
+    def holds(found, vote, probability, needed, judged_face):
+        if vote is None:
+            return found
+        if vote < needed:
+            return vote >= CLOSE_UP_SCORE
+        return probability >= JUDGE_NO_FACE and (vote >= CLOSE_UP_SCORE or probability >= judged_face)
+
+    faces = [stage(face.image, face.face) for face in tight]
+    others = [stage(image) for _, image in images]
+    grid = {}
+    for needed, judged_face in itertools.product(JUDGE_SWEEP["vote"], JUDGE_SWEEP["judge"]):
+        grid[f"vote {needed}, judge {judged_face}"] = {
+            "tight crops and headshots found": round(float(np.mean([holds(*f, needed, judged_face) for f in faces])),
+                                                     4),
+            "false faces per 1000 images": per_thousand(sum(holds(*o, needed, judged_face) for o in others),
+                                                        len(others))}
+    grid["without the judge"] = {
+        "tight crops and headshots found": round(float(np.mean([holds(*f, np.inf, 1) for f in faces])), 4),
+        "false faces per 1000 images": per_thousand(sum(holds(*o, np.inf, 1) for o in others), len(others))}
+    return {"detector": detector.name, "judge veto": JUDGE_NO_FACE, "grid": grid}
+
+
 def main() -> int:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -238,6 +289,8 @@ def main() -> int:
     parser.add_argument("--timing-repeats", type=int, default=300)
     parser.add_argument("--baseline", help="a commit whose detectors are timed beside ours")
     parser.add_argument("--sweep", action="store_true", help="only the threshold sweep (BlazeFace, MTCNN)")
+    parser.add_argument("--judge-sweep", action="store_true",
+                        help="only the sweep of the whole-image judge's thresholds (first of --detectors)")
     parser.add_argument("--timing-only", action="store_true", help="only the cost per frame")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/detection.json"))
     args = parser.parse_args()
@@ -275,7 +328,15 @@ def main() -> int:
         save_results(results, args.out)
         return 0
 
+    if args.judge_sweep:
+        results["judge sweep"] = judge_sweep(load_detector(names[0], models_dir=settings.models_dir),
+                                             data.tight_crops(crops), non_faces())
+        save_results(results, args.out)
+        return 0
+
     results["shipped"] = {"close-up score": CLOSE_UP_SCORE, "close-up candidates": CLOSE_UP_CANDIDATES,
+                          "judged close-up score": JUDGED_CLOSE_UP_SCORE, "judge face": JUDGE_FACE,
+                          "judge no face": JUDGE_NO_FACE,
                           "confirm hits": CONFIRM_HITS, "confirm score": CONFIRM_SCORE}
     empty_clip = data.encode_clip(pan())
     empty_frame = next(iter(pan()))

@@ -6,18 +6,17 @@ ship; nothing is written to disk.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from emotion_core.training.face.judge import photo_view
+
 FRAME = (640, 480)
 """Width and height of the scenes faces are put into, a webcam's VGA frame."""
 
-RAFDB_SPLITS = {"train": "train", "test": "test"}
-FER_PREFIXES = {"train": "Training", "test": "PrivateTest"}
 
 
 @dataclass(frozen=True)
@@ -38,23 +37,16 @@ def face_crops(fer_dir: Path | None, rafdb_dir: Path | None, *, split: str, n: i
     less the FER-2013 pictures that FER+'s voters took for no face (a blank frame, an icon)."""
     import cv2
 
-    pools = []
-    if fer_dir is not None:
-        pools.append(("fer2013", sorted(Path(fer_dir).glob(f"*/*/{FER_PREFIXES[split]}_*.jpg"))))
-    if rafdb_dir is not None:
-        pools.append(("rafdb", sorted(Path(rafdb_dir).glob(f"{RAFDB_SPLITS[split]}/[1-7]/*.jpg"))))
-    if not pools or not all(files for _, files in pools):
-        raise SystemExit(f"no face crops found under {fer_dir} / {rafdb_dir} for split {split!r}")
-    rng = random.Random(seed)
-    crops = []
-    for source, files in pools:
-        drawn = rng.sample(files, min(len(files), n // len(pools)))
-        if source == "fer2013" and ferplus_dir is not None:
-            from emotion_core.face.ferplus import ferplus_votes, is_face
+    from emotion_core.training.face.judge import drawn_crop_files
 
-            drawn = [path for path, votes in zip(drawn, ferplus_votes(drawn, ferplus_dir)) if is_face(votes)]
-        crops += [(source, cv2.imread(str(path), cv2.IMREAD_COLOR)) for path in drawn]
-    return crops
+    drawn = drawn_crop_files(fer_dir, rafdb_dir, split=split, n=n, seed=seed)
+    if ferplus_dir is not None:
+        from emotion_core.face.ferplus import ferplus_votes, is_face
+
+        fer = [path for source, path in drawn if source == "fer2013"]
+        non_faces = {path for path, votes in zip(fer, ferplus_votes(fer, ferplus_dir)) if not is_face(votes)}
+        drawn = [(source, path) for source, path in drawn if path not in non_faces]
+    return [(source, cv2.imread(str(path), cv2.IMREAD_COLOR)) for source, path in drawn]
 
 
 TRANSFORMS = ("as is", "mirrored", "rolled +30", "rolled -30")
@@ -152,7 +144,7 @@ def faces_in_scenes(portraits: list[Portrait], scenes: list[np.ndarray], *, size
                 scaled = cv2.resize(region, (side, side), interpolation=cv2.INTER_AREA if side < region.shape[0]
                                     else cv2.INTER_CUBIC)
                 patch, alpha = _transformed(scaled, _feathered_mask(side), transform)
-                frame = scene_view(scenes[rng.integers(len(scenes))], FRAME, rng)
+                frame = photo_view(scenes[rng.integers(len(scenes))], FRAME, rng)
                 yield _pasted(frame, patch, alpha, size, portrait.source, transform, rng)
 
 
@@ -255,30 +247,6 @@ def clutter(rng: np.random.Generator, size: tuple[int, int] = FRAME) -> np.ndarr
     return image
 
 
-def scene_view(scene: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """A random view of ``scene`` at ``size`` (width, height): a crop of 30-100 % of it, maybe mirrored or rolled,
-    brightened or darkened."""
-    import cv2
-
-    width, height = size
-    h, w = scene.shape[:2]
-    aspect = width / height
-    scale = rng.uniform(0.3, 1.0)
-    ch = int(min(h, w / aspect) * scale)
-    cw = max(1, int(ch * aspect))
-    ch = max(1, ch)
-    y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-    view = cv2.resize(scene[y:y + ch, x:x + cw], (width, height),
-                      interpolation=cv2.INTER_AREA if cw > width else cv2.INTER_CUBIC)
-    if rng.random() < 0.5:
-        view = view[:, ::-1]
-    if rng.random() < 0.3:
-        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), float(rng.uniform(-30, 30)), 1.0)
-        view = cv2.warpAffine(view, matrix, (width, height), borderMode=cv2.BORDER_REFLECT_101)
-    gain = rng.uniform(0.6, 1.4)
-    return np.ascontiguousarray(np.clip(view.astype(np.float32) * gain, 0, 255).astype(np.uint8))
-
-
 def non_face_images(scenes: list[np.ndarray], patches: list[np.ndarray], *, n: int, seed: int,
                     sides: tuple[int, int] = (32, 640)) -> Iterator[tuple[str, np.ndarray]]:
     """``n`` images without a face, labelled by kind: views of the scenes (half), generated clutter (a third)
@@ -292,7 +260,7 @@ def non_face_images(scenes: list[np.ndarray], patches: list[np.ndarray], *, n: i
             yield kind, clutter(rng, (width, height))
         else:
             pool = scenes if kind == "scene" else patches
-            yield kind, scene_view(pool[rng.integers(len(pool))], (width, height), rng)
+            yield kind, photo_view(pool[rng.integers(len(pool))], (width, height), rng)
 
 
 def pan_clip_frames(scenes: list[np.ndarray], *, frames_per_scene: int, seed: int,
@@ -321,7 +289,7 @@ def drifting_face_frames(portrait: Portrait, scene: np.ndarray, *, size: int, fr
     """A face of ``size`` px drifting slowly across a still view of ``scene`` (640x480), ``frames`` frames."""
     import cv2
 
-    background = scene_view(scene, FRAME, np.random.default_rng(seed))
+    background = photo_view(scene, FRAME, np.random.default_rng(seed))
     region = _face_region(portrait)
     side = round(region.shape[0] * size / portrait.face[2])
     patch = cv2.resize(region, (side, side), interpolation=cv2.INTER_AREA)

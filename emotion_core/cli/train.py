@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -102,6 +103,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          help="epochs of the fine-tuned MobileNetV2 arm (about 8 minutes each on 2 CPU cores)")
     tr_seed.set_defaults(handler=cmd_train_seed002)
 
+    tr_judge = train_sub.add_parser("face-judge", help="the whole-image face judge that settles close-ups' doubtful "
+                                                       "votes: face crops against photos without a person")
+    tr_judge.add_argument("--fer", type=Path, help="the fer2013 folder (default: $EMOTION_DATA_DIR/faces/fer2013)")
+    tr_judge.add_argument("--rafdb", type=Path, required=True, help="RAF-DB basic's DATASET folder")
+    tr_judge.add_argument("--ferplus", type=Path, help="FER+'s data folder: FER-2013 pictures it does not count as a "
+                                                       "face are left out")
+    tr_judge.add_argument("--negatives", type=Path, nargs="+", required=True,
+                          help="folders of photos and textures without a person, one pool each")
+    tr_judge.add_argument("--leave-out", nargs="*", default=["person"],
+                          help="sub-folders of --negatives to skip (default: person)")
+    tr_judge.add_argument("--faces", type=int, default=9000)
+    tr_judge.add_argument("--non-faces", type=int, default=16000)
+    tr_judge.add_argument("--seed", type=int, default=42)
+    tr_judge.add_argument("--out", type=Path, default=Path("runs/face_judge"),
+                          help="folder for face_judge.npz and its card (default: runs/face_judge)")
+    tr_judge.set_defaults(handler=cmd_train_face_judge)
+
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
                                                 "export the BiLSTM")
     tr_text.add_argument("--data", type=Path, nargs="+", required=True,
@@ -141,6 +159,59 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
     _calibrate_face_into_card(args.data, args.out, settings)
     _evaluate_face_into_card(args.data, args.out, settings, rafdb=args.rafdb)
     print(f"model and card written to {args.out}")
+    return 0
+
+
+def cmd_train_face_judge(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from emotion_core.face.judge import JUDGE_MODEL, JUDGE_SIZE
+    from emotion_core.face.search import JUDGE_FACE, JUDGE_NO_FACE, JUDGED_CLOSE_UP_SCORE
+    from emotion_core.modelcard import write_card
+    from emotion_core.timing import machine_info
+    from emotion_core.training.face.judge import BENCHMARK_TRAIN_DRAW, NON_FACE_SOURCES, REGULARISATION, train_judge
+
+    started = datetime.now(timezone.utc)
+    fer = args.fer or settings.data_dir / "faces" / "fer2013"
+    weights, figures = train_judge(fer, args.rafdb, args.negatives, ferplus_dir=args.ferplus,
+                                   backbone_path=settings.models_dir / "seed002_mobilenet.onnx",
+                                   leave_out=args.leave_out, faces=args.faces, non_faces=args.non_faces,
+                                   seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out / f"{JUDGE_MODEL}.npz", **weights)
+    card = {
+        "model_id": f"face-judge-mobilenetv2-logreg-{started:%Y%m%d}",
+        "task": "face detection",
+        "role": "is the whole image one face? A second judge for the photo search's close-ups",
+        "modality": "face",
+        "source": "trained here on face crops against photos without a person (python -m emotion_core train "
+                  "face-judge)",
+        "licence": "the training data's terms: research use (see dataset)",
+        "architecture": f"ImageNet MobileNetV2 (frozen, the file seed 002 ships) on the image's central square, "
+                        f"grey, {JUDGE_SIZE} px -> 1280 features -> standardised -> logistic regression "
+                        f"(C {REGULARISATION})",
+        "inference": {"kind": "face judge", "runtime": "onnxruntime + numpy",
+                      "files": {"backbone": "seed002_mobilenet.onnx", "weights": f"{JUDGE_MODEL}.npz"},
+                      "used": f"a close-up whose looks vote {JUDGED_CLOSE_UP_SCORE} or more is a face from a "
+                              f"probability of {JUDGE_FACE}; below {JUDGE_NO_FACE} it is not, whatever the vote "
+                              "(emotion_core/face/search.py)"},
+        "dataset": {
+            "faces": {"FER-2013": "Training_* (research use only), less FER+'s non-faces (FER+: MIT)",
+                      "RAF-DB basic": "train (research use only; fetched from "
+                                      "koorosh-moaveninejad/Facial-Expression-Recognition)",
+                      "left out": f"the detection benchmark's training draw ({BENCHMARK_TRAIN_DRAW}), on which "
+                                  "the thresholds were chosen"},
+            "non-faces": {"folders": [str(folder) for folder in args.negatives], "sources": NON_FACE_SOURCES},
+        },
+        "training": {"command": invocation(args), "date": started.isoformat(timespec="seconds"),
+                     "machine": machine_info()},
+        "metrics": figures,
+    }
+    write_card(args.out, JUDGE_MODEL, card)
+    print(json.dumps(figures, indent=1))
+    print(f"weights and card written to {args.out}")
     return 0
 
 

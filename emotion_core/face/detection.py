@@ -10,11 +10,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from emotion_core.errors import InvalidInputError, ModelUnavailableError
+
+if TYPE_CHECKING:
+    from emotion_core.face.judge import FaceJudge
 
 KEYPOINTS = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")
 """BlazeFace keypoint names, from the subject's point of view (the right eye is on the image's left)."""
@@ -44,6 +47,8 @@ class FaceDetector(Protocol):
     model made for large faces."""
     verifier: FaceVerifier | None
     """Asked, in a close-up look, whether the whole image is one face (see :class:`FaceVerifier`)."""
+    judge: FaceJudge | None
+    """Settles a close-up's doubtful vote (see :func:`emotion_core.face.search.close_up_holds_face`)."""
 
     def detect(self, image_bgr: np.ndarray, *, margin: float = 0.0,
                min_score: float | None = None) -> list[FaceDetection]: ...
@@ -134,11 +139,13 @@ class BlazeFaceDetector:
         The detector that looks at close-ups (itself by default).
     verifier : FaceVerifier, optional
         Votes in close-up looks too (see :func:`load_detector`).
+    judge : FaceJudge, optional
+        Settles close-ups' doubtful votes (see :func:`load_detector`).
     """
 
     def __init__(self, *, session, variant: str = "full", min_score: float | None = None,
                  iou_threshold: float = 0.3, close_up: BlazeFaceDetector | None = None,
-                 verifier: FaceVerifier | None = None):
+                 verifier: FaceVerifier | None = None, judge: FaceJudge | None = None):
         spec = _BLAZEFACE_MODELS[variant]
         self.session = session
         self.variant = variant
@@ -146,6 +153,7 @@ class BlazeFaceDetector:
         self.iou_threshold = iou_threshold
         self.close_up = close_up if close_up is not None else self
         self.verifier = verifier
+        self.judge = judge
         self.name = "blazeface" if variant == "full" else f"blazeface-{variant}"
         self._size = spec.input_size
         self._anchors = _anchor_centres(spec)
@@ -299,15 +307,19 @@ class MTCNNDetector:
         The detector that looks at close-ups (itself by default).
     second_opinion : BlazeFaceDetector, optional
         When given, a face counts only once this model also finds it (see :meth:`seconded`).
+    judge : FaceJudge, optional
+        Settles close-ups' doubtful votes (see :func:`load_detector`).
     """
 
     name = "mtcnn"
 
     def __init__(self, *, sessions, min_face: int = 32, max_side: int = 1280,
                  thresholds: tuple[float, float] = (0.6, 0.7), min_score: float | None = None,
-                 close_up: FaceDetector | None = None, second_opinion: BlazeFaceDetector | None = None):
+                 close_up: FaceDetector | None = None, second_opinion: BlazeFaceDetector | None = None,
+                 judge: FaceJudge | None = None):
         self.pnet, self.rnet = sessions[:2]
         self.verifier = FaceVerifier(sessions[2])
+        self.judge = judge
         self.min_face = min_face
         self.max_side = max_side
         self.thresholds = thresholds
@@ -503,9 +515,10 @@ class HaarDetector:
     name = "haar"
 
     def __init__(self, *, cascade=None, max_side: int = 640, min_face: int = 24, equalize: bool = True,
-                 verifier: FaceVerifier | None = None):
+                 verifier: FaceVerifier | None = None, judge: FaceJudge | None = None):
         self.cascade = cascade
         self.verifier = verifier
+        self.judge = judge
         self.max_side = max_side
         self.min_face = min_face
         self.equalize = equalize
@@ -574,17 +587,21 @@ def load_detector(name: str, *, models_dir: str | Path) -> FaceDetector:
 
     The full-range BlazeFace and MTCNN miss many faces that fill the image, which the short-range BlazeFace finds:
     they look at close-ups with that model, which also seconds each face MTCNN finds. Every detector's close-up
-    looks also ask MTCNN's O-Net (:class:`FaceVerifier`) whether the whole image is one face.
+    looks also ask MTCNN's O-Net (:class:`FaceVerifier`) whether the whole image is one face, and their doubtful
+    votes are settled by the whole-image judge (:class:`~emotion_core.face.judge.FaceJudge`).
     """
+    from emotion_core.face.judge import FaceJudge
+
     if name not in DETECTORS:
         raise InvalidInputError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}.")
+    judge = FaceJudge.from_dir(models_dir)
     if name == "mtcnn":
         short_range = BlazeFaceDetector.from_dir(models_dir, variant="short")
-        return MTCNNDetector.from_dir(models_dir, close_up=short_range, second_opinion=short_range)
+        return MTCNNDetector.from_dir(models_dir, close_up=short_range, second_opinion=short_range, judge=judge)
     verifier = FaceVerifier.from_dir(models_dir)
     if name == "haar":
-        return HaarDetector.from_opencv(verifier=verifier)
+        return HaarDetector.from_opencv(verifier=verifier, judge=judge)
     if name == "blazeface-short":
-        return BlazeFaceDetector.from_dir(models_dir, variant="short", verifier=verifier)
-    return BlazeFaceDetector.from_dir(models_dir, variant="full", verifier=verifier,
+        return BlazeFaceDetector.from_dir(models_dir, variant="short", verifier=verifier, judge=judge)
+    return BlazeFaceDetector.from_dir(models_dir, variant="full", verifier=verifier, judge=judge,
                                       close_up=BlazeFaceDetector.from_dir(models_dir, variant="short"))

@@ -101,7 +101,7 @@ def test_the_verifier_votes_and_stands_in_for_a_first_look_that_missed(verifier,
         name = "blazeface"
 
         def __init__(self, verifier):
-            self.close_up, self.verifier = FirstLookBlind(), verifier
+            self.close_up, self.verifier, self.judge = FirstLookBlind(), verifier, None
 
         def detect(self, image_bgr, *, margin=0.0, min_score=None):
             return []

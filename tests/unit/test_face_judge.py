@@ -1,0 +1,94 @@
+"""The whole-image face judge: what the shipped one says, how it settles close-ups, and how it is trained."""
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion_core.face.judge import JUDGE_SIZE, FaceJudge, central_square
+from emotion_core.face.search import (
+    CLOSE_UP_SCORE,
+    JUDGE_FACE,
+    JUDGE_NO_FACE,
+    JUDGED_CLOSE_UP_SCORE,
+    close_up_holds_face,
+)
+from tests.conftest import MODELS
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return FaceJudge.from_dir(MODELS)
+
+
+def test_the_shipped_judge_tells_a_face_from_a_coffee_cup(judge, face_crop_bgr, coffee_bgr):
+    assert judge.probability(face_crop_bgr) >= JUDGE_FACE
+    assert judge.probability(cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)) >= JUDGE_FACE
+    assert judge.probability(coffee_bgr) < JUDGE_FACE
+
+
+def test_the_judge_sees_the_central_square_in_grey():
+    image = np.zeros((100, 300, 3), np.uint8)
+    image[:, 100:200] = (0, 0, 255)  # a red square in the middle, black on either side
+    square = central_square(image)
+    assert square.shape == (JUDGE_SIZE, JUDGE_SIZE)
+    assert np.all(square == cv2.cvtColor(np.full((1, 1, 3), (0, 0, 255), np.uint8), cv2.COLOR_BGR2GRAY)[0, 0])
+
+
+class FakeJudge:
+    def __init__(self, probability: float):
+        self.said, self.asked = probability, 0
+
+    def probability(self, image_bgr):
+        self.asked += 1
+        return self.said
+
+
+@pytest.mark.parametrize(("vote", "probability", "face"), [
+    (CLOSE_UP_SCORE, 0.3, True),  # a clear vote needs no judge's word
+    (JUDGED_CLOSE_UP_SCORE, JUDGE_FACE, True),  # a doubtful vote is settled by the judge
+    (JUDGED_CLOSE_UP_SCORE, JUDGE_FACE - 0.01, False),
+    (0.9, JUDGE_NO_FACE / 2, False),  # the judge vetoes what it surely does not take for a face
+])
+def test_the_judge_settles_doubtful_votes_and_vetoes(vote, probability, face):
+    assert close_up_holds_face(vote, np.zeros((8, 8, 3), np.uint8), FakeJudge(probability)) is face
+
+
+def test_a_low_vote_is_no_face_without_asking_the_judge():
+    judge = FakeJudge(1.0)
+    assert not close_up_holds_face(JUDGED_CLOSE_UP_SCORE - 0.01, np.zeros((8, 8, 3), np.uint8), judge)
+    assert judge.asked == 0
+    assert close_up_holds_face(CLOSE_UP_SCORE, np.zeros((8, 8, 3), np.uint8), None)
+
+
+def test_training_leaves_out_the_benchmarks_draw_and_people(tmp_path):
+    from emotion_core.training.face.judge import (
+        BENCHMARK_TRAIN_DRAW,
+        drawn_crop_files,
+        face_files,
+        photo_files,
+        train_judge,
+    )
+
+    rng = np.random.default_rng(0)
+
+    def write(path, shape):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), rng.integers(0, 256, shape, dtype=np.uint8))
+
+    fer, raf, photos = tmp_path / "fer2013", tmp_path / "rafdb", tmp_path / "photos"
+    for i in range(310):  # the benchmark's draw takes 300 of each set
+        write(fer / "train" / "happy" / f"Training_{i}.jpg", (48, 48))
+        write(raf / "train" / "4" / f"train_{i:05d}_aligned.jpg", (100, 100, 3))
+    for i in range(6):
+        write(photos / "scenes" / f"{i}.jpg", (120, 160, 3))
+        write(photos / "person" / f"{i}.jpg", (120, 160, 3))
+    drawn = {path for _, path in drawn_crop_files(fer, raf, **BENCHMARK_TRAIN_DRAW)}
+    faces = face_files(fer, raf, None, n=20, seed=1)
+    assert len(faces) == 20 and not drawn & set(faces)
+    assert {path.parent.name for path in photo_files(photos, leave_out=["person"])} == {"scenes"}
+    weights, figures = train_judge(fer, raf, [photos], ferplus_dir=None, faces=20, non_faces=20,
+                                   backbone_path=MODELS / "seed002_mobilenet.onnx")
+    assert weights["coef"].shape == weights["mean"].shape == (1280,)
+    assert figures["faces"] == 20 and figures["pools"] == {str(photos): 6}
+    judged = FaceJudge(backbone=None, **weights).probabilities(np.zeros((2, 1280), np.float32))
+    assert judged.shape == (2,) and np.all((judged > 0) & (judged < 1))
