@@ -66,6 +66,7 @@ from emotion_core.face.search import (
     JUDGE_FACE,
     JUDGE_NO_FACE,
     JUDGED_CLOSE_UP_SCORE,
+    close_up_holds_face,
     find_faces,
     rolled_close_up,
     turned_faces,
@@ -248,12 +249,9 @@ def judge_sweep(detector, tight: Iterable[data.FaceImage], images: Iterable[tupl
         on = face is not None and (square is None or on_face(face.box, square))
         return False, vote if on else 0.0, detector.judge.probability(image)
 
-    def holds(found, vote, probability, needed, judged_face):
-        if vote is None:
-            return found
-        if vote < needed:
-            return vote >= CLOSE_UP_SCORE
-        return probability >= JUDGE_NO_FACE and (vote >= CLOSE_UP_SCORE or probability >= judged_face)
+    def holds(found, vote, probability, judged_vote=np.inf, judged_face=1.0):
+        return found if vote is None else close_up_holds_face(vote, lambda: probability, judged_vote=judged_vote,
+                                                              judged_face=judged_face)
 
     faces = [stage(face.image, face.face) for face in tight]
     others = [stage(image) for _, image in images]
@@ -265,8 +263,8 @@ def judge_sweep(detector, tight: Iterable[data.FaceImage], images: Iterable[tupl
             "false faces per 1000 images": per_thousand(sum(holds(*o, needed, judged_face) for o in others),
                                                         len(others))}
     grid["without the judge"] = {
-        "tight crops and headshots found": round(float(np.mean([holds(*f, np.inf, 1) for f in faces])), 4),
-        "false faces per 1000 images": per_thousand(sum(holds(*o, np.inf, 1) for o in others), len(others))}
+        "tight crops and headshots found": round(float(np.mean([holds(*f) for f in faces])), 4),
+        "false faces per 1000 images": per_thousand(sum(holds(*o) for o in others), len(others))}
     return {"detector": detector.name, "judge veto": JUDGE_NO_FACE, "grid": grid}
 
 

@@ -18,16 +18,14 @@ the expression model was trained on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from functools import partial
 
 import numpy as np
 
 from emotion_core.face.alignment import reframe
 from emotion_core.face.detection import FaceDetection, FaceDetector, FaceVerifier
-
-if TYPE_CHECKING:
-    from emotion_core.face.judge import FaceJudge
 
 CLOSE_UP_LOOKS = ((0.5, False), (0.5, True), (1.0, False), (1.0, True))
 """Each close-up look: the border on each side, as a fraction of the image's longer side, and whether the image
@@ -86,18 +84,21 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
     if faces:  # one face filling the photo is a headshot, whichever look found it
         return [_whole_image(faces[0], width, height)] if len(faces) == 1 and _fills(faces[0], width, height) else faces
     face, vote = rolled_close_up(detector, image_bgr)
-    if face is None or not close_up_holds_face(vote, image_bgr, detector.judge):
+    judged = None if detector.judge is None else partial(detector.judge.probability, image_bgr)
+    if face is None or not close_up_holds_face(vote, judged):
         return []
     return [_whole_image(face, width, height) if _fills(face, width, height) else replace(face, method="close-up")]
 
 
-def close_up_holds_face(vote: float, image_bgr: np.ndarray, judge: FaceJudge | None) -> bool:
-    """Whether a close-up whose looks voted ``vote`` is a face, asking ``judge`` about the whole image when the
-    vote is doubtful or it may veto (see :data:`JUDGED_CLOSE_UP_SCORE`)."""
-    if judge is None or vote < JUDGED_CLOSE_UP_SCORE:
+def close_up_holds_face(vote: float, judged: Callable[[], float] | None, *,
+                        judged_vote: float = JUDGED_CLOSE_UP_SCORE, judged_face: float = JUDGE_FACE) -> bool:
+    """Whether a close-up whose looks voted ``vote`` is a face; ``judged`` gives the whole-image judge's
+    probability, asked only when the vote is doubtful or the judge may veto (see :data:`JUDGED_CLOSE_UP_SCORE`;
+    the thresholds are arguments for the benchmark's sweep)."""
+    if judged is None or vote < judged_vote:
         return vote >= CLOSE_UP_SCORE
-    probability = judge.probability(image_bgr)
-    return probability >= JUDGE_NO_FACE and (vote >= CLOSE_UP_SCORE or probability >= JUDGE_FACE)
+    probability = judged()
+    return probability >= JUDGE_NO_FACE and (vote >= CLOSE_UP_SCORE or probability >= judged_face)
 
 
 def turned_faces(detector: FaceDetector, image_bgr: np.ndarray) -> list[FaceDetection]:

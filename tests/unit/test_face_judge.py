@@ -34,15 +34,6 @@ def test_the_judge_sees_the_central_square_in_grey():
     assert np.all(square == cv2.cvtColor(np.full((1, 1, 3), (0, 0, 255), np.uint8), cv2.COLOR_BGR2GRAY)[0, 0])
 
 
-class FakeJudge:
-    def __init__(self, probability: float):
-        self.said, self.asked = probability, 0
-
-    def probability(self, image_bgr):
-        self.asked += 1
-        return self.said
-
-
 @pytest.mark.parametrize(("vote", "probability", "face"), [
     (CLOSE_UP_SCORE, 0.3, True),  # a clear vote needs no judge's word
     (JUDGED_CLOSE_UP_SCORE, JUDGE_FACE, True),  # a doubtful vote is settled by the judge
@@ -50,14 +41,28 @@ class FakeJudge:
     (0.9, JUDGE_NO_FACE / 2, False),  # the judge vetoes what it surely does not take for a face
 ])
 def test_the_judge_settles_doubtful_votes_and_vetoes(vote, probability, face):
-    assert close_up_holds_face(vote, np.zeros((8, 8, 3), np.uint8), FakeJudge(probability)) is face
+    assert close_up_holds_face(vote, lambda: probability) is face
 
 
 def test_a_low_vote_is_no_face_without_asking_the_judge():
-    judge = FakeJudge(1.0)
-    assert not close_up_holds_face(JUDGED_CLOSE_UP_SCORE - 0.01, np.zeros((8, 8, 3), np.uint8), judge)
-    assert judge.asked == 0
-    assert close_up_holds_face(CLOSE_UP_SCORE, np.zeros((8, 8, 3), np.uint8), None)
+    def judged():
+        raise AssertionError("the judge was asked")
+
+    assert not close_up_holds_face(JUDGED_CLOSE_UP_SCORE - 0.01, judged)
+    assert close_up_holds_face(CLOSE_UP_SCORE, None) and not close_up_holds_face(CLOSE_UP_SCORE - 0.01, None)
+
+
+def test_the_photo_search_asks_the_shipped_judge_about_a_close_up(face_crop_bgr):
+    from emotion_core.face.detection import load_detector
+    from emotion_core.face.search import find_faces
+
+    detector = load_detector("blazeface", models_dir=MODELS)  # it finds no face in the crop: the close-up does
+    asked = []
+    probability = detector.judge.probability
+    detector.judge.probability = lambda image: asked.append(image.shape) or probability(image)
+    headshot = cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)
+    (face,) = find_faces(detector, headshot)
+    assert face.method == "whole image" and asked == [headshot.shape]
 
 
 def test_training_leaves_out_the_benchmarks_draw_and_people(tmp_path):
