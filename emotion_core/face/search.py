@@ -48,7 +48,7 @@ on the training split of ``benchmarks/detection.py --judge-sweep`` with MTCNN (w
 BlazeFace's), with a judge that never saw that split's faces, as the most faces found at no more false faces than
 without the judge: tight crops and headshots found rose from 98.74 % to 99.23 % and false faces fell from 2 to 1 in
 4,000 images without one (0.35 instead of 0.4: 99.33 % and 3; 0.45: 99.14 % and 1; the judge from 0.7 instead of
-0.5: 99.16 % and 1; no veto: 99.23 % and 2)."""
+0.5: 99.16 % and 1)."""
 
 JUDGE_FACE = 0.5
 JUDGE_NO_FACE = 0.001
