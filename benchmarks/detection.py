@@ -63,9 +63,7 @@ from emotion_core.face.predictor import FacePredictor
 from emotion_core.face.search import (
     CLOSE_UP_CANDIDATES,
     CLOSE_UP_SCORE,
-    JUDGE_FACE,
-    JUDGE_NO_FACE,
-    JUDGED_CLOSE_UP_SCORE,
+    JUDGED_VOTES,
     close_up_holds_face,
     find_faces,
     rolled_close_up,
@@ -232,14 +230,16 @@ def sweep(names: list[str], models_dir: Path, tight: Callable[[], Iterable[data.
     return out
 
 
-JUDGE_SWEEP = {"vote": (0.3, 0.35, 0.4, 0.45, 0.5), "judge": (0.5, 0.7, 0.8, 0.9)}
+JUDGE_SWEEP = {"doubtful vote": (0.3, 0.35, 0.4), "judge": (0.5, 0.7, 0.8), "sure judge": (0.9, 0.95, None)}
+"""The grid of :func:`judge_sweep`: rows of :data:`JUDGED_VOTES` - a doubtful vote accepted from a judge's
+probability, and optionally a vote of 0.1 from a sure judge's - above the veto row as shipped."""
 
 
 def judge_sweep(detector, tight: Iterable[data.FaceImage], images: Iterable[tuple[str, np.ndarray]]
                 ) -> dict[str, Any]:
     """Faces found among tight crops and headshots, and false faces, as the photo search finds them, for each
-    vote a close-up needs where the judge sees a face (:data:`JUDGED_CLOSE_UP_SCORE`) and each probability from
-    which it does (:data:`JUDGE_FACE`); the judge's veto (:data:`JUDGE_NO_FACE`) as shipped."""
+    rule of the :data:`JUDGE_SWEEP` grid by which the whole-image judge settles close-ups' votes (see
+    :data:`JUDGED_VOTES`)."""
     def stage(image, square=None):
         """(found by the detector, the close-up's vote or None, the judge's probability)"""
         faces = detector.detect(image) or turned_faces(detector, image)
@@ -249,23 +249,22 @@ def judge_sweep(detector, tight: Iterable[data.FaceImage], images: Iterable[tupl
         on = face is not None and (square is None or on_face(face.box, square))
         return False, vote if on else 0.0, detector.judge.probability(image)
 
-    def holds(found, vote, probability, judged_vote=np.inf, judged_face=1.0):
-        return found if vote is None else close_up_holds_face(vote, lambda: probability, judged_vote=judged_vote,
-                                                              judged_face=judged_face)
+    def holds(found, vote, probability, judged_votes):
+        return found if vote is None else close_up_holds_face(vote, lambda: probability, judged_votes=judged_votes)
 
     faces = [stage(face.image, face.face) for face in tight]
     others = [stage(image) for _, image in images]
-    grid = {}
-    for needed, judged_face in itertools.product(JUDGE_SWEEP["vote"], JUDGE_SWEEP["judge"]):
-        grid[f"vote {needed}, judge {judged_face}"] = {
-            "tight crops and headshots found": round(float(np.mean([holds(*f, needed, judged_face) for f in faces])),
-                                                     4),
-            "false faces per 1000 images": per_thousand(sum(holds(*o, needed, judged_face) for o in others),
-                                                        len(others))}
-    grid["without the judge"] = {
-        "tight crops and headshots found": round(float(np.mean([holds(*f) for f in faces])), 4),
-        "false faces per 1000 images": per_thousand(sum(holds(*o) for o in others), len(others))}
-    return {"detector": detector.name, "judge veto": JUDGE_NO_FACE, "grid": grid}
+    veto = JUDGED_VOTES[-1]
+    rules = {"without the judge": ((0.0, CLOSE_UP_SCORE),)}
+    for needed, judged_face, sure in itertools.product(*JUDGE_SWEEP.values()):
+        rows = ((sure, 0.1),) if sure else ()
+        rules[f"vote {needed} from {judged_face}" + (f", 0.1 from {sure}" if sure else "")] = (
+            *rows, (judged_face, needed), veto)
+    grid = {name: {"rows": rows,
+                   "tight crops and headshots found": round(float(np.mean([holds(*f, rows) for f in faces])), 4),
+                   "false faces per 1000 images": per_thousand(sum(holds(*o, rows) for o in others), len(others))}
+            for name, rows in rules.items()}
+    return {"detector": detector.name, "grid": grid}
 
 
 def main() -> int:
@@ -333,8 +332,7 @@ def main() -> int:
         return 0
 
     results["shipped"] = {"close-up score": CLOSE_UP_SCORE, "close-up candidates": CLOSE_UP_CANDIDATES,
-                          "judged close-up score": JUDGED_CLOSE_UP_SCORE, "judge face": JUDGE_FACE,
-                          "judge no face": JUDGE_NO_FACE,
+                          "judged votes": JUDGED_VOTES,
                           "confirm hits": CONFIRM_HITS, "confirm score": CONFIRM_SCORE}
     empty_clip = data.encode_clip(pan())
     empty_frame = next(iter(pan()))

@@ -118,7 +118,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                                        "(about 8 minutes on 2 CPU cores)")
     tr_judge.add_argument("--seed", type=int, default=42)
     tr_judge.add_argument("--out", type=Path, default=Path("runs/face_judge"),
-                          help="folder for face_judge.npz and its card (default: runs/face_judge)")
+                          help="folder for face_judge.onnx and its card (default: runs/face_judge)")
     tr_judge.set_defaults(handler=cmd_train_face_judge)
 
     tr_text = train_sub.add_parser("text", help="dair-ai emotion + GoEmotions: compare arms on the same splits, "
@@ -166,38 +166,38 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train_face_judge(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime, timezone
 
-    import numpy as np
-
     from emotion_core.face.judge import JUDGE_MODEL, JUDGE_SIZE
-    from emotion_core.face.search import JUDGE_FACE, JUDGE_NO_FACE, JUDGED_CLOSE_UP_SCORE
+    from emotion_core.face.search import JUDGED_VOTES
     from emotion_core.modelcard import write_card
     from emotion_core.timing import machine_info
     from emotion_core.training.face.judge import BENCHMARK_TRAIN_DRAW, NON_FACE_SOURCES, REGULARISATION, train_judge
 
     started = datetime.now(timezone.utc)
     fer = args.fer or settings.data_dir / "faces" / "fer2013"
-    weights, figures = train_judge(fer, args.rafdb, args.negatives, ferplus_dir=args.ferplus,
-                                   backbone_path=settings.models_dir / "seed002_mobilenet.onnx",
-                                   leave_out=args.leave_out, faces=args.faces, non_faces=args.non_faces,
-                                   seed=args.seed)
+    model, figures = train_judge(fer, args.rafdb, args.negatives, ferplus_dir=args.ferplus,
+                                 backbone_path=settings.models_dir / "seed002_mobilenet.onnx",
+                                 leave_out=args.leave_out, faces=args.faces, non_faces=args.non_faces,
+                                 seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out / f"{JUDGE_MODEL}.npz", **weights)
+    (args.out / f"{JUDGE_MODEL}.onnx").write_bytes(model.SerializeToString())
     card = {
-        "model_id": f"face-judge-mobilenetv2-logreg-{started:%Y%m%d}",
+        "model_id": f"face-judge-mobilenetv2-map-logreg-{started:%Y%m%d}",
         "task": "face detection",
         "role": "is the whole image one face? A second judge for the photo search's close-ups",
         "modality": "face",
+        "file": f"{JUDGE_MODEL}.onnx",
         "source": "trained here on face crops against photos without a person (python -m emotion_core train "
                   "face-judge)",
-        "licence": "the training data's terms: research use (see dataset)",
-        "architecture": f"ImageNet MobileNetV2 (frozen, the file seed 002 ships) on the image's central square, "
-                        f"grey, {JUDGE_SIZE} px -> 1280 features -> standardised -> logistic regression "
-                        f"(C {REGULARISATION})",
-        "inference": {"kind": "face judge", "runtime": "onnxruntime + numpy",
-                      "files": {"backbone": "seed002_mobilenet.onnx", "weights": f"{JUDGE_MODEL}.npz"},
-                      "used": f"a close-up whose looks vote {JUDGED_CLOSE_UP_SCORE} or more is a face from a "
-                              f"probability of {JUDGE_FACE}; below {JUDGE_NO_FACE} it is not, whatever the vote "
-                              "(emotion_core/face/search.py)"},
+        "licence": "the training data's terms: research use (see dataset); the network's ImageNet weights come "
+                   "from the file seed 002 ships (see seed002_hybrid.card.json)",
+        "architecture": f"ImageNet MobileNetV2 (frozen, the network of seed002_mobilenet.onnx) on the image's "
+                        f"central square, grey, {JUDGE_SIZE} px -> its last feature map (3x3x1280), flattened -> "
+                        f"logistic regression (C {REGULARISATION}, the standardisation folded into it)",
+        "inference": {"kind": "face judge", "runtime": "onnxruntime",
+                      "used": "the mean of the image as it is and mirrored settles a close-up: from each "
+                              "probability, the looks' vote that suffices ("
+                              + ", ".join(f"{sure}: {needed}" for sure, needed in JUDGED_VOTES)
+                              + "); below the last, no vote does (emotion_core/face/search.py)"},
         "dataset": {
             "faces": {"FER-2013": "Training_* (research use only), less FER+'s non-faces (FER+: MIT)",
                       "RAF-DB basic": "train (research use only; fetched from "
@@ -212,7 +212,7 @@ def cmd_train_face_judge(args: argparse.Namespace, settings: Settings) -> int:
     }
     write_card(args.out, JUDGE_MODEL, card)
     print(json.dumps(figures, indent=1))
-    print(f"weights and card written to {args.out}")
+    print(f"model and card written to {args.out}")
     return 0
 
 

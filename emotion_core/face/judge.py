@@ -3,9 +3,11 @@
 The close-up looks (:mod:`emotion_core.face.search`) ask face detectors and MTCNN's O-Net about an image that may
 be one face; some real faces get low votes from all of them (blurred, seen from below, half hidden), while a few
 textures and animals get high ones. This judge looks at the image the way an image classifier does: ImageNet
-MobileNetV2 features of its central square, in grey (so colour tells nothing), and a logistic regression trained
-on face crops against photos and textures without a person (``python -m emotion_core train face-judge``; sources
-and figures in ``models/face_judge.card.json``).
+MobileNetV2's last feature map (3x3 places by 1,280 features) of its central square, in grey (so colour tells
+nothing), and a logistic regression on the whole map, so where in the square a feature fires counts (eyes above a
+mouth), not only that it fires. Trained on face crops against photos and textures without a person
+(``python -m emotion_core train face-judge``; sources and figures in ``models/face_judge.card.json``); one ONNX
+file holds the network and the regression.
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ def central_square(image_bgr: np.ndarray, size: int = JUDGE_SIZE) -> np.ndarray:
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
-def whole_image_features(backbone, images_bgr: list[np.ndarray]) -> np.ndarray:
-    """MobileNetV2's ``(N, 1280)`` features of each image's :func:`central_square`."""
-    squares = np.stack([central_square(image) for image in images_bgr])
-    return backbone.run(None, {backbone.get_inputs()[0].name: imagenet_inputs(squares, size=JUDGE_SIZE)})[0]
+def judge_inputs(images_bgr: list[np.ndarray]) -> np.ndarray:
+    """The network's input ``(N, 96, 96, 3)``: each image's :func:`central_square`, normalised for MobileNetV2."""
+    return imagenet_inputs(np.stack([central_square(image) for image in images_bgr]), size=JUDGE_SIZE)
 
 
 class FaceJudge:
@@ -44,32 +45,27 @@ class FaceJudge:
 
     Parameters
     ----------
-    backbone : onnxruntime.InferenceSession
-        ImageNet MobileNetV2 (96x96x3 -> 1280 features), the file seed 002's hybrid also uses.
-    mean, scale, coef : np.ndarray
-        The features' standardisation and the logistic regression's weights (1280 each).
-    intercept : float
+    session : onnxruntime.InferenceSession
+        MobileNetV2 and the logistic regression: ``(N, 96, 96, 3)`` -> ``(N, 1)`` probabilities.
     """
 
-    def __init__(self, *, backbone, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float):
-        self.backbone = backbone
-        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+    def __init__(self, session):
+        self.session = session
 
     @classmethod
     def from_dir(cls, models_dir: str | Path) -> FaceJudge:
         from emotion_core.modelcard import load_card
         from emotion_core.runtime import load_onnx_session
 
-        files = load_card(models_dir, JUDGE_MODEL)["inference"]["files"]
-        with np.load(Path(models_dir) / files["weights"], allow_pickle=False) as weights:
-            return cls(backbone=load_onnx_session(Path(models_dir) / files["backbone"]), mean=weights["mean"],
-                       scale=weights["scale"], coef=weights["coef"], intercept=float(weights["intercept"]))
+        card = load_card(models_dir, JUDGE_MODEL)
+        return cls(load_onnx_session(Path(models_dir) / card["file"]))
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """The probability of a face for each row of :func:`whole_image_features`."""
-        logits = ((features - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-logits))
+    def probabilities(self, images_bgr: list[np.ndarray]) -> np.ndarray:
+        """The probability that each image as a whole is one face, ``(N,)``."""
+        inputs = {self.session.get_inputs()[0].name: judge_inputs(images_bgr)}
+        return self.session.run(None, inputs)[0][:, 0]
 
     def probability(self, image_bgr: np.ndarray) -> float:
-        """The probability that ``image_bgr`` as a whole is one face."""
-        return float(self.probabilities(whole_image_features(self.backbone, [image_bgr]))[0])
+        """The probability that ``image_bgr`` as a whole is one face: the mean of :meth:`probabilities` for the
+        image as it is and mirrored (a face is about as likely either way; a texture's pattern may not be)."""
+        return float(self.probabilities([image_bgr, np.ascontiguousarray(image_bgr[:, ::-1])]).mean())

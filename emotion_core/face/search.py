@@ -10,7 +10,7 @@ BlazeFaces and MTCNN; the cascade itself for Haar), and MTCNN's O-Net is asked w
 and mirrored, is one face. Shown a whole image as a close-up, a detector is easily fooled by clutter; the mean of
 the looks' best scores tells faces from the rest far better than one look (``benchmarks/detection.py``), and a
 second judge that learnt from other pictures (:class:`~emotion_core.face.judge.FaceJudge`) settles the doubtful
-votes: it lowers the vote a face needs where it sees one and vetoes where it surely does not. A head
+votes: the surer it sees a face, the weaker the vote a face needs, and it vetoes where it surely sees none. A head
 tilted in a tight crop is looked at again turned upright by 30 degrees either way. One face
 that fills the image, whichever look found it, makes it a whole-image face, analysed as a face crop, the framing
 the expression model was trained on.
@@ -41,17 +41,18 @@ training faces of ``benchmarks/detection.py --split train --sweep --detectors mt
 without a face do (0.5: 98.7 % and 2.0; 0.6: 98.0 % and 0); upright alone, the best was 97.9 % at 0.5 in 1,000
 (threshold 0.5, results/detection_sweep.json)."""
 
-JUDGED_CLOSE_UP_SCORE = 0.4
-"""The looks' vote enough for a close-up face where :class:`~emotion_core.face.judge.FaceJudge` gives the whole
-image at least :data:`JUDGE_FACE`; below :data:`JUDGE_NO_FACE` no vote is enough. The three were chosen together
-on the training split of ``benchmarks/detection.py --judge-sweep`` with MTCNN (whose close-up looks are
-BlazeFace's), with a judge that never saw that split's faces, as the most faces found at no more false faces than
-without the judge: tight crops and headshots found rose from 98.74 % to 99.23 % and false faces fell from 2 to 1 in
-4,000 images without one (0.35 instead of 0.4: 99.33 % and 3; 0.45: 99.14 % and 1; the judge from 0.7 instead of
-0.5: 99.16 % and 1)."""
-
-JUDGE_FACE = 0.5
-JUDGE_NO_FACE = 0.001
+JUDGED_VOTES = ((0.95, 0.1), (0.5, 0.4), (0.001, CLOSE_UP_SCORE))
+"""How the judge (:class:`~emotion_core.face.judge.FaceJudge`, the mean of the image as it is and mirrored) settles a
+close-up: each row is a probability and the looks' vote that suffices from it, so the surer the judge, the weaker
+the vote a face needs; below the last row's probability no vote is enough (the judge vetoes). The judge is asked only
+about votes that some row could accept. Chosen on the training split of ``benchmarks/detection.py --judge-sweep
+--non-faces 12000`` with MTCNN (whose close-up looks are BlazeFace's), with a judge that never saw that split's faces,
+as the most faces found at no more false faces than the first judge's rule (vote 0.4 from 0.5, veto below 0.001)
+with this judge: tight crops and headshots found 99.25 % with that rule, 99.43 % with the sure row added, both at
+0.42 false faces in 1,000 images without one (from 0.9 instead of 0.95: 99.48 % at 0.58; a doubtful vote of 0.3
+from 0.7 with the sure row from 0.9: 99.54 % at 1.0, generated clutter mostly; results/detection_judge_sweep.json
+holds the grid). The first judge (the mean of the network's feature map) with its rule: 99.23 % (4,000 images
+without a face, 0.25 in 1,000)."""
 
 CLOSE_UP_ROLLS = (0.0, 30.0, -30.0)
 """Angles in degrees (counter-clockwise) by which the close-up is turned, in turn, until a look holds a face: the
@@ -91,14 +92,14 @@ def find_faces(detector: FaceDetector, image_bgr: np.ndarray, *, close_up: bool 
 
 
 def close_up_holds_face(vote: float, judged: Callable[[], float] | None, *,
-                        judged_vote: float = JUDGED_CLOSE_UP_SCORE, judged_face: float = JUDGE_FACE) -> bool:
+                        judged_votes: tuple[tuple[float, float], ...] = JUDGED_VOTES) -> bool:
     """Whether a close-up whose looks voted ``vote`` is a face; ``judged`` gives the whole-image judge's
-    probability, asked only when the vote is doubtful or the judge may veto (see :data:`JUDGED_CLOSE_UP_SCORE`;
-    the thresholds are arguments for the benchmark's sweep)."""
-    if judged is None or vote < judged_vote:
+    probability, asked only when some row of ``judged_votes`` (see :data:`JUDGED_VOTES`; an argument for the
+    benchmark's sweep) could accept the vote."""
+    if judged is None or vote < min(needed for _, needed in judged_votes):
         return vote >= CLOSE_UP_SCORE
     probability = judged()
-    return probability >= JUDGE_NO_FACE and (vote >= CLOSE_UP_SCORE or probability >= judged_face)
+    return any(probability >= sure and vote >= needed for sure, needed in judged_votes)
 
 
 def turned_faces(detector: FaceDetector, image_bgr: np.ndarray) -> list[FaceDetection]:

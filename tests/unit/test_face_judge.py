@@ -2,16 +2,11 @@
 
 import cv2
 import numpy as np
+import onnxruntime
 import pytest
 
-from emotion_core.face.judge import JUDGE_SIZE, FaceJudge, central_square
-from emotion_core.face.search import (
-    CLOSE_UP_SCORE,
-    JUDGE_FACE,
-    JUDGE_NO_FACE,
-    JUDGED_CLOSE_UP_SCORE,
-    close_up_holds_face,
-)
+from emotion_core.face.judge import JUDGE_SIZE, FaceJudge, central_square, judge_inputs
+from emotion_core.face.search import CLOSE_UP_SCORE, JUDGED_VOTES, close_up_holds_face
 from tests.conftest import MODELS
 
 
@@ -21,9 +16,17 @@ def judge():
 
 
 def test_the_shipped_judge_tells_a_face_from_a_coffee_cup(judge, face_crop_bgr, coffee_bgr):
-    assert judge.probability(face_crop_bgr) >= JUDGE_FACE
-    assert judge.probability(cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)) >= JUDGE_FACE
-    assert judge.probability(coffee_bgr) < JUDGE_FACE
+    judged_face = JUDGED_VOTES[-2][0]  # the probability from which a doubtful vote is enough
+    assert judge.probability(face_crop_bgr) >= judged_face
+    assert judge.probability(cv2.resize(face_crop_bgr, (400, 400), interpolation=cv2.INTER_CUBIC)) >= judged_face
+    assert judge.probability(coffee_bgr) < JUDGED_VOTES[-1][0]
+
+
+def test_the_judge_weighs_the_image_as_it_is_and_mirrored(judge, face_crop_bgr):
+    mirrored = np.ascontiguousarray(face_crop_bgr[:, ::-1])
+    both = judge.probabilities([face_crop_bgr, mirrored])
+    assert judge.probability(face_crop_bgr) == pytest.approx(both.mean(), abs=1e-6)
+    assert judge.probability(mirrored) == pytest.approx(judge.probability(face_crop_bgr), abs=1e-6)
 
 
 def test_the_judge_sees_the_central_square_in_grey():
@@ -34,21 +37,27 @@ def test_the_judge_sees_the_central_square_in_grey():
     assert np.all(square == cv2.cvtColor(np.full((1, 1, 3), (0, 0, 255), np.uint8), cv2.COLOR_BGR2GRAY)[0, 0])
 
 
+RULES = ((0.95, 0.1), (0.7, 0.3), (0.001, 0.55))
+
+
 @pytest.mark.parametrize(("vote", "probability", "face"), [
-    (CLOSE_UP_SCORE, 0.3, True),  # a clear vote needs no judge's word
-    (JUDGED_CLOSE_UP_SCORE, JUDGE_FACE, True),  # a doubtful vote is settled by the judge
-    (JUDGED_CLOSE_UP_SCORE, JUDGE_FACE - 0.01, False),
-    (0.9, JUDGE_NO_FACE / 2, False),  # the judge vetoes what it surely does not take for a face
+    (0.55, 0.3, True),  # a clear vote needs no more than the judge's not vetoing it
+    (0.3, 0.7, True),  # a doubtful vote is settled by the judge
+    (0.3, 0.69, False),
+    (0.1, 0.95, True),  # a weak vote is enough where the judge is sure
+    (0.1, 0.94, False),
+    (0.9, 0.0005, False),  # the judge vetoes what it surely does not take for a face
 ])
-def test_the_judge_settles_doubtful_votes_and_vetoes(vote, probability, face):
-    assert close_up_holds_face(vote, lambda: probability) is face
+def test_the_surer_the_judge_the_weaker_the_vote_a_face_needs(vote, probability, face):
+    assert close_up_holds_face(vote, lambda: probability, judged_votes=RULES) is face
 
 
-def test_a_low_vote_is_no_face_without_asking_the_judge():
+def test_a_vote_no_rule_could_accept_is_no_face_without_asking_the_judge():
     def judged():
         raise AssertionError("the judge was asked")
 
-    assert not close_up_holds_face(JUDGED_CLOSE_UP_SCORE - 0.01, judged)
+    weakest = min(needed for _, needed in JUDGED_VOTES)
+    assert not close_up_holds_face(weakest - 0.01, judged)
     assert close_up_holds_face(CLOSE_UP_SCORE, None) and not close_up_holds_face(CLOSE_UP_SCORE - 0.01, None)
 
 
@@ -91,9 +100,27 @@ def test_training_leaves_out_the_benchmarks_draw_and_people(tmp_path):
     faces = face_files(fer, raf, None, n=20, seed=1)
     assert len(faces) == 20 and not drawn & set(faces)
     assert {path.parent.name for path in photo_files(photos, leave_out=["person"])} == {"scenes"}
-    weights, figures = train_judge(fer, raf, [photos], ferplus_dir=None, faces=20, non_faces=20,
-                                   backbone_path=MODELS / "seed002_mobilenet.onnx")
-    assert weights["coef"].shape == weights["mean"].shape == (1280,)
+    model, figures = train_judge(fer, raf, [photos], ferplus_dir=None, faces=20, non_faces=20,
+                                 backbone_path=MODELS / "seed002_mobilenet.onnx")
     assert figures["faces"] == 20 and figures["pools"] == {str(photos): 6}
-    judged = FaceJudge(backbone=None, **weights).probabilities(np.zeros((2, 1280), np.float32))
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    judged = FaceJudge(session).probabilities([np.zeros((60, 80, 3), np.uint8), np.full((50, 50), 200, np.uint8)])
     assert judged.shape == (2,) and np.all((judged > 0) & (judged < 1))
+
+
+def test_the_judge_is_a_logistic_regression_on_the_networks_feature_map(face_crop_bgr, coffee_bgr):
+    from emotion_core.training.face.judge import judge_graph, spatial_backbone
+
+    def session(model):
+        return onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    backbone = MODELS / "seed002_mobilenet.onnx"
+    inputs = judge_inputs([face_crop_bgr, coffee_bgr])
+    (feature_map,) = session(spatial_backbone(backbone)).run(None, {"image": inputs})
+    assert feature_map.shape == (2, 3 * 3 * 1280)
+    (pooled,) = onnxruntime.InferenceSession(str(backbone), providers=["CPUExecutionProvider"]).run(
+        None, {"image": inputs})
+    np.testing.assert_allclose(feature_map.reshape(2, 9, 1280).mean(1), pooled, rtol=1e-4, atol=1e-5)
+    coef = np.random.default_rng(0).normal(0, 0.01, feature_map.shape[1]).astype(np.float32)
+    (probabilities,) = session(judge_graph(backbone, coef, -0.5)).run(None, {"image": inputs})
+    np.testing.assert_allclose(probabilities[:, 0], 1 / (1 + np.exp(-(feature_map @ coef - 0.5))), rtol=1e-4)
