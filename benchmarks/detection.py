@@ -10,7 +10,8 @@
     python -m benchmarks.detection --rafdb RAFDB/DATASET --detectors haar --faces 100 --repeats 5 \\
         --non-faces 1000 --pan-frames 4 --out benchmarks/results/detection_haar.json   (the cascade is slow)
     python -m benchmarks.detection --rafdb RAFDB/DATASET --ferplus FERPLUS/data --detectors mtcnn \
-        --out benchmarks/results/detection_mtcnn.json   (--seed 7: detection_mtcnn_seed7.json, a fresh draw)
+        --out benchmarks/results/detection_mtcnn.json   (--seed 7: detection_mtcnn_seed7.json, a fresh draw;
+        --seed 11: detection_mtcnn_seed11.json, a third)
 
 For each detector (BlazeFace full range, the default; BlazeFace short range; MTCNN; OpenCV's Haar cascade) at its
 shipped thresholds, photos go through emotion_core.face.search.find_faces as every surface runs it (the detector, then
