@@ -16,7 +16,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add this family's commands to the top-level sub-command parsers."""
     from emotion_core.training.face.train import ARCHITECTURES, FaceTrainingConfig
     from emotion_core.training.speech.cnn import SpeechCnnConfig
-    from emotion_core.training.text.train import LstmConfig
+    from emotion_core.training.text.train import CORPORA_LSTM, LstmConfig
 
     train = sub.add_parser("train", help="train a model on a labelled data set")
     train_sub = train.add_subparsers(dest="modality", required=True)
@@ -134,7 +134,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tr_text.add_argument("--out", type=Path, default=Path("runs/text"))
     tr_text.add_argument("--arms", default="tfidf,bilstm,minilm_frozen,minilm_finetuned",
                          help="comma-separated arms to train and compare (minilm_finetuned takes about an hour)")
-    tr_text.add_argument("--epochs", type=int, default=LstmConfig.epochs, help="BiLSTM epochs")
+    tr_text.add_argument("--epochs", type=int, help=f"BiLSTM epochs (default {LstmConfig.epochs}; with --corpora "
+                                                    f"{CORPORA_LSTM.epochs})")
     tr_text.add_argument("--limit", type=int, help="use only N texts of each split (smoke test)")
     tr_text.set_defaults(handler=cmd_train_text)
 
@@ -320,7 +321,15 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
-    from emotion_core.training.text.train import LstmConfig, ship_text_model, train_on_corpora, train_text
+    from dataclasses import replace
+
+    from emotion_core.training.text.train import (
+        CORPORA_LSTM,
+        LstmConfig,
+        ship_text_model,
+        train_on_corpora,
+        train_text,
+    )
 
     command = invocation(args)
     if args.corpora:
@@ -334,7 +343,7 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
                                      compare_with=_shipped_text_figures(settings))
         else:
             card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
-                                    lstm=LstmConfig(epochs=args.epochs))
+                                    lstm=replace(CORPORA_LSTM, epochs=args.epochs or CORPORA_LSTM.epochs))
         for name, row in card["calibration"]["test"].items():
             after = row["after"]
             print(f"{name:<12} accuracy {after['accuracy']:.4f}  macro-F1 {after['macro_f1']:.4f}  weighted-F1 "
@@ -354,7 +363,7 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
         print("no model written: the shipped text model is the BiLSTM (include bilstm in --arms)")
         return 0
     card = ship_text_model(args.data, out_dir=args.out, arms=arms, command=command,
-                           lstm=LstmConfig(epochs=args.epochs), limit=args.limit)
+                           lstm=LstmConfig(epochs=args.epochs or LstmConfig.epochs), limit=args.limit)
     print(f"model, card and comparison written to {args.out} ({card['model_id']})")
     return 0
 

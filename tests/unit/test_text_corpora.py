@@ -1,5 +1,8 @@
 """The corpus readers on tiny fake files laid out as the real corpora are."""
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from emotion_core.errors import InvalidInputError
@@ -125,10 +128,12 @@ def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
 
 def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     from emotion_core.text.predictor import TextPredictor
-    from emotion_core.training.text.train import LstmConfig, train_on_corpora
+    from emotion_core.training.text.train import CORPORA_LSTM, train_on_corpora
 
-    tiny = LstmConfig(max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    tiny = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=2, batch_size=64)
     card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
+    assert card["training"]["selection"] == "best mean over the corpora of their val macro-F1 over the epochs"
+    assert dict(card["training"]["config"]["corpus_shares"]) == {"goemotions": 2.0, "crowdflower": 0.5, "xed": 0.5}
     assert set(card["calibration"]["test"]) == set(CORPORA)
     assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
     assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
@@ -160,3 +165,30 @@ def test_distilling_on_all_corpora_writes_an_int8_model_and_card(data, tmp_path)
                               student=TuneConfig(layers=1, max_length=16))
     assert (out / "student.pt").stat().st_mtime_ns == trained_at  # the checkpoints were reused
     assert again["training"]["student"]["minutes"] == card["training"]["student"]["minutes"]
+
+
+def _texts(sources: list[str], labels: list[str]):
+    from emotion_core.text.corpora import TextSet
+
+    return TextSet("fake", [f"text {i}" for i in range(len(labels))], labels, labels, sources)
+
+
+def test_corpus_shares_scale_each_corpus_total_weight_and_keep_its_class_balance():
+    from emotion_core.training.text.train import sample_weights
+
+    data = _texts(["a"] * 5 + ["b"] * 3, ["happy"] * 4 + ["sad"] + ["angry"] * 3)
+    even, shared = sample_weights(data), sample_weights(data, {"b": 2.0})
+    for weights, ratio in ((even, 1.0), (shared, 2.0)):
+        assert weights.mean() == pytest.approx(1.0)
+        assert weights[5:].sum() / weights[:5].sum() == pytest.approx(ratio)
+        assert weights[4] / weights[0] == pytest.approx(2.0)  # inverse square-root frequency: 1 sad, 4 happy
+
+
+def test_mean_macro_f1_weighs_every_corpus_the_same():
+    from emotion_core.labels import EMOTIONS
+    from emotion_core.training.text.train import mean_macro_f1
+
+    data = _texts(["big"] * 8 + ["small"] * 2, ["happy"] * 4 + ["sad"] * 4 + ["angry", "fear"])
+    guesses = ["happy"] * 4 + ["sad"] * 4 + ["fear", "angry"]  # the big corpus right, the small one wrong
+    probabilities = np.eye(len(EMOTIONS))[[EMOTIONS.index(g) for g in guesses]]
+    assert mean_macro_f1(probabilities, data) == pytest.approx(0.5)
