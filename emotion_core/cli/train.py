@@ -131,6 +131,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tr_text.add_argument("--model", choices=("bilstm", "minilm_distilled"), default="bilstm",
                          help="with --corpora: the BiLSTM, or a 3-layer MiniLM distilled from a fine-tuned 6-layer "
                               "one (about 2 hours on 2 CPU cores; a rerun in the same --out reuses the checkpoints)")
+    tr_text.add_argument("--pair-with-shipped", action="store_true",
+                         help="with --corpora and the BiLSTM: train it on the shipped text model's vocabulary and "
+                              "average the two in one model (the shipped one is read, not changed)")
     tr_text.add_argument("--out", type=Path, default=Path("runs/text"))
     tr_text.add_argument("--arms", default="tfidf,bilstm,minilm_frozen,minilm_finetuned",
                          help="comma-separated arms to train and compare (minilm_finetuned takes about an hour)")
@@ -328,6 +331,7 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
         LstmConfig,
         ship_text_model,
         train_on_corpora,
+        train_pair_on_corpora,
         train_text,
     )
 
@@ -342,8 +346,10 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
             card = distil_on_corpora(args.data, out_dir=args.out, command=command, names=names,
                                      compare_with=_shipped_text_figures(settings))
         else:
-            card = train_on_corpora(args.data, out_dir=args.out, command=command, names=names,
-                                    lstm=replace(CORPORA_LSTM, epochs=args.epochs or CORPORA_LSTM.epochs))
+            lstm = replace(CORPORA_LSTM, epochs=args.epochs or CORPORA_LSTM.epochs)
+            card = (train_pair_on_corpora(args.data, shipped_dir=settings.models_dir, out_dir=args.out,
+                                          command=command, names=names, lstm=lstm) if args.pair_with_shipped else
+                    train_on_corpora(args.data, out_dir=args.out, command=command, names=names, lstm=lstm))
         for name, row in card["calibration"]["test"].items():
             after = row["after"]
             print(f"{name:<12} accuracy {after['accuracy']:.4f}  macro-F1 {after['macro_f1']:.4f}  weighted-F1 "

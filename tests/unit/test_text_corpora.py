@@ -192,3 +192,26 @@ def test_mean_macro_f1_weighs_every_corpus_the_same():
     guesses = ["happy"] * 4 + ["sad"] * 4 + ["fear", "angry"]  # the big corpus right, the small one wrong
     probabilities = np.eye(len(EMOTIONS))[[EMOTIONS.index(g) for g in guesses]]
     assert mean_macro_f1(probabilities, data) == pytest.approx(0.5)
+
+
+def test_a_pair_averages_the_shipped_model_and_one_trained_on_every_corpus_with_its_words(data, tmp_path):
+    import onnxruntime as ort
+
+    from emotion_core.text.predictor import TextPredictor, Vocabulary
+    from emotion_core.training.text.train import CORPORA_LSTM, train_on_corpora, train_pair_on_corpora
+
+    tiny = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    shipped = tmp_path / "shipped"
+    train_on_corpora(data, out_dir=shipped, command="test", lstm=tiny)
+    card = train_pair_on_corpora(data, shipped_dir=shipped, out_dir=tmp_path / "pair", command="test",
+                                 lstm=tiny)
+    assert card["training"]["first_model"].startswith("text-bilstm-5-corpora")
+    assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
+    words = Vocabulary.load(shipped / "text_emotion.vocab.json")
+    assert Vocabulary.load(tmp_path / "pair" / "text_emotion.vocab.json").words == words.words
+    ids = {"word_ids": words.encode(["i feel great", "so angry", "tweet, number 3"])}
+    first, second, pair = (ort.InferenceSession(str(path)).run(None, ids)[0] for path in
+                           (shipped / "text_emotion.onnx", tmp_path / "pair" / "second.onnx",
+                            tmp_path / "pair" / "text_emotion.onnx"))
+    np.testing.assert_allclose(pair, (first + second) / 2, atol=1e-6)
+    assert len(TextPredictor.from_dir(tmp_path / "pair").predict(["so angry"])) == 1

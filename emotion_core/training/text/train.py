@@ -15,12 +15,13 @@ included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
 from emotion_core.text.corpora import CORPORA, TextSet, load_corpora, load_corpus, load_dair, load_goemotions
+
+if TYPE_CHECKING:
+    from emotion_core.text.predictor import Vocabulary
 
 ARMS = ("tfidf", "tfidf_words", "bilstm", "minilm_frozen", "minilm_finetuned")
 
@@ -136,14 +140,16 @@ def build_vocabulary(texts: Sequence[str], config: LstmConfig):
 
 
 def fit_bilstm(train: TextSet, validation: TextSet, *, config: LstmConfig, labels: Sequence[str] = EMOTIONS,
-               out_dir: Path):
-    """Train the BiLSTM, keep the epoch that ``config.selection`` names best; returns (model, vocabulary)."""
+               out_dir: Path, vocabulary: Vocabulary | None = None):
+    """Train the BiLSTM (on ``vocabulary``, or one built from the training texts), keep the epoch that
+    ``config.selection`` names best; returns (model, vocabulary)."""
     import keras
 
     keras.utils.set_random_seed(config.seed)
-    vocabulary = build_vocabulary(train.texts, config)
+    vocabulary = vocabulary or build_vocabulary(train.texts, config)
     index = {label: i for i, label in enumerate(labels)}
-    model = build_bilstm(config, vocabulary_size=len(vocabulary.words) + 2, classes=len(labels))
+    model = build_bilstm(replace(config, max_length=vocabulary.max_length),
+                         vocabulary_size=len(vocabulary.words) + 2, classes=len(labels))
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     best = out_dir / "bilstm.weights.h5"
@@ -497,6 +503,73 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
                      "classes by inverse square-root frequency"},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
+
+
+def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str | Path, out_dir: str | Path,
+                          command: str, names: Sequence[str] = CORPORA, lstm: LstmConfig = CORPORA_LSTM
+                          ) -> dict[str, Any]:
+    """The shipped BiLSTM and a second one trained on every named corpus (on the shipped model's vocabulary, so
+    both read the same word ids), averaged in one ONNX graph: what the second adds on dialogue, subtitles and
+    tweets without losing what the first knows. Calibrated and tested like :func:`train_on_corpora`; the shipped
+    model in ``shipped_dir`` is read, never changed."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from emotion_core.text.predictor import TEXT_MODEL, Vocabulary
+
+    out_dir, shipped_dir = Path(out_dir), Path(shipped_dir)
+    vocabulary = Vocabulary.load(shipped_dir / f"{TEXT_MODEL}.vocab.json")
+    train, validation = load_corpora(names, "train", data_dirs), load_corpora(names, "val", data_dirs)
+    started = time.time()
+    model, _ = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, vocabulary=vocabulary)
+    export_bilstm(model, vocabulary, out_dir, "second")
+    average_onnx_models([shipped_dir / f"{TEXT_MODEL}.onnx", out_dir / "second.onnx"], out_dir / f"{TEXT_MODEL}.onnx")
+    shutil.copyfile(shipped_dir / f"{TEXT_MODEL}.vocab.json", out_dir / f"{TEXT_MODEL}.vocab.json")
+    shipped = json.loads((shipped_dir / f"{TEXT_MODEL}.card.json").read_text(encoding="utf-8"))
+    card = {
+        **bilstm_card(f"text-bilstm-pair-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
+        "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {shipped['model_id']} (dair-ai and "
+                        f"GoEmotions) and one trained on {', '.join(names)} on its vocabulary "
+                        f"(word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time)",
+        "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped,
+                    "first_model": shipped["dataset"]},
+        "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "minutes": round((time.time() - started) / 60, 1), "first_model": shipped["model_id"],
+                     "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
+                     "train_texts": len(train.texts), "selection": SELECTIONS[lstm.selection],
+                     "sample_weights": f"each corpus the same total weight times its share "
+                                       f"{dict(lstm.corpus_shares)} (others 1); classes by inverse square-root "
+                                       "frequency"},
+    }
+    return calibrate_and_test(card, out_dir, data_dirs, names)
+
+
+def average_onnx_models(paths: Sequence[Path], target: Path) -> None:
+    """One ONNX graph whose output is the mean of the outputs of ``paths``' models, which share their one input."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    models = [onnx.compose.add_prefix(onnx.load(str(path)), f"m{i}_") for i, path in enumerate(paths)]
+    first = models[0].graph
+    source = first.input[0].name.removeprefix("m0_")
+    nodes, initializers, outputs = [], [], []
+    for model in models:
+        own = model.graph.input[0].name
+        for node in model.graph.node:
+            node.input[:] = [source if name == own else name for name in node.input]
+        nodes += model.graph.node
+        initializers += model.graph.initializer
+        outputs.append(model.graph.output[0].name)
+    weight = helper.make_tensor("mean_weight", TensorProto.FLOAT, [], [1 / len(models)])
+    nodes += [helper.make_node("Sum", outputs, ["sum"]), helper.make_node("Mul", ["sum", "mean_weight"], ["emotion"])]
+    graph = helper.make_graph(nodes, "mean_of_models",
+                              [helper.make_tensor_value_info(source, first.input[0].type.tensor_type.elem_type,
+                                                             [None, None])],
+                              [helper.make_tensor_value_info("emotion", TensorProto.FLOAT, [None, len(EMOTIONS)])],
+                              initializer=[*initializers, weight])
+    merged = helper.make_model(graph, opset_imports=models[0].opset_import)
+    onnx.checker.check_model(merged)
+    onnx.save(merged, str(target))
 
 
 SAMPLE_WEIGHTS = "each corpus the same total weight; classes by inverse square-root frequency"
