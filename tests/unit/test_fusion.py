@@ -133,3 +133,5 @@ def test_default_weights_come_from_validation_figures_in_the_cards():
              {"modality": "speech", "name": "speech_emotion_calibrated", "training": {"held_out_mean_uar": 0.75}},
              {"modality": "face", "task": "face detection"}]
     assert default_weights(cards) == pytest.approx({"face": 0.69, "speech": 0.61, "text": 1 / 7})
+    text = {"modality": "text", "validation": {"selection_score": 0.73}}
+    assert default_weights([*cards, text]) == pytest.approx({"face": 0.69, "speech": 0.61, "text": 0.73})

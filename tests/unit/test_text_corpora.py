@@ -134,6 +134,7 @@ def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     card = train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
     assert card["training"]["selection"] == "best mean over the corpora of their val macro-F1 over the epochs"
     assert dict(card["training"]["config"]["corpus_shares"]) == {"goemotions": 2.0, "crowdflower": 0.5, "xed": 0.5}
+    assert 0 <= card["validation"]["selection_score"] <= 1  # what fusion weighs the text modality by
     assert set(card["calibration"]["test"]) == set(CORPORA)
     assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
     assert {"temperature", "neutral_offset", "uncertain_below"} <= set(card["calibration"])
