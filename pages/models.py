@@ -129,7 +129,8 @@ def comparisons(card: dict) -> None:
         st.caption(card["calibration_curve"]["protocol"])
     if card["modality"] == "text" and "comparison" in card:
         arms = card["comparison"]["arms"]
-        st.markdown("**Arms compared on the same test sets** (the shipped one is the BiLSTM)")
+        st.markdown("**Arms compared on dair-ai and GoEmotions** (their BiLSTM is the first of the shipped pair; "
+                    "the pair's figures on every corpus are below)")
         st.dataframe(pd.DataFrame([{"arm": a, "selection score (validation)": r["selection_score"],
                                     "dair-ai accuracy": r["dair_test"]["accuracy"],
                                     "dair-ai macro-F1": r["dair_test"]["macro_f1"],
