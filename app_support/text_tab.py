@@ -126,9 +126,9 @@ def _batch(user: User) -> None:
 
 
 def render(user: User) -> None:
-    st.caption("English only. The emotion model was trained on tweets and Reddit comments; VADER sentiment is shown "
-               "beside it. A result is marked uncertain when the text has no letters, when most of its words are "
-               "unknown to the model, or when the model is unsure.")
+    st.caption("English only. The emotion model learnt from tweets, Reddit comments, TV dialogue and film subtitles; "
+               "VADER sentiment is shown beside it. A result is marked uncertain when the text has no letters, when "
+               "most of its words are unknown to the model, or when the model is unsure.")
     single, batch = st.tabs(["One text", "A CSV column"])
     with single:
         _one_text(user)
