@@ -15,7 +15,6 @@ included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: 
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -515,6 +514,7 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     import shutil
     from datetime import datetime, timezone
 
+    from emotion_core.modelcard import load_card
     from emotion_core.text.predictor import TEXT_MODEL, Vocabulary
 
     out_dir, shipped_dir = Path(out_dir), Path(shipped_dir)
@@ -525,7 +525,7 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     export_bilstm(model, vocabulary, out_dir, "second")
     average_onnx_models([shipped_dir / f"{TEXT_MODEL}.onnx", out_dir / "second.onnx"], out_dir / f"{TEXT_MODEL}.onnx")
     shutil.copyfile(shipped_dir / f"{TEXT_MODEL}.vocab.json", out_dir / f"{TEXT_MODEL}.vocab.json")
-    shipped = json.loads((shipped_dir / f"{TEXT_MODEL}.card.json").read_text(encoding="utf-8"))
+    shipped = load_card(shipped_dir, TEXT_MODEL)
     card = {
         **bilstm_card(f"text-bilstm-pair-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
         "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {shipped['model_id']} (dair-ai and "
