@@ -494,12 +494,7 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     card = {
         **bilstm_card(model_id, lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
-        "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "minutes": minutes, "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
-                     "train_texts": len(train.texts), "selection": SELECTIONS[lstm.selection],
-                     "sample_weights": SAMPLE_WEIGHTS if not lstm.corpus_shares else
-                     f"each corpus the same total weight times its share {dict(lstm.corpus_shares)} (others 1); "
-                     "classes by inverse square-root frequency"},
+        "training": {"command": command, **corpora_training(lstm, train, minutes)},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
 
@@ -528,18 +523,13 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     shipped = load_card(shipped_dir, TEXT_MODEL)
     card = {
         **bilstm_card(f"text-bilstm-pair-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
-        "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {shipped['model_id']} (dair-ai and "
-                        f"GoEmotions) and one trained on {', '.join(names)} on its vocabulary "
+        "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {shipped['model_id']} and one "
+                        f"trained on {', '.join(names)} on its vocabulary "
                         f"(word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time)",
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped,
                     "first_model": shipped["dataset"]},
-        "training": {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "minutes": round((time.time() - started) / 60, 1), "first_model": shipped["model_id"],
-                     "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__},
-                     "train_texts": len(train.texts), "selection": SELECTIONS[lstm.selection],
-                     "sample_weights": f"each corpus the same total weight times its share "
-                                       f"{dict(lstm.corpus_shares)} (others 1); classes by inverse square-root "
-                                       "frequency"},
+        "training": {"command": command, "first_model": shipped["model_id"],
+                     **corpora_training(lstm, train, round((time.time() - started) / 60, 1))},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
 
@@ -575,6 +565,18 @@ def average_onnx_models(paths: Sequence[Path], target: Path) -> None:
 SAMPLE_WEIGHTS = "each corpus the same total weight; classes by inverse square-root frequency"
 SELECTIONS = {"val_accuracy": "best pooled val accuracy over the epochs",
               "mean_macro_f1": "best mean over the corpora of their val macro-F1 over the epochs"}
+
+
+def corpora_training(lstm: LstmConfig, train: TextSet, minutes: float) -> dict[str, Any]:
+    """The training section of a card for a BiLSTM trained on several corpora: when, how long, on what, how."""
+    from datetime import datetime, timezone
+
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "minutes": minutes,
+            "config": {k: getattr(lstm, k) for k in lstm.__dataclass_fields__}, "train_texts": len(train.texts),
+            "selection": SELECTIONS[lstm.selection],
+            "sample_weights": SAMPLE_WEIGHTS if not lstm.corpus_shares else
+            f"each corpus the same total weight times its share {dict(lstm.corpus_shares)} (others 1); classes by "
+            "inverse square-root frequency"}
 
 
 def calibrate_and_test(card: dict[str, Any], out_dir: Path, data_dirs: Sequence[str | Path],
