@@ -46,6 +46,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tr_face.add_argument("--rafdb", type=Path,
                          help="RAF-DB's DATASET folder: its train joins training (a seeded 10%% joins selection), "
                               "its test is reported")
+    tr_face.add_argument("--ferplus", type=Path,
+                         help="FER+'s data folder: its crowd votes join FER-2013's training labels as soft targets "
+                              "(selection and test keep FER-2013's labels)")
+    tr_face.add_argument("--ferplus-weight", type=float, default=defaults.ferplus_weight,
+                         help=f"with --ferplus: the votes' share of each target (default {defaults.ferplus_weight})")
     tr_face.add_argument("--limit", type=int, help="use only N images of each split (smoke test)")
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
@@ -153,10 +158,11 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                                 max_minutes=args.max_minutes, warmup_epochs=args.warmup_epochs,
                                 architecture=args.architecture, input_size=args.input_size,
+                                ferplus_weight=args.ferplus_weight,
                                 init_weights=str(args.init_weights) if args.init_weights else None)
     command = invocation(args)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
-                      cache_dir=args.cache, rafdb_dir=args.rafdb, command=command)
+                      cache_dir=args.cache, rafdb_dir=args.rafdb, ferplus_dir=args.ferplus, command=command)
     write_card(args.out, FACE_MODEL, card)
     if args.no_evaluate:
         print(f"model and card written to {args.out}; calibrate and evaluate it with `calibrate face`")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion_core.datasets import LabelledFiles
-from emotion_core.labels import DATASET_LABELS
+from emotion_core.labels import DATASET_LABELS, EMOTIONS
 
 VOTES = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
 
@@ -69,6 +69,19 @@ def ferplus_votes(fer_files: Sequence[Path], ferplus_dir: str | Path, *, chunk: 
 def is_face(votes: np.ndarray | None) -> bool:
     """Whether FER+'s voters took the picture for a face: it is in FER+ and fewer than half said "not a face"."""
     return votes is not None and votes[VOTES.index("NF")] * 2 < votes.sum()
+
+
+def vote_shares(votes: np.ndarray | None) -> np.ndarray | None:
+    """Each canonical emotion's share of the votes given to one (in :data:`~emotion_core.labels.EMOTIONS` order),
+    or ``None`` for a picture FER+ does not take for a face or whose voters named no canonical emotion."""
+    if not is_face(votes):
+        return None
+    shares = np.zeros(len(EMOTIONS), dtype=np.float32)
+    for vote, count in zip(VOTES, votes):
+        emotion = DATASET_LABELS["ferplus"].get(vote)
+        if emotion is not None:
+            shares[EMOTIONS.index(emotion)] += count
+    return shares / shares.sum() if shares.sum() else None
 
 
 def majority_label(votes: np.ndarray | None) -> str | None:

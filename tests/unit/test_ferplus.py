@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion_core.face.ferplus import VOTES, ferplus_votes, is_face, majority_label, read_ferplus
+from emotion_core.face.ferplus import VOTES, ferplus_votes, is_face, majority_label, read_ferplus, vote_shares
 from emotion_core.labels import EMOTIONS
 from emotion_core.result import EmotionResult
 
@@ -68,6 +68,29 @@ def test_votes_come_in_the_published_order(folders):
 ])
 def test_the_majority_is_more_than_half_of_the_votes(votes, label):
     assert majority_label(None if votes is None else np.array(votes)) == label
+
+
+def test_vote_shares_count_only_the_seven_emotions():
+    shares = vote_shares(np.array((2, 4, 0, 0, 2, 0, 0, 1, 1, 0)))  # contempt and unknown are left out
+    expected = {"neutral": 0.25, "happy": 0.5, "angry": 0.25}
+    np.testing.assert_allclose(shares, [expected.get(e, 0.0) for e in EMOTIONS])
+    assert vote_shares(np.array((0, 0, 0, 0, 0, 0, 0, 7, 3, 0))) is None  # no canonical emotion voted
+    assert vote_shares(np.array((1, 0, 0, 0, 0, 0, 0, 0, 3, 6))) is None  # not a face
+    assert vote_shares(None) is None
+
+
+def test_training_targets_mix_ferplus_votes_and_drop_non_faces(folders):
+    pytest.importorskip("keras")
+    from emotion_core.training.face.train import with_ferplus_targets
+
+    ferplus_dir, files = folders  # FER+: file 0 not a face, file 1 unknown to FER+, file 2 voted 9 happy 1 surprise
+    faces = np.arange(3)[:, None, None] * np.ones((3, 4, 4), dtype=np.uint8)
+    sad = EMOTIONS.index("sad")
+    kept, targets, counts = with_ferplus_targets(faces, np.array([sad] * 3), files, ferplus_dir, weight=0.5)
+    assert counts == {"faces": 1, "dropped_not_a_face": 2, "own_label_only": 0}
+    assert kept[:, 0, 0].tolist() == [2]
+    expected = {"sad": 0.5, "happy": 0.45, "surprise": 0.05}
+    np.testing.assert_allclose(targets[0], [expected.get(e, 0.0) for e in EMOTIONS], atol=1e-6)
 
 
 def test_evaluate_face_judges_against_the_ferplus_majority(folders):

@@ -50,6 +50,16 @@ class TestAugmentedFaces:
         assert w.shape == (4,)
         assert data[2][0].shape[0] == 2  # the last batch holds the remainder
 
+    def test_soft_targets_pass_through_and_weigh_by_their_likeliest_class(self):
+        faces = np.zeros((3, 48, 48), dtype=np.uint8)
+        soft = np.array([[0.5, 0, 0, 0.5, 0, 0, 0], [0, 0, 0, 0.2, 0, 0, 0.8], [0, 0, 0, 0, 0, 0, 1]], dtype=np.float32)
+        data = AugmentedFaces(faces, soft, class_weights={0: 2.0, 3: 9.0, 6: 1.0}, batch_size=3, seed=0,
+                              num_classes=7)
+        _, y, w = data[0]
+        order = data._order
+        np.testing.assert_array_equal(y, soft[order])
+        assert w.tolist() == [{0: 2.0, 1: 1.0, 2: 1.0}[i] for i in order]  # ties go to the first class
+
     def test_reproducible_and_varied(self):
         a, b, c = self.make(seed=1), self.make(seed=1), self.make(seed=2)
         assert np.array_equal(a[0][0], b[0][0])

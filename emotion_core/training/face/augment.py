@@ -14,14 +14,14 @@ import numpy as np
 
 
 class AugmentedFaces(keras.utils.PyDataset):
-    """Shuffled, augmented batches of ``(faces, one_hot_labels, sample_weights)``.
+    """Shuffled, augmented batches of ``(faces, target_probabilities, sample_weights)``.
 
     Parameters
     ----------
     faces : np.ndarray
         ``(N, 48, 48)`` uint8 prepared faces.
     targets : np.ndarray
-        ``(N,)`` label indices.
+        ``(N,)`` label indices, or ``(N, num_classes)`` probabilities (soft targets).
     class_weights : dict of int to float
         Weight of each class, returned as per-sample weights.
     batch_size : int
@@ -44,8 +44,9 @@ class AugmentedFaces(keras.utils.PyDataset):
                  max_shift: float = 0.1, erase_probability: float = 0.5, first_epoch: int = 0):
         super().__init__()
         self.faces = faces
-        self.targets = targets
-        self.weights = np.array([class_weights[int(t)] for t in targets], dtype=np.float32)
+        self.targets = (np.asarray(targets, dtype=np.float32) if targets.ndim == 2
+                        else np.eye(num_classes, dtype=np.float32)[targets])
+        self.weights = np.array([class_weights[int(t)] for t in self.targets.argmax(axis=1)], dtype=np.float32)
         self.batch_size = batch_size
         self.seed = seed
         self.num_classes = num_classes
@@ -67,8 +68,7 @@ class AugmentedFaces(keras.utils.PyDataset):
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         rng = np.random.default_rng((self.seed, self.epoch, index))
         batch = np.stack([self._augment(self.faces[i], rng) for i in chosen])
-        one_hot = np.eye(self.num_classes, dtype=np.float32)[self.targets[chosen]]
-        return batch.astype(np.float32)[..., None] / 255.0, one_hot, self.weights[chosen]
+        return batch.astype(np.float32)[..., None] / 255.0, self.targets[chosen], self.weights[chosen]
 
     def _augment(self, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         import cv2

@@ -36,6 +36,14 @@ FER2013_TERMS = {
     "terms": "research use only (ICML 2013 workshop challenge data); not for commercial use",
 }
 
+FERPLUS_TERMS = {
+    "name": "FER+ (crowd votes for FER-2013)",
+    "citation": "Barsoum et al., Training Deep Networks for Facial Expression Recognition with Crowd-Sourced Label "
+                "Distribution, ICMI 2016",
+    "terms": "MIT licence (the votes); the pictures are FER-2013's. The copy used is github.com/tessav/crowd-emotion, "
+             "data/FER2013{Train,Valid,Test}/label.csv, matched to FER-2013's files by their pixels",
+}
+
 
 @dataclass(frozen=True)
 class FaceTrainingConfig:
@@ -59,6 +67,7 @@ class FaceTrainingConfig:
     input_size: int = FACE_SIZE  # side of the grey face the model takes
     frozen_blocks: int = 4  # mobilenet: the stem and this many inverted-residual blocks keep their ImageNet weights
     rafdb_holdout: float = 0.1  # share of RAF-DB train (when given) kept out of training for selection
+    ferplus_weight: float = 0.5  # with FER+ votes: their share in each FER-2013 training target, beside its label
 
 
 ARCHITECTURES = ("vgg", "mobilenet")
@@ -70,6 +79,19 @@ RAFDB_TERMS = {
     "terms": "non-commercial research use only (RAF-DB licence); the copy used is the aligned 100x100 faces in "
              "github.com/koorosh-moaveninejad/Facial-Expression-Recognition, DATASET/{train,test}",
 }
+
+
+def split_files(data_dir: str | Path, prefix: str, *, limit: int | None = None,
+                corpus: str = "fer2013") -> tuple[list[Path], list[str]]:
+    """The image files of one split and their labels, in the order :func:`preprocess_split` returns them."""
+    files = find_labelled_files(data_dir, suffixes=[".jpg", ".jpeg", ".png"], prefix=prefix, dataset=corpus)
+    paths, labels = files.paths, files.labels
+    if limit is not None:  # a seeded sample that keeps every class, for smoke tests
+        chosen = sorted(np.random.default_rng(0).permutation(len(paths))[:limit])
+        paths, labels = [paths[i] for i in chosen], [labels[i] for i in chosen]
+    if not paths:
+        raise InvalidInputError(f"data: no {corpus} images named {prefix}_* under {data_dir}.")
+    return paths, labels
 
 
 def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: str | Path | None = None,
@@ -86,13 +108,7 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
     from emotion_core.media import read_image
     from emotion_core.progress import progress
 
-    files = find_labelled_files(data_dir, suffixes=[".jpg", ".jpeg", ".png"], prefix=prefix, dataset=corpus)
-    paths, labels = files.paths, files.labels
-    if limit is not None:  # a seeded sample that keeps every class, for smoke tests
-        chosen = sorted(np.random.default_rng(0).permutation(len(paths))[:limit])
-        paths, labels = [paths[i] for i in chosen], [labels[i] for i in chosen]
-    if not paths:
-        raise InvalidInputError(f"data: no {corpus} images named {prefix}_* under {data_dir}.")
+    paths, labels = split_files(data_dir, prefix, limit=limit, corpus=corpus)
     cache = None
     if cache_dir is not None:
         listing = "\n".join(f"{p.relative_to(data_dir)}:{p.stat().st_size}" for p in paths)
@@ -117,6 +133,27 @@ def preprocess_split(data_dir: str | Path, prefix: str, *, detector, cache_dir: 
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cache, faces=faces, labels=targets)
     return faces, targets
+
+
+def with_ferplus_targets(faces: np.ndarray, labels: np.ndarray, paths: list[Path], ferplus_dir: str | Path, *,
+                         weight: float) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """FER-2013 training faces with soft targets: ``1 - weight`` of FER-2013's own label and ``weight`` of FER+'s
+    vote shares. Pictures that FER+'s voters did not take for a face are dropped; those whose voters named no
+    canonical emotion (contempt, unknown) keep their own label alone."""
+    from emotion_core.face.ferplus import ferplus_votes, is_face, vote_shares
+
+    votes = ferplus_votes(paths, ferplus_dir)
+    keep = np.array([is_face(v) for v in votes])
+    targets = np.eye(len(EMOTIONS), dtype=np.float32)[labels]
+    unvoted = 0
+    for i, v in enumerate(votes):
+        shares = vote_shares(v)
+        if shares is not None:
+            targets[i] = (1 - weight) * targets[i] + weight * shares
+        elif keep[i]:
+            unvoted += 1
+    counts = {"faces": int(keep.sum()), "dropped_not_a_face": int((~keep).sum()), "own_label_only": unvoted}
+    return faces[keep], targets[keep], counts
 
 
 def build_classifier(config: FaceTrainingConfig):
@@ -245,11 +282,14 @@ def _accelerator() -> str:
 
 def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | Path,
                config: FaceTrainingConfig = FaceTrainingConfig(), cache_dir: str | Path | None = None,
-               rafdb_dir: str | Path | None = None, command: str = "") -> dict[str, Any]:
+               rafdb_dir: str | Path | None = None, ferplus_dir: str | Path | None = None,
+               command: str = "") -> dict[str, Any]:
     """Train, select on PublicTest, export ONNX, evaluate on PrivateTest and write the card into ``out_dir``.
 
     With ``rafdb_dir`` (RAF-DB's ``DATASET`` folder), RAF-DB ``train`` joins the training data, except a seeded
-    ``config.rafdb_holdout`` share that joins PublicTest for selection; RAF-DB ``test`` is never read here.
+    ``config.rafdb_holdout`` share that joins PublicTest for selection; RAF-DB ``test`` is never read here. With
+    ``ferplus_dir`` (FER+'s ``data`` folder), FER-2013's training targets mix in FER+'s crowd votes
+    (:func:`with_ferplus_targets`); selection and test keep FER-2013's own labels, the standard protocol.
 
     Training resumes from ``out_dir/backup`` if a previous run with the same ``out_dir`` was interrupted.
 
@@ -273,10 +313,19 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     prepared = {"detector": detector, "cache_dir": cache_dir, "limit": config.limit, "size": config.input_size}
     train_x, train_y = preprocess_split(data_dir, "Training", **prepared)
     val_x, val_y = preprocess_split(data_dir, "PublicTest", **prepared)
+    one_hot = np.eye(len(EMOTIONS), dtype=np.float32)
+    ferplus_counts = None
+    if ferplus_dir is not None:
+        train_x, train_t, ferplus_counts = with_ferplus_targets(
+            train_x, train_y, split_files(data_dir, "Training", limit=config.limit)[0], ferplus_dir,
+            weight=config.ferplus_weight)
+    else:
+        train_t = one_hot[train_y]
     if rafdb_dir is not None:
         raf_x, raf_y = preprocess_split(rafdb_dir, "train", corpus="rafdb", **prepared)
         held_out = np.random.default_rng(config.seed).random(len(raf_y)) < config.rafdb_holdout
-        train_x, train_y = np.concatenate([train_x, raf_x[~held_out]]), np.concatenate([train_y, raf_y[~held_out]])
+        train_x, train_t = np.concatenate([train_x, raf_x[~held_out]]), np.concatenate([train_t,
+                                                                                         one_hot[raf_y[~held_out]]])
         val_x, val_y = np.concatenate([val_x, raf_x[held_out]]), np.concatenate([val_y, raf_y[held_out]])
 
     bfloat16 = _use_bfloat16(config.precision)
@@ -301,7 +350,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         metrics=["accuracy"],
     )
     resumed = _resume_point(out_dir)
-    batches = AugmentedFaces(train_x, train_y, class_weights=class_weights(train_y), batch_size=config.batch_size,
+    batches = AugmentedFaces(train_x, train_t, class_weights=class_weights(train_t.argmax(axis=1)),
+                             batch_size=config.batch_size,
                              seed=config.seed, num_classes=len(EMOTIONS), first_epoch=resumed["epoch"])
     best_weights = out_dir / "best.weights.h5"
     callbacks = [
@@ -338,6 +388,9 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         "minutes_this_session": round(minutes, 1),
         "config": asdict(config),
         **_selection_summary(out_dir / "history.csv"),
+        **({"ferplus": {**ferplus_counts, "targets": f"FER-2013 Training: {1 - config.ferplus_weight:g} of its own "
+                        f"label, {config.ferplus_weight:g} of FER+'s vote shares over the seven emotions; pictures "
+                        "FER+'s voters did not take for a face dropped"}} if ferplus_counts else {}),
         "class_weights": "inverse square-root frequency",
         "augmentation": "mirror, rotation 10 deg, scale 10%, shift 10%, random erasing (p 0.5)",
         "optimizer": f"{'AdamW' if mobilenet else 'SGD with Nesterov momentum'}, cosine decay with warm-up, "
@@ -379,7 +432,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
         "quantization": quantization,
         "dataset": {**FER2013_TERMS, "split": {"train": "Training_* (28,709)", "selection": selection,
                                                "test": "PrivateTest_* (3,589)"},
-                    **({"also": {**RAFDB_TERMS, "test": "RAF-DB test (3,068)"}} if rafdb_dir is not None else {})},
+                    **({"also": {**RAFDB_TERMS, "test": "RAF-DB test (3,068)"}} if rafdb_dir is not None else {}),
+                    **({"labels_also": FERPLUS_TERMS} if ferplus_dir is not None else {})},
         "training": training,
         "metrics": {},
     }
