@@ -51,6 +51,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                               "(selection and test keep FER-2013's labels)")
     tr_face.add_argument("--ferplus-weight", type=float, default=defaults.ferplus_weight,
                          help=f"with --ferplus: the votes' share of each target (default {defaults.ferplus_weight})")
+    tr_face.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=defaults.precision,
+                         help="bfloat16: mixed precision; auto (default): bfloat16 where the chip computes it "
+                              "natively (CUDA, AVX512-BF16, AMX)")
     tr_face.add_argument("--limit", type=int, help="use only N images of each split (smoke test)")
     tr_face.add_argument("--no-evaluate", action="store_true",
                          help="skip the final PublicTest/PrivateTest evaluation (e.g. on a GPU box)")
@@ -158,7 +161,7 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                                 max_minutes=args.max_minutes, warmup_epochs=args.warmup_epochs,
                                 architecture=args.architecture, input_size=args.input_size,
-                                ferplus_weight=args.ferplus_weight,
+                                ferplus_weight=args.ferplus_weight, precision=args.precision,
                                 init_weights=str(args.init_weights) if args.init_weights else None)
     command = invocation(args)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,
