@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -332,7 +332,8 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
         folds[held] = figures(predict, held, minutes, others)
     mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
     print(f"LOCO {arm}: mean macro-F1 {mean:.4f}", flush=True)
-    result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean}
+    result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean,
+                              **({"config": asdict(lstm)} if arm == "bilstm" else {})}
     if all_corpora:
         predict, minutes = fit(names, "all")
         result["all_corpora"] = {held: figures(predict, held, minutes, names) for held in names}
