@@ -50,6 +50,13 @@ class TestAugmentedFaces:
         assert w.shape == (4,)
         assert data[2][0].shape[0] == 2  # the last batch holds the remainder
 
+    def test_a_lone_last_face_waits_for_the_next_shuffle(self):
+        faces = np.zeros((9, 48, 48), dtype=np.uint8)
+        targets = np.arange(9) % 7
+        data = AugmentedFaces(faces, targets, class_weights=class_weights(targets), batch_size=4, seed=0,
+                              num_classes=7)
+        assert len(data) == 2 and data[1][0].shape[0] == 4
+
     def test_soft_targets_pass_through_and_weigh_by_their_likeliest_class(self):
         faces = np.zeros((3, 48, 48), dtype=np.uint8)
         soft = np.array([[0.5, 0, 0, 0.5, 0, 0, 0], [0, 0, 0, 0.2, 0, 0, 0.8], [0, 0, 0, 0, 0, 0, 1]], dtype=np.float32)

@@ -58,7 +58,9 @@ class AugmentedFaces(keras.utils.PyDataset):
         self._order = np.random.default_rng((seed, first_epoch) if first_epoch else seed).permutation(len(faces))
 
     def __len__(self) -> int:
-        return math.ceil(len(self.faces) / self.batch_size)
+        # A last batch of one face breaks batch normalisation in training: that face waits for the next shuffle.
+        full, rest = divmod(len(self.faces), self.batch_size)
+        return full + (rest > 1)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

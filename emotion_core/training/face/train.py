@@ -324,8 +324,8 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     if rafdb_dir is not None:
         raf_x, raf_y = preprocess_split(rafdb_dir, "train", corpus="rafdb", **prepared)
         held_out = np.random.default_rng(config.seed).random(len(raf_y)) < config.rafdb_holdout
-        train_x, train_t = np.concatenate([train_x, raf_x[~held_out]]), np.concatenate([train_t,
-                                                                                         one_hot[raf_y[~held_out]]])
+        train_x = np.concatenate([train_x, raf_x[~held_out]])
+        train_t = np.concatenate([train_t, one_hot[raf_y[~held_out]]])
         val_x, val_y = np.concatenate([val_x, raf_x[held_out]]), np.concatenate([val_y, raf_y[held_out]])
 
     bfloat16 = _use_bfloat16(config.precision)
