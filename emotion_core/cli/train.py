@@ -66,6 +66,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     qu_face.add_argument("--model-dir", type=Path, required=True, help="run folder with face_expression.onnx")
     qu_face.add_argument("--data", type=Path, required=True, help="the fer2013 folder")
     qu_face.add_argument("--cache", type=Path, default=Path("runs/cache"), help="cache of prepared faces")
+    qu_face.add_argument("--rafdb", type=Path, help="RAF-DB's DATASET folder: its test is evaluated too")
     qu_face.set_defaults(handler=cmd_quantize_face)
 
     calibrate = sub.add_parser("calibrate", help="calibrate a shipped model's decisions on validation data")
@@ -420,10 +421,11 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
                                 "previous_quantization": card.pop("quantization", {})}
         card["metrics"] = {}
         write_card(args.model_dir, FACE_MODEL, card)
-        _evaluate_face_into_card(args.data, args.model_dir, settings)
+        _evaluate_face_into_card(args.data, args.model_dir, settings, rafdb=args.rafdb)
         card = load_card(args.model_dir, FACE_MODEL)
     detector = load_detector("blazeface", models_dir=settings.models_dir)
-    train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache)
+    train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache,
+                                      size=card["input"]["shape"][0])
     seed = card["training"]["config"]["seed"]
     quantization = quantize_classifier(model_path, train_faces, seed=seed)
     command = invocation(args)
@@ -433,7 +435,7 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
     card["metrics"] = {}
     write_card(args.model_dir, FACE_MODEL, card)
     _calibrate_face_into_card(args.data, args.model_dir, settings)
-    _evaluate_face_into_card(args.data, args.model_dir, settings)
+    _evaluate_face_into_card(args.data, args.model_dir, settings, rafdb=args.rafdb)
     print(f"int8 model and card written to {args.model_dir}")
     return 0
 
