@@ -129,6 +129,24 @@ def model_in_plain_words(card: Mapping[str, Any]) -> str:
             f"**{min(f1, key=f1.get)}**.{speed}")
 
 
+def text_models_compared(card: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows of a text card's comparison: every model measured on each corpus' test split (the shipped one first,
+    then its teacher and the other models the card holds, named by their comparison key and model id, as runs of
+    one recipe on one day share an id), their macro-F1 per corpus."""
+    models = {f"{card['model_id']} (shipped)": card.get("metrics", {})}
+    if teacher := card.get("training", {}).get("teacher"):
+        models["its teacher, MiniLM-L6 fine-tuned"] = teacher["test"]
+    models |= {f"{key}: {entry['model_id']}": entry["test"] for key, entry in card.get("comparison", {}).items()
+               if isinstance(entry, dict) and isinstance(entry.get("test"), dict) and "model_id" in entry}
+    rows = []
+    for name, tests in models.items():
+        figures = {corpus.removesuffix("_test"): row.get("macro_f1") for corpus, row in tests.items()
+                   if isinstance(row, dict)}
+        if figures:
+            rows.append({"model": name, **figures})
+    return rows if len(rows) > 1 else []
+
+
 def confidence_words(result: EmotionResult) -> str:
     """How sure a result is, in words: its confidence, or that it is uncertain (its confidence then means
     little, so it is not put first)."""

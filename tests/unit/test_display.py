@@ -3,7 +3,7 @@
 import pandas as pd
 import pyarrow as pa
 
-from app_support.display import NOTHING, displayed, field_value, model_in_plain_words
+from app_support.display import NOTHING, displayed, field_value, model_in_plain_words, text_models_compared
 
 
 class TestFieldValue:
@@ -29,6 +29,18 @@ def test_a_model_in_plain_words():
     assert "right 14% of the time" in words and "Most reliable on **d**, least on **c**" in words
     assert "2 ms a face" in words
     assert model_in_plain_words({"modality": "text"}).endswith("has not been evaluated yet.")
+
+
+def test_text_models_are_compared_corpus_by_corpus_with_the_teacher_second():
+    card = {"model_id": "taught", "metrics": {"dair_test": {"macro_f1": 0.9}, "meld_test": {"macro_f1": 0.4}},
+            "training": {"teacher": {"test": {"dair_test": {"macro_f1": 0.89}, "meld_test": {"macro_f1": 0.41}}}},
+            "comparison": {"arms": {"tfidf": {"dair_test": {}}}, "note": "text",
+                           "pair": {"model_id": "pair", "test": {"dair": {"macro_f1": 0.91}}, "decision": "replaced"}}}
+    assert text_models_compared(card) == [
+        {"model": "taught (shipped)", "dair": 0.9, "meld": 0.4},
+        {"model": "its teacher, MiniLM-L6 fine-tuned", "dair": 0.89, "meld": 0.41},
+        {"model": "pair: pair", "dair": 0.91}]
+    assert text_models_compared({"model_id": "alone", "metrics": {"dair_test": {"macro_f1": 0.9}}}) == []
 
 
 def test_a_column_of_flags_with_gaps_reads_yes_no_and_converts_to_arrow():

@@ -216,3 +216,39 @@ def test_a_pair_averages_the_shipped_model_and_one_trained_on_every_corpus_with_
                             tmp_path / "pair" / "text_emotion.onnx"))
     np.testing.assert_allclose(pair, (first + second) / 2, atol=1e-6)
     assert len(TextPredictor.from_dir(tmp_path / "pair").predict(["so angry"])) == 1
+
+
+def test_a_bilstm_learns_from_a_teachers_probabilities(data, tmp_path):
+    from emotion_core.labels import EMOTIONS
+    from emotion_core.training.text.train import CORPORA_LSTM, fit_bilstm
+
+    train, validation = load_corpora(CORPORA, "train", data), load_corpora(CORPORA, "val", data)
+    fear = np.tile(np.eye(len(EMOTIONS))[EMOTIONS.index("fear")], (len(train.texts), 1))
+    taught_only = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=4,
+                          learning_rate=0.05, soft_weight=1.0)
+    model, vocabulary = fit_bilstm(train, validation, config=taught_only, out_dir=tmp_path, soft_targets=fear)
+    predicted = model.predict(vocabulary.encode(train.texts), verbose=0).argmax(1)
+    assert (predicted == EMOTIONS.index("fear")).mean() > 0.9  # the labels had no weight, the teacher all of it
+
+
+def test_a_distilled_pair_keeps_the_first_member_of_a_shipped_pair(data, tmp_path):
+    import onnxruntime as ort
+
+    from emotion_core.text.predictor import Vocabulary
+    from emotion_core.training.text.train import CORPORA_LSTM, train_on_corpora, train_pair_on_corpora
+    from emotion_core.training.text.transformer import TuneConfig
+
+    tiny = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    first = train_on_corpora(data, out_dir=tmp_path / "first", command="test", lstm=tiny)
+    train_pair_on_corpora(data, shipped_dir=tmp_path / "first", out_dir=tmp_path / "pair", command="test", lstm=tiny)
+    card = train_pair_on_corpora(data, shipped_dir=tmp_path / "pair", out_dir=tmp_path / "taught", command="test",
+                                 lstm=tiny, teacher=TuneConfig(layers=1, max_length=16))
+    assert card["model_id"].startswith("text-bilstm-distilled-pair-5-corpora")
+    assert card["training"]["first_model"] == first["model_id"]
+    assert set(card["training"]["teacher"]["test"]) == {f"{name}_test" for name in CORPORA}
+    assert {"teacher.pt", "teacher_train_probabilities.npy"} <= {p.name for p in (tmp_path / "taught").iterdir()}
+    ids = {"word_ids": Vocabulary.load(tmp_path / "first" / "text_emotion.vocab.json").encode(["so angry", "yay"])}
+    alone, second, pair = (ort.InferenceSession(str(path)).run(None, ids)[0] for path in
+                           (tmp_path / "first" / "text_emotion.onnx", tmp_path / "taught" / "second.onnx",
+                            tmp_path / "taught" / "text_emotion.onnx"))
+    np.testing.assert_allclose(pair, (alone + second) / 2, atol=1e-6)

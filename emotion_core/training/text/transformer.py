@@ -35,7 +35,8 @@ class TuneConfig:
     """How a MiniLM classifier is fine-tuned.
 
     ``soft_weight`` is the share of the loss that follows the teacher's probabilities (the rest follows the
-    labels); it only counts when soft targets are given.
+    labels); it only counts when soft targets are given. ``corpus_shares`` weighs the corpora as
+    :func:`~emotion_core.training.text.train.sample_weights` does.
     """
 
     layers: int = 6
@@ -45,6 +46,7 @@ class TuneConfig:
     max_length: int = 64
     soft_weight: float = 0.5
     seed: int = 7
+    corpus_shares: tuple[tuple[str, float], ...] = ()
 
 
 def build_classifier(layers: int):
@@ -85,7 +87,7 @@ def fine_tune(train: TextSet, config: TuneConfig = TuneConfig(), *, soft_targets
     torch.manual_seed(config.seed)
     model, tokenizer = build_classifier(config.layers)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    weights = torch.tensor(sample_weights(train), dtype=torch.float32)
+    weights = torch.tensor(sample_weights(train, dict(config.corpus_shares)), dtype=torch.float32)
     targets = torch.tensor([EMOTIONS.index(label) for label in train.labels])
     soft = None if soft_targets is None else torch.tensor(soft_targets, dtype=torch.float32)
     steps = config.epochs * int(np.ceil(len(train.texts) / config.batch_size))
@@ -213,6 +215,18 @@ def _tuned(checkpoint: Path, train: TextSet, config: TuneConfig, soft_targets: n
     return model, tokenizer, minutes
 
 
+def taught(out_dir: Path, train: TextSet, teacher: TuneConfig):
+    """``(teacher, tokenizer, minutes, probabilities)``: the MiniLM teacher fine-tuned on ``train`` and its
+    probabilities on ``train``'s texts, the targets a student learns from; both kept in ``out_dir``
+    (``teacher.pt``, ``teacher_train_probabilities.npy``) and reused by a rerun."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, tokenizer, minutes = _tuned(out_dir / "teacher.pt", train, teacher)
+    soft_path = out_dir / "teacher_train_probabilities.npy"
+    if not soft_path.exists():
+        np.save(soft_path, probabilities(model, tokenizer, train.texts, max_length=teacher.max_length))
+    return model, tokenizer, minutes, np.load(soft_path)
+
+
 def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, command: str,
                       names: Sequence[str] | None = None, teacher: TuneConfig = TuneConfig(layers=6),
                       student: TuneConfig = TuneConfig(layers=3), compare_with: dict | None = None) -> dict:
@@ -227,17 +241,13 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
 
     from emotion_core.text.corpora import CORPORA, load_corpora, load_corpus
     from emotion_core.text.predictor import TEXT_MODEL
-    from emotion_core.timing import machine_info
 
     names = list(names or CORPORA)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     train = load_corpora(names, "train", data_dirs)
-    teacher_model, tokenizer, teacher_minutes = _tuned(out_dir / "teacher.pt", train, teacher)
-    soft_path = out_dir / "teacher_train_probabilities.npy"
-    if not soft_path.exists():
-        np.save(soft_path, probabilities(teacher_model, tokenizer, train.texts, max_length=teacher.max_length))
-    student_model, _, student_minutes = _tuned(out_dir / "student.pt", train, student, np.load(soft_path))
+    teacher_model, tokenizer, teacher_minutes, soft = taught(out_dir, train, teacher)
+    student_model, _, student_minutes = _tuned(out_dir / "student.pt", train, student, soft)
     tests = {name: load_corpus(name, "test", data_dirs) for name in names}
     quantisation = export_classifier(student_model, out_dir, TEXT_MODEL, calibration=train.texts,
                                      check=[t for s in tests.values() for t in s.texts], max_length=student.max_length)
@@ -269,7 +279,6 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
         "quantization": {**quantisation, "on": "every test split's texts: the int8 model's label against the "
                          "float32 student's", "weight_bits": 7, "activations": "uint8, ranges from 2,048 train "
                          "texts (static: a text's result does not depend on its batch)"},
-        "machine": machine_info(),
         "comparison": {"models": {f"MiniLM-L6 teacher (float32, PyTorch; {model_id})": teacher_figures,
                                   **(compare_with or {})},
                        "note": "every model on the same test splits; the shipped student's own figures are its "
