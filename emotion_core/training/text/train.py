@@ -494,7 +494,6 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     their val splits, calibrated on them (:mod:`~emotion_core.training.text.calibration`) and tested on each test
     split. With ``teacher``, it also learns from a fine-tuned MiniLM's probabilities (:func:`distilled_from`).
     Writes the model, vocabulary and card to ``out_dir``; shipping it is a separate, checked step."""
-    from datetime import datetime, timezone
 
     from emotion_core.text.predictor import TEXT_MODEL
 
@@ -505,14 +504,19 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, soft_targets=soft)
     export_bilstm(model, vocabulary, out_dir, TEXT_MODEL)
     minutes = round((time.time() - started) / 60, 1)
-    kind = "bilstm-distilled" if teacher else "bilstm"
-    model_id = f"text-{kind}-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}"
     card = {
-        **bilstm_card(model_id, lstm),
+        **bilstm_card(corpora_model_id("bilstm-distilled" if teacher else "bilstm", names), lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
         "training": {"command": command, **corpora_training(lstm, train, minutes), **taught},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
+
+
+def corpora_model_id(kind: str, names: Sequence[str]) -> str:
+    """``text-KIND-N-corpora-`` and the time to the minute (UTC): runs of one recipe on one day stay apart."""
+    from datetime import datetime, timezone
+
+    return f"text-{kind}-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%dT%H%M}"
 
 
 def distilled_from(teacher: TuneConfig | None, train: TextSet, out_dir: Path, data_dirs: Sequence[str | Path],
@@ -546,7 +550,6 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
 
     The shipped model may itself be a pair: its first member is kept and the second replaced."""
     import shutil
-    from datetime import datetime, timezone
 
     from emotion_core.modelcard import load_card
     from emotion_core.text.predictor import TEXT_MODEL, Vocabulary
@@ -563,9 +566,8 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     shutil.copyfile(shipped_dir / f"{TEXT_MODEL}.vocab.json", out_dir / f"{TEXT_MODEL}.vocab.json")
     shipped = load_card(shipped_dir, TEXT_MODEL)
     first_id = shipped.get("training", {}).get("first_model", shipped["model_id"])
-    kind = "bilstm-distilled-pair" if teacher else "bilstm-pair"
     card = {
-        **bilstm_card(f"text-{kind}-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}", lstm),
+        **bilstm_card(corpora_model_id("bilstm-distilled-pair" if teacher else "bilstm-pair", names), lstm),
         "architecture": f"the mean of two BiLSTMs' probabilities, one ONNX graph: {first_id} and one "
                         f"trained on {', '.join(names)} on its vocabulary "
                         f"(word embedding {lstm.embedding} + bidirectional LSTM {lstm.units} units, max over time)"

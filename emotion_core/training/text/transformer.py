@@ -22,6 +22,7 @@ from emotion_core.training.text.train import (
     LstmConfig,
     build_vocabulary,
     calibrate_and_test,
+    corpora_model_id,
     describe_corpora,
     minilm_encoder,
     minilm_tokenizer_file,
@@ -255,7 +256,7 @@ def distil_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, c
     teacher_figures = {f"{name}_test": {k: v for k, v in report(
         lambda texts: probabilities(teacher_model, tokenizer, texts), test).items() if k != "confusion"}
         for name, test in tests.items()}
-    model_id = f"text-minilm{student.layers}-distilled-{len(names)}-corpora-{datetime.now(timezone.utc):%Y%m%d}"
+    model_id = corpora_model_id(f"minilm{student.layers}-distilled", names)
     card = {
         "model_id": model_id, "task": "text emotion", "modality": "text", "file": f"{TEXT_MODEL}.onnx",
         "labels": list(EMOTIONS),
