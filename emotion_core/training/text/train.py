@@ -580,13 +580,18 @@ def train_pair_on_corpora(data_dirs: Sequence[str | Path], *, shipped_dir: str |
     return calibrate_and_test(card, out_dir, data_dirs, names)
 
 
+MEMBERS_SUM = "sum"
+"""The output of the node that adds the members' probabilities in an averaged graph (how :func:`first_member`
+finds the members)."""
+
+
 def first_member(path: Path, target: Path) -> Path:
     """The first model of a graph that :func:`average_onnx_models` built, written to ``target``; ``path`` itself
     when it holds a single model."""
     import onnx
 
     model = onnx.load(str(path))
-    sums = [node for node in model.graph.node if node.op_type == "Sum" and node.output[0] == "sum"]
+    sums = [node for node in model.graph.node if node.op_type == "Sum" and node.output[0] == MEMBERS_SUM]
     if not sums:
         return path
     onnx.utils.extract_model(str(path), str(target), [model.graph.input[0].name], [sums[0].input[0]])
@@ -610,7 +615,8 @@ def average_onnx_models(paths: Sequence[Path], target: Path) -> None:
         initializers += model.graph.initializer
         outputs.append(model.graph.output[0].name)
     weight = helper.make_tensor("mean_weight", TensorProto.FLOAT, [], [1 / len(models)])
-    nodes += [helper.make_node("Sum", outputs, ["sum"]), helper.make_node("Mul", ["sum", "mean_weight"], ["emotion"])]
+    nodes += [helper.make_node("Sum", outputs, [MEMBERS_SUM]),
+              helper.make_node("Mul", [MEMBERS_SUM, "mean_weight"], ["emotion"])]
     graph = helper.make_graph(nodes, "mean_of_models",
                               [helper.make_tensor_value_info(source, first.input[0].type.tensor_type.elem_type,
                                                              [None, None])],
