@@ -6,10 +6,15 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emotion_core.cli.common import invocation, print_report, write_json
 from emotion_core.cli.evaluate import print_recording_sizes, record_in_card
 from emotion_core.config import Settings
+
+if TYPE_CHECKING:
+    from emotion_core.training.text.train import LstmConfig
+    from emotion_core.training.text.transformer import TuneConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -141,6 +146,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          help="with --corpora: the BiLSTM; the BiLSTM taught by a fine-tuned 6-layer MiniLM as well "
                               "as by the labels (about 40 minutes on 2 CPU cores); or a 3-layer MiniLM distilled "
                               "from that teacher (about 2 hours); a rerun in the same --out reuses the teacher")
+    tr_text.add_argument("--teacher-epochs", type=int, default=1,
+                         help="with --model bilstm_distilled: the MiniLM teacher's epochs (default 1, about 22 "
+                              "minutes each on 2 CPU cores)")
     tr_text.add_argument("--pair-with-shipped", action="store_true",
                          help="with --corpora and the BiLSTM: train it on the shipped text model's vocabulary and "
                               "average the two in one model (the shipped one is read, not changed)")
@@ -334,6 +342,16 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def text_teacher(args: argparse.Namespace, lstm: LstmConfig) -> TuneConfig | None:
+    """The MiniLM teacher that ``train text --corpora --model bilstm_distilled`` fine-tunes (``None`` for the other
+    models): six layers, ``--teacher-epochs`` epochs, the corpora weighed as for the BiLSTM."""
+    from emotion_core.training.text.transformer import TuneConfig
+
+    if args.model != "bilstm_distilled":
+        return None
+    return TuneConfig(layers=6, epochs=args.teacher_epochs, corpus_shares=lstm.corpus_shares)
+
+
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
@@ -357,11 +375,8 @@ def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:
             card = distil_on_corpora(args.data, out_dir=args.out, command=command, names=names,
                                      compare_with=_shipped_text_figures(settings))
         else:
-            from emotion_core.training.text.transformer import TuneConfig
-
             lstm = replace(CORPORA_LSTM, epochs=args.epochs or CORPORA_LSTM.epochs)
-            teacher = (TuneConfig(layers=6, corpus_shares=lstm.corpus_shares) if args.model == "bilstm_distilled"
-                       else None)
+            teacher = text_teacher(args, lstm)
             card = (train_pair_on_corpora(args.data, shipped_dir=settings.models_dir, out_dir=args.out,
                                           command=command, names=names, lstm=lstm, teacher=teacher)
                     if args.pair_with_shipped else

@@ -212,3 +212,18 @@ def test_training_without_the_training_packages_says_what_to_install(capsys, mon
     monkeypatch.delitem(sys.modules, "emotion_core.training.face.augment", raising=False)
     status, _out, err = run(capsys, "train", "face", "--data", str(tmp_path))
     assert status == 2 and "pip install -r requirements-train.txt" in err and "keras" in err
+
+
+@pytest.mark.parametrize(("model", "teacher_epochs", "expected"), [
+    ("bilstm_distilled", [], 1), ("bilstm_distilled", ["--teacher-epochs", "3"], 3), ("bilstm", [], None)])
+def test_train_text_teacher_comes_from_the_flags(model, teacher_epochs, expected):
+    from emotion_core.cli import build_parser
+    from emotion_core.cli.train import text_teacher
+    from emotion_core.training.text.train import CORPORA_LSTM
+
+    args = build_parser().parse_args(["train", "text", "--data", "d", "--corpora", "all", "--model", model,
+                                      *teacher_epochs])
+    teacher = text_teacher(args, CORPORA_LSTM)
+    assert (teacher and teacher.epochs) == expected
+    if teacher:
+        assert teacher.layers == 6 and teacher.corpus_shares == CORPORA_LSTM.corpus_shares
