@@ -144,11 +144,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                            "their train splits, calibrate and test on each (not shipped)")
     tr_text.add_argument("--model", choices=("bilstm", "bilstm_distilled", "minilm_distilled"), default="bilstm",
                          help="with --corpora: the BiLSTM; the BiLSTM taught by a fine-tuned 6-layer MiniLM as well "
-                              "as by the labels (about 40 minutes on 2 CPU cores); or a 3-layer MiniLM distilled "
+                              "as by the labels (about an hour on 2 CPU cores); or a 3-layer MiniLM distilled "
                               "from that teacher (about 2 hours); a rerun in the same --out reuses the teacher")
-    tr_text.add_argument("--teacher-epochs", type=int, default=1,
-                         help="with --model bilstm_distilled: the MiniLM teacher's epochs (default 1, about 22 "
-                              "minutes each on 2 CPU cores)")
+    tr_text.add_argument("--teacher-epochs", type=int, default=2,
+                         help="with --model bilstm_distilled: the MiniLM teacher's epochs (default 2, as the shipped "
+                              "model's; about 23 minutes each on 2 CPU cores)")
     tr_text.add_argument("--pair-with-shipped", action="store_true",
                          help="with --corpora and the BiLSTM: train it on the shipped text model's vocabulary and "
                               "average the two in one model (the shipped one is read, not changed)")

@@ -215,7 +215,7 @@ def test_training_without_the_training_packages_says_what_to_install(capsys, mon
 
 
 @pytest.mark.parametrize(("model", "teacher_epochs", "expected"), [
-    ("bilstm_distilled", [], 1), ("bilstm_distilled", ["--teacher-epochs", "3"], 3), ("bilstm", [], None)])
+    ("bilstm_distilled", [], 2), ("bilstm_distilled", ["--teacher-epochs", "1"], 1), ("bilstm", [], None)])
 def test_train_text_teacher_comes_from_the_flags(model, teacher_epochs, expected):
     from emotion_core.cli import build_parser
     from emotion_core.cli.train import text_teacher
