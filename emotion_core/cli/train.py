@@ -48,6 +48,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tr_face.add_argument("--input-size", type=int, default=defaults.input_size,
                          help=f"side of the grey face the model takes (default {defaults.input_size}; e.g. 96 for "
                               "mobilenet)")
+    tr_face.add_argument("--frozen-blocks", type=int, default=defaults.frozen_blocks,
+                         help="mobilenet: the stem and this many of its 17 blocks keep their ImageNet weights "
+                              f"(default {defaults.frozen_blocks}; 0 fine-tunes all but the stem)")
     tr_face.add_argument("--rafdb", type=Path,
                          help="RAF-DB's DATASET folder: its train joins training (a seeded 10%% joins selection), "
                               "its test is reported")
@@ -171,7 +174,8 @@ def cmd_train_face(args: argparse.Namespace, settings: Settings) -> int:
                                 learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                                 max_minutes=args.max_minutes, warmup_epochs=args.warmup_epochs,
                                 architecture=args.architecture, input_size=args.input_size,
-                                ferplus_weight=args.ferplus_weight, precision=args.precision,
+                                frozen_blocks=args.frozen_blocks, ferplus_weight=args.ferplus_weight,
+                                precision=args.precision,
                                 init_weights=str(args.init_weights) if args.init_weights else None)
     command = invocation(args)
     card = train_face(args.data, out_dir=args.out, models_dir=settings.models_dir, config=config,

