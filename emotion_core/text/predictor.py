@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -175,27 +175,43 @@ class TextCalibration:
         A calibrated confidence below it marks the result uncertain.
     max_unknown_share : float, default=0.5
         A text with more than this share of its words outside the vocabulary is marked uncertain.
+    emotion_offsets : dict, optional
+        Added to the other emotions' log-probabilities after the temperature ({emotion: offset}; absent: 0):
+        class priors, so that the corpora' mix in training does not decide how readily each emotion is called.
     """
 
     temperature: float = 1.0
     neutral_offset: float = 0.0
     uncertain_below: float = 0.0
     max_unknown_share: float = 0.5
+    emotion_offsets: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.emotion_offsets) - (set(EMOTIONS) - {"neutral"})
+        if unknown:
+            raise InvalidInputError(f"emotion_offsets: expected emotions other than neutral (its offset is "
+                                    f"neutral_offset), got {sorted(unknown)}.")
 
     @classmethod
     def from_card(cls, card: dict[str, Any]) -> TextCalibration:
         """The card's ``calibration`` (none: the model's own probabilities, and only the input checks)."""
         stored = card.get("calibration", {})
-        return cls(**{name: float(stored[name]) for name in cls.__dataclass_fields__ if name in stored})
+        scalars = {name: float(stored[name]) for name in cls.__dataclass_fields__
+                   if name in stored and name != "emotion_offsets"}
+        offsets = {emotion: float(offset) for emotion, offset in stored.get("emotion_offsets", {}).items()}
+        return cls(**scalars, emotion_offsets=offsets)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def offsets(self) -> np.ndarray:
+        """The offset on each emotion's log-probability, in :data:`EMOTIONS` order."""
+        return np.array([self.neutral_offset if emotion == "neutral" else self.emotion_offsets.get(emotion, 0.0)
+                         for emotion in EMOTIONS])
+
     def apply(self, probabilities: np.ndarray) -> np.ndarray:
-        """``(N, 7)`` probabilities rescaled by the temperature and the neutral offset."""
-        offsets = np.zeros(len(EMOTIONS))
-        offsets[EMOTIONS.index("neutral")] = self.neutral_offset
-        return apply_temperature(probabilities, self.temperature, offsets)
+        """``(N, 7)`` probabilities rescaled by the temperature and shifted by the offsets."""
+        return apply_temperature(probabilities, self.temperature, self.offsets())
 
     def uncertain(self, text: str, confidence: float, vocabulary: Vocabulary) -> str | None:
         """Why a result should not be trusted (no letters, mostly unknown words, low confidence), or None."""

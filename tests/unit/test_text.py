@@ -208,6 +208,16 @@ class TestCalibrationAndUncertainty:
         calibration = TextCalibration.from_card(card)
         assert calibration == TextCalibration(temperature=2.0, neutral_offset=1.0, uncertain_below=0.3)
         assert TextCalibration.from_card({}) == TextCalibration()
+        priors = TextCalibration.from_card({"calibration": {"neutral_offset": 0.5, "emotion_offsets": {"fear": "0.3"}}})
+        assert priors.offsets().tolist() == [0, 0, 0.3, 0, 0, 0, 0.5]
+        with pytest.raises(InvalidInputError, match="emotion_offsets"):
+            TextCalibration(emotion_offsets={"neutral": 1.0})
+
+    def test_an_emotion_offset_moves_that_emotion(self):
+        probs = np.array([[0.02, 0.02, 0.3, 0.5, 0.02, 0.02, 0.12]])
+        assert TextCalibration().apply(probs)[0].argmax() == EMOTIONS.index("happy")
+        shifted = TextCalibration(emotion_offsets={"fear": np.log(2)}).apply(probs)
+        assert shifted[0].argmax() == EMOTIONS.index("fear") and np.isclose(shifted[0, 2] / shifted[0, 3], 1.2)
 
     def test_temperature_softens_and_the_offset_moves_neutral(self):
         probs = np.array([[0.02, 0.02, 0.02, 0.8, 0.02, 0.02, 0.1]])
@@ -261,6 +271,23 @@ def test_choose_calibration_on_validation_figures():
         sets[name] = (probs / probs.sum(1, keepdims=True), [EMOTIONS[t] for t in truth])
     chosen = choose_calibration(sets)
     assert chosen.neutral_offset > 0
+    assert chosen.emotion_offsets.get("happy", 0) <= 0  # the class neutral texts were taken for is not favoured
+
+
+def test_class_priors_raise_an_under_called_emotion():
+    from emotion_core.training.text.calibration import choose_calibration
+
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, len(EMOTIONS), 1400)
+    probs = np.full((1400, len(EMOTIONS)), 0.05)
+    probs[np.arange(1400), truth] += 0.5
+    fear = truth == EMOTIONS.index("fear")
+    probs[fear, EMOTIONS.index("sad")] += 0.6  # fear texts read as sad, a little less sure than sad texts
+    probs[fear, EMOTIONS.index("fear")] -= 0.1
+    chosen = choose_calibration({"a": (probs / probs.sum(1, keepdims=True), [EMOTIONS[t] for t in truth])})
+    assert chosen.emotion_offsets["fear"] > 0
+    predicted = chosen.apply(probs).argmax(1)
+    assert (predicted[fear] == EMOTIONS.index("fear")).mean() > 0.9
     assert 0.5 <= chosen.temperature <= 3.0 and 0 <= chosen.uncertain_below <= 0.8
 
 

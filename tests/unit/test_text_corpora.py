@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from emotion_core.errors import InvalidInputError
+from emotion_core.labels import EMOTIONS
 from emotion_core.text.corpora import CORPORA, check_split, find_corpus, load_corpora, load_corpus, split_of
 
 
@@ -142,6 +143,26 @@ def test_training_on_all_corpora_writes_a_calibrated_card(data, tmp_path):
     predictor = TextPredictor.from_dir(tmp_path / "run")
     assert predictor.calibration.temperature == card["calibration"]["temperature"]
     assert len(predictor.predict(["tweet, number 3"])) == 1
+
+
+def test_recalibrating_through_the_cli_refreshes_the_test_figures(data, tmp_path, capsys):
+    import json
+
+    from emotion_core.cli import main
+    from emotion_core.training.text.train import CORPORA_LSTM, train_on_corpora
+
+    tiny = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    train_on_corpora(data, out_dir=tmp_path / "run", command="test", lstm=tiny)
+    card_file = tmp_path / "run" / "text_emotion.card.json"
+    card = json.loads(card_file.read_text())
+    card["metrics"] = {"stale": {}}
+    card_file.write_text(json.dumps(card))
+    assert main(["calibrate", "text", "--model-dir", str(tmp_path / "run"), "--data", *map(str, data)]) == 0
+    assert "calibration: " in capsys.readouterr().out
+    card = json.loads(card_file.read_text())
+    assert set(card["metrics"]) == {f"{name}_test" for name in CORPORA}
+    assert set(card["calibration"]["emotion_offsets"]) == set(EMOTIONS) - {"neutral"}
+    assert card["calibration"]["command"].startswith("python -m emotion_core calibrate text")
 
 
 def test_distilling_on_all_corpora_writes_an_int8_model_and_card(data, tmp_path):
