@@ -155,6 +155,12 @@ def comparisons(card: dict) -> None:
                                     "low confidence": r["after"]["low_confidence_share"]}
                                    for name, r in card["calibration"]["test"].items()]),
                      hide_index=True, width="stretch")
+        calibration = card["calibration"]
+        offsets = {"neutral": calibration.get("neutral_offset", 0.0), **calibration.get("emotion_offsets", {})}
+        st.caption(f"Calibration chosen on every corpus' val split: temperature {calibration['temperature']:.2f}; "
+                   "offsets on the log-probabilities (class priors) "
+                   + ", ".join(f"{emotion} {offset:+.1f}" for emotion, offset in offsets.items())
+                   + f"; uncertain below {calibration.get('uncertain_below', 0):.0%} confidence.")
     for arm, loco in (card.get("loco", {}) if card["modality"] == "text" else {}).items():
         st.markdown(f"**Leave one corpus out** ({arm}: trained on the other corpora, tested on the one left out; "
                     f"mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same arm trained on every corpus")

@@ -137,6 +137,7 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert len(at.get("plotly_chart")) >= 2
     assert any("leave one corpus out" in m.value for m in at.markdown)
     assert any("Every corpus' test split" in m.value for m in at.markdown)  # the text card's per-corpus table
+    assert any("class priors" in c.value and "surprise " in c.value for c in at.caption)  # the text calibration
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
