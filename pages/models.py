@@ -8,6 +8,8 @@ import streamlit as st
 from app_support import auth
 from app_support.display import MODALITY_TITLES, model_in_plain_words, text_models_compared
 from app_support.resources import benchmark, model_cards
+from emotion_core.labels import EMOTIONS
+from emotion_core.text.predictor import TextCalibration
 from emotion_core.viz import confusion_heatmap, per_class_bars
 
 auth.require("view")
@@ -155,12 +157,11 @@ def comparisons(card: dict) -> None:
                                     "low confidence": r["after"]["low_confidence_share"]}
                                    for name, r in card["calibration"]["test"].items()]),
                      hide_index=True, width="stretch")
-        calibration = card["calibration"]
-        offsets = {"neutral": calibration.get("neutral_offset", 0.0), **calibration.get("emotion_offsets", {})}
-        st.caption(f"Calibration chosen on every corpus' val split: temperature {calibration['temperature']:.2f}; "
+        calibration = TextCalibration.from_card(card)
+        st.caption(f"Calibration chosen on every corpus' val split: temperature {calibration.temperature:.2f}; "
                    "offsets on the log-probabilities (class priors) "
-                   + ", ".join(f"{emotion} {offset:+.1f}" for emotion, offset in offsets.items())
-                   + f"; uncertain below {calibration.get('uncertain_below', 0):.0%} confidence.")
+                   + ", ".join(f"{emotion} {offset:+.1f}" for emotion, offset in zip(EMOTIONS, calibration.offsets()))
+                   + f"; uncertain below {calibration.uncertain_below:.0%} confidence.")
     for arm, loco in (card.get("loco", {}) if card["modality"] == "text" else {}).items():
         st.markdown(f"**Leave one corpus out** ({arm}: trained on the other corpora, tested on the one left out; "
                     f"mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same arm trained on every corpus")
