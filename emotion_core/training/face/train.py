@@ -179,10 +179,10 @@ def build_mobilenet(config: FaceTrainingConfig):
     from emotion_core.face.hybrid import IMAGENET_MEAN, IMAGENET_STD
     from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2, with_fused_batch_norm
 
-    size = config.input_size
-    backbone = with_fused_batch_norm(imagenet_mobilenet_v2(input_size=size))
     if not 0 <= config.frozen_blocks <= 16:
         raise InvalidInputError(f"frozen_blocks: expected 0 to 16, got {config.frozen_blocks}.")
+    size = config.input_size
+    backbone = with_fused_batch_norm(imagenet_mobilenet_v2(input_size=size))
     first_trained = f"block_{config.frozen_blocks}_expand" if config.frozen_blocks else "expanded_conv_depthwise"
     for layer in backbone.layers:
         if layer.name == first_trained:
