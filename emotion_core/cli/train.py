@@ -349,12 +349,10 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
 
 def text_teacher(args: argparse.Namespace, lstm: LstmConfig) -> TuneConfig | None:
     """The MiniLM teacher that ``train text --corpora --model bilstm_distilled`` fine-tunes (``None`` for the other
-    models): six layers, ``--teacher-epochs`` epochs, the corpora weighed as for the BiLSTM."""
-    from emotion_core.training.text.transformer import TuneConfig
+    models), for ``--teacher-epochs``."""
+    from emotion_core.training.text.train import minilm_teacher
 
-    if args.model != "bilstm_distilled":
-        return None
-    return TuneConfig(layers=6, epochs=args.teacher_epochs, corpus_shares=lstm.corpus_shares)
+    return minilm_teacher(lstm, args.teacher_epochs) if args.model == "bilstm_distilled" else None
 
 
 def cmd_train_text(args: argparse.Namespace, settings: Settings) -> int:

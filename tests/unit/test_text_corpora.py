@@ -111,6 +111,25 @@ def test_leave_one_corpus_out_on_the_fakes(data, tmp_path):
     assert set(result["folds"]["xed"]["neutral_share"]) == {"predicted", "true"}
 
 
+def test_leave_one_corpus_out_teaches_each_fold_with_a_teacher_of_its_own(data, tmp_path):
+    from emotion_core.training.text.train import CORPORA_LSTM, leave_one_corpus_out
+    from emotion_core.training.text.transformer import TuneConfig
+
+    tiny = replace(CORPORA_LSTM, max_words=50, max_length=8, embedding=4, units=2, epochs=1, batch_size=64)
+    teacher = TuneConfig(layers=1, max_length=16)
+    result = leave_one_corpus_out(data, arm="bilstm_distilled", lstm=tiny, out_dir=tmp_path / "loco",
+                                  all_corpora=False, teacher=teacher)
+    assert set(result["folds"]) == set(CORPORA) and result["teacher"]["layers"] == 1
+    others = [c for c in CORPORA if c != "meld"]
+    soft = np.load(tmp_path / "loco" / "meld" / "teacher_train_probabilities.npy")
+    assert soft.shape == (len(load_corpora(others, "train", data).texts), len(EMOTIONS))  # MELD never taught
+    checkpoint = tmp_path / "loco" / "meld" / "teacher.pt"
+    written = checkpoint.stat().st_mtime_ns
+    again = leave_one_corpus_out(data, arm="bilstm_distilled", lstm=tiny, out_dir=tmp_path / "loco",
+                                 all_corpora=False, teacher=teacher)
+    assert checkpoint.stat().st_mtime_ns == written and set(again["folds"]) == set(CORPORA)
+
+
 def test_evaluate_a_corpus_through_the_cli(data, tmp_path, capsys):
     import json
 

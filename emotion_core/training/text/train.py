@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from emotion_core.text.predictor import Vocabulary
     from emotion_core.training.text.transformer import TuneConfig
 
-ARMS = ("tfidf", "tfidf_words", "bilstm", "minilm_frozen", "minilm_finetuned")
+ARMS = ("tfidf", "tfidf_words", "bilstm", "bilstm_distilled", "minilm_frozen", "minilm_finetuned")
 
 
 def corpora(data_dir: str | Path) -> dict[str, TextSet]:
@@ -282,19 +282,34 @@ def fit_minilm_finetuned(train: TextSet, *, epochs: int = 1, batch_size: int = 3
     return predict_proba
 
 
+def minilm_teacher(lstm: LstmConfig, epochs: int = 2) -> TuneConfig:
+    """The MiniLM that teaches the BiLSTM (``bilstm_distilled``): six layers, ``epochs`` epochs (2 for the
+    shipped model), the corpora weighed as for the BiLSTM."""
+    from emotion_core.training.text.transformer import TuneConfig
+
+    return TuneConfig(layers=6, epochs=epochs, corpus_shares=lstm.corpus_shares)
+
+
 def fit_arm(arm: str, train: TextSet, validation: TextSet, *, lstm: LstmConfig = LstmConfig(), out_dir: Path,
-            name: str = "text_emotion") -> Callable[[list[str]], np.ndarray]:
+            name: str = "text_emotion", teacher: TuneConfig | None = None) -> Callable[[list[str]], np.ndarray]:
     """Train one arm; returns its ``predict_proba`` (texts to ``(N, 7)`` probabilities over :data:`EMOTIONS`).
 
     The BiLSTM is exported to ``out_dir/name.onnx`` (+ vocabulary) and read back, so that its figures are
-    those of the ONNX model the app runs.
+    those of the ONNX model the app runs. ``bilstm_distilled`` first fine-tunes ``teacher`` (default
+    :func:`minilm_teacher`) on ``train`` and the BiLSTM learns from its probabilities too; the teacher is kept
+    in ``out_dir`` and a rerun there reuses it.
     """
     check_arms([arm])
-    if arm == "bilstm":
+    if arm in ("bilstm", "bilstm_distilled"):
         from emotion_core.runtime import load_onnx_session
         from emotion_core.text.predictor import TextPredictor
 
-        model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir)
+        soft = None
+        if arm == "bilstm_distilled":
+            from emotion_core.training.text.transformer import taught
+
+            soft = taught(out_dir, train, teacher or minilm_teacher(lstm))[3]
+        model, vocabulary = fit_bilstm(train, validation, config=lstm, out_dir=out_dir, soft_targets=soft)
         export_bilstm(model, vocabulary, out_dir, name)
         return TextPredictor(session=load_onnx_session(out_dir / f"{name}.onnx"), vocabulary=vocabulary,
                              model_id="bilstm").probabilities
@@ -307,19 +322,20 @@ def fit_arm(arm: str, train: TextSet, validation: TextSet, *, lstm: LstmConfig =
 
 def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf", names: Sequence[str] = CORPORA,
                          lstm: LstmConfig = CORPORA_LSTM, out_dir: str | Path = "runs/text_loco",
-                         all_corpora: bool = True) -> dict[str, Any]:
+                         all_corpora: bool = True, teacher: TuneConfig | None = None) -> dict[str, Any]:
     """For each corpus, ``arm`` trained on the others' train splits (selected on their val splits) and tested
     on its test split: how the arm does on writing unlike anything it was trained on.
 
     Returns per held-out corpus n, accuracy, macro-F1, weighted-F1, the neutral shares and training minutes,
     and ``mean_macro_f1`` over the corpora. With ``all_corpora``, also the same arm trained on every corpus'
     train split, tested on each test split (``all_corpora``, ``all_corpora_mean_macro_f1``): what seeing a
-    kind of writing in training is worth.
+    kind of writing in training is worth. ``teacher`` is :func:`fit_arm`'s; each fold keeps its own in
+    ``out_dir/HELD`` (``out_dir/all`` for every corpus), so an interrupted run resumes without retraining them.
     """
     def fit(names_in: Sequence[str], where: str):
         started = time.time()
         predict = fit_arm(arm, load_corpora(names_in, "train", data_dirs), load_corpora(names_in, "val", data_dirs),
-                          lstm=lstm, out_dir=Path(out_dir) / where)
+                          lstm=lstm, out_dir=Path(out_dir) / where, teacher=teacher)
         return predict, (time.time() - started) / 60
 
     def figures(predict, held: str, minutes: float, trained_on: Sequence[str]) -> dict[str, Any]:
@@ -343,7 +359,9 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
     mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
     print(f"LOCO {arm}: mean macro-F1 {mean:.4f}", flush=True)
     result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean,
-                              **({"config": asdict(lstm)} if arm == "bilstm" else {})}
+                              **({"config": asdict(lstm)} if arm.startswith("bilstm") else {}),
+                              **({"teacher": asdict(teacher or minilm_teacher(lstm))}
+                                 if arm == "bilstm_distilled" else {})}
     if all_corpora:
         predict, minutes = fit(names, "all")
         result["all_corpora"] = {held: figures(predict, held, minutes, names) for held in names}
