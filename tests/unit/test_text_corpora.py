@@ -120,6 +120,7 @@ def test_leave_one_corpus_out_teaches_each_fold_with_a_teacher_of_its_own(data, 
     result = leave_one_corpus_out(data, arm="bilstm_distilled", lstm=tiny, out_dir=tmp_path / "loco",
                                   all_corpora=False, teacher=teacher)
     assert set(result["folds"]) == set(CORPORA) and result["teacher"]["layers"] == 1
+    assert all(fold["teacher_minutes"] >= 0 for fold in result["folds"].values())
     others = [c for c in CORPORA if c != "meld"]
     soft = np.load(tmp_path / "loco" / "meld" / "teacher_train_probabilities.npy")
     assert soft.shape == (len(load_corpora(others, "train", data).texts), len(EMOTIONS))  # MELD never taught

@@ -15,6 +15,7 @@ included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -330,15 +331,18 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
     and ``mean_macro_f1`` over the corpora. With ``all_corpora``, also the same arm trained on every corpus'
     train split, tested on each test split (``all_corpora``, ``all_corpora_mean_macro_f1``): what seeing a
     kind of writing in training is worth. ``teacher`` is :func:`fit_arm`'s; each fold keeps its own in
-    ``out_dir/HELD`` (``out_dir/all`` for every corpus), so an interrupted run resumes without retraining them.
+    ``out_dir/HELD`` (``out_dir/all`` for every corpus), so an interrupted run resumes without retraining them;
+    a fold's ``train_minutes`` counts this run only, its ``teacher_minutes`` the teacher's own fine-tuning.
     """
+    if arm == "bilstm_distilled":
+        teacher = teacher or minilm_teacher(lstm)
     def fit(names_in: Sequence[str], where: str):
         started = time.time()
         predict = fit_arm(arm, load_corpora(names_in, "train", data_dirs), load_corpora(names_in, "val", data_dirs),
                           lstm=lstm, out_dir=Path(out_dir) / where, teacher=teacher)
         return predict, (time.time() - started) / 60
 
-    def figures(predict, held: str, minutes: float, trained_on: Sequence[str]) -> dict[str, Any]:
+    def figures(predict, held: str, minutes: float, trained_on: Sequence[str], where: str) -> dict[str, Any]:
         from emotion_core.evaluation import neutral_share
 
         test = load_corpus(held, "test", data_dirs)
@@ -347,24 +351,25 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
         print(f"{arm} trained on {'+'.join(trained_on)}, tested on {held}: accuracy {full['accuracy']:.4f} "
               f"macro-F1 {full['macro_f1']:.4f} weighted-F1 {full['weighted_f1']:.4f} ({minutes:.1f} min)",
               flush=True)
+        taught = Path(out_dir) / where / "teacher.minutes.json"
         return {**{k: full[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")},
                 "neutral_share": neutral_share(test.labels, predicted), "train_minutes": round(minutes, 1),
-                "trained_on": list(trained_on)}
+                "trained_on": list(trained_on),
+                **({"teacher_minutes": json.loads(taught.read_text())["minutes"]} if arm == "bilstm_distilled" else {})}
 
     folds: dict[str, Any] = {}
     for held in names:
         others = [c for c in names if c != held]
         predict, minutes = fit(others, held)
-        folds[held] = figures(predict, held, minutes, others)
+        folds[held] = figures(predict, held, minutes, others, held)
     mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
     print(f"LOCO {arm}: mean macro-F1 {mean:.4f}", flush=True)
     result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean,
                               **({"config": asdict(lstm)} if arm.startswith("bilstm") else {}),
-                              **({"teacher": asdict(teacher or minilm_teacher(lstm))}
-                                 if arm == "bilstm_distilled" else {})}
+                              **({"teacher": asdict(teacher)} if arm == "bilstm_distilled" else {})}
     if all_corpora:
         predict, minutes = fit(names, "all")
-        result["all_corpora"] = {held: figures(predict, held, minutes, names) for held in names}
+        result["all_corpora"] = {held: figures(predict, held, minutes, names, "all") for held in names}
         result["all_corpora_mean_macro_f1"] = round(float(np.mean(
             [f["macro_f1"] for f in result["all_corpora"].values()])), 4)
     return result
