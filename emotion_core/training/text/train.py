@@ -29,6 +29,7 @@ from emotion_core.errors import InvalidInputError, ModelUnavailableError
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
 from emotion_core.text.corpora import CORPORA, TextSet, load_corpora, load_corpus, load_dair, load_goemotions
+from emotion_core.timing import machine_info
 
 if TYPE_CHECKING:
     from emotion_core.text.predictor import Vocabulary
@@ -365,6 +366,7 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
     mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
     print(f"LOCO {arm}: mean macro-F1 {mean:.4f}", flush=True)
     result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean,
+                              "machine": machine_info(),  # the CPU that the training minutes are this one's
                               **({"config": asdict(lstm)} if arm.startswith("bilstm") else {}),
                               **({"teacher": asdict(teacher)} if arm == "bilstm_distilled" else {})}
     if all_corpora:
@@ -675,7 +677,6 @@ def calibrate_and_test(card: dict[str, Any], out_dir: Path, data_dirs: Sequence[
     from emotion_core.evaluation import evaluate_text
     from emotion_core.modelcard import write_card
     from emotion_core.text.predictor import TEXT_MODEL, TextPredictor
-    from emotion_core.timing import machine_info
     from emotion_core.training.text.calibration import calibration_report
 
     found = calibration_report(TextPredictor.from_dir_files(out_dir, model=TEXT_MODEL, model_id=card["model_id"]),
