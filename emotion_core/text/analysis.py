@@ -5,6 +5,7 @@ falls)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,14 +114,22 @@ def _explain(sentences: Sequence[Sentence], results: Sequence[EmotionResult], pr
             for sentence, result, occlusions in planned]
 
 
-def overall_uncertainty(results: Sequence[EmotionResult], lengths: np.ndarray) -> str | None:
-    """The whole text is uncertain when sentences holding more than half its length are; the reason is that of
-    the longest of them (with a count when there are several)."""
+def overall_uncertainty(results: Sequence[EmotionResult], lengths: np.ndarray, *, confidence: float,
+                        uncertain_below: float) -> str | None:
+    """The whole text is uncertain when sentences holding more than half its length are (the reason is that of
+    the longest of them, with a count when there are several), or when its confidence, the length-weighted mean
+    of its sentences', falls below ``uncertain_below``: sure sentences that disagree make a mixed text."""
     doubtful = [i for i, r in enumerate(results) if r.uncertain is not None]
-    if not doubtful or lengths[doubtful].sum() <= lengths.sum() / 2:
-        return None
-    reason = results[max(doubtful, key=lambda i: lengths[i])].uncertain
-    return reason if len(results) == 1 else f"{len(doubtful)} of {len(results)} sentences uncertain, e.g. {reason}"
+    if doubtful and lengths[doubtful].sum() > lengths.sum() / 2:
+        reason = results[max(doubtful, key=lambda i: lengths[i])].uncertain
+        return reason if len(results) == 1 else f"{len(doubtful)} of {len(results)} sentences uncertain, e.g. {reason}"
+    if confidence < uncertain_below:
+        share = Counter()
+        for result, length in zip(results, lengths):
+            share[result.label] += length
+        return (f"mixed: its sentences read {', '.join(label for label, _ in share.most_common())} "
+                f"(confidence {confidence:.0%}, below {uncertain_below:.0%})")
+    return None
 
 
 def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain: bool = True) -> TextAnalysis:
@@ -147,10 +156,11 @@ def analyze_text(text: str | bytes, predictor, *, source: str = "text", explain:
     results = predictor.predict([s.text for s in sentences])
     lengths = np.array([len(s.text) for s in sentences], dtype=float)
     probs = np.array([[r.scores[e] for e in EMOTIONS] for r in results])
-    overall = EmotionResult.from_probabilities((probs * lengths[:, None]).sum(0) / lengths.sum(), modality="text",
-                                               model_id=predictor.model_id,
-                                               latency_ms=sum(r.latency_ms for r in results),
-                                               uncertain=overall_uncertainty(results, lengths))
+    mean = (probs * lengths[:, None]).sum(0) / lengths.sum()
+    overall = EmotionResult.from_probabilities(
+        mean, modality="text", model_id=predictor.model_id, latency_ms=sum(r.latency_ms for r in results),
+        uncertain=overall_uncertainty(results, lengths, confidence=float(mean.max()),
+                                      uncertain_below=predictor.calibration.uncertain_below))
     moods = [sentiment(s.text) for s in sentences]
     mood = sentiment(text) if len(text.split()) <= MAX_WORDS else mean_sentiment(moods, lengths)
     explained = _explain(sentences, results, predictor) if explain else []

@@ -6,6 +6,7 @@ import pytest
 from emotion_core.errors import InvalidInputError
 from emotion_core.labels import EMOTIONS
 from emotion_core.media import check_text
+from emotion_core.result import EmotionResult
 from emotion_core.text import analysis as text_analysis
 from emotion_core.text.analysis import analyze_text, english_warning
 from emotion_core.text.predictor import (
@@ -256,6 +257,17 @@ class TestCalibrationAndUncertainty:
         table = text_analysis.analyze_texts(["one two", "zorb"], recording_predictor)
         assert list(table["uncertain_reason"].astype(bool)) == [False, True]
 
+
+    def test_sure_sentences_that_disagree_make_an_uncertain_mixed_text(self):
+        def said(label: str) -> EmotionResult:
+            probs = np.full(len(EMOTIONS), 0.1 / 6)
+            probs[EMOTIONS.index(label)] = 0.9
+            return EmotionResult.from_probabilities(probs, modality="text", model_id="fake")
+
+        results, lengths = [said("angry"), said("happy"), said("happy")], np.array([30.0, 20.0, 25.0])
+        reason = text_analysis.overall_uncertainty(results, lengths, confidence=0.38, uncertain_below=0.42)
+        assert reason == "mixed: its sentences read happy, angry (confidence 38%, below 42%)"
+        assert text_analysis.overall_uncertainty(results, lengths, confidence=0.5, uncertain_below=0.42) is None
 
 def test_choose_calibration_on_validation_figures():
     from emotion_core.training.text.calibration import choose_calibration
