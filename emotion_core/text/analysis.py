@@ -124,7 +124,7 @@ def overall_uncertainty(results: Sequence[EmotionResult], lengths: np.ndarray, *
         reason = results[max(doubtful, key=lambda i: lengths[i])].uncertain
         return reason if len(results) == 1 else f"{len(doubtful)} of {len(results)} sentences uncertain, e.g. {reason}"
     if confidence < uncertain_below:
-        share = Counter()
+        share: Counter[str] = Counter()
         for result, length in zip(results, lengths):
             share[result.label] += length
         return (f"mixed: its sentences read {', '.join(label for label, _ in share.most_common())} "

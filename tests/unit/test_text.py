@@ -257,7 +257,6 @@ class TestCalibrationAndUncertainty:
         table = text_analysis.analyze_texts(["one two", "zorb"], recording_predictor)
         assert list(table["uncertain_reason"].astype(bool)) == [False, True]
 
-
     def test_sure_sentences_that_disagree_make_an_uncertain_mixed_text(self):
         def said(label: str) -> EmotionResult:
             probs = np.full(len(EMOTIONS), 0.1 / 6)
@@ -268,6 +267,7 @@ class TestCalibrationAndUncertainty:
         reason = text_analysis.overall_uncertainty(results, lengths, confidence=0.38, uncertain_below=0.42)
         assert reason == "mixed: its sentences read happy, angry (confidence 38%, below 42%)"
         assert text_analysis.overall_uncertainty(results, lengths, confidence=0.5, uncertain_below=0.42) is None
+
 
 def test_choose_calibration_on_validation_figures():
     from emotion_core.training.text.calibration import choose_calibration

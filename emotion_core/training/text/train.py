@@ -366,7 +366,7 @@ def leave_one_corpus_out(data_dirs: Sequence[str | Path], *, arm: str = "tfidf",
     mean = round(float(np.mean([f["macro_f1"] for f in folds.values()])), 4)
     print(f"LOCO {arm}: mean macro-F1 {mean:.4f}", flush=True)
     result: dict[str, Any] = {"arm": arm, "folds": folds, "mean_macro_f1": mean,
-                              "machine": machine_info(),  # the CPU that the training minutes are this one's
+                              "machine": machine_info(),  # the training minutes are this CPU's
                               **({"config": asdict(lstm)} if arm.startswith("bilstm") else {}),
                               **({"teacher": asdict(teacher)} if arm == "bilstm_distilled" else {})}
     if all_corpora:
