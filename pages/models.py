@@ -10,6 +10,7 @@ from app_support.display import MODALITY_TITLES, model_in_plain_words, text_mode
 from app_support.resources import benchmark, model_cards
 from emotion_core.labels import EMOTIONS
 from emotion_core.text.predictor import TextCalibration
+from emotion_core.training.text.train import ARM_TITLES
 from emotion_core.viz import confusion_heatmap, per_class_bars
 
 auth.require("view")
@@ -162,9 +163,12 @@ def comparisons(card: dict) -> None:
                    "offsets on the log-probabilities (class priors) "
                    + ", ".join(f"{emotion} {offset:+.1f}" for emotion, offset in zip(EMOTIONS, calibration.offsets()))
                    + f"; uncertain below {calibration.uncertain_below:.0%} confidence.")
-    for arm, loco in (card.get("loco", {}) if card["modality"] == "text" else {}).items():
-        st.markdown(f"**Leave one corpus out** ({arm}: trained on the other corpora, tested on the one left out; "
-                    f"mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same arm trained on every corpus")
+    shipped_arm = card.get("training", {}).get("arm")
+    text_loco = card.get("loco", {}) if card["modality"] == "text" else {}
+    for arm, loco in sorted(text_loco.items(), key=lambda item: item[0] != shipped_arm):
+        recipe = f"{ARM_TITLES.get(arm, arm)} (`{arm}`{', the shipped recipe' if arm == shipped_arm else ''})"
+        st.markdown(f"**Leave one corpus out: {recipe}**, trained on the other corpora and tested on the one left "
+                    f"out (mean macro-F1 {loco['mean_macro_f1']:.3f}), beside the same recipe trained on every corpus")
         st.dataframe(pd.DataFrame([{"held out": name, "accuracy": fold["accuracy"], "macro-F1": fold["macro_f1"],
                                     "weighted-F1": fold["weighted_f1"],
                                     "macro-F1, trained on all": loco.get("all_corpora", {}).get(name, {})

