@@ -97,6 +97,26 @@ def test_exported_onnx_matches_keras(tmp_path):
     assert onnx_probs.shape == (5, 7)
 
 
+def test_exported_bilstm_is_one_lstm_operator_and_matches_keras(tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    from emotion_core.text.predictor import Vocabulary
+    from emotion_core.training.text.train import LstmConfig, build_bilstm, export_bilstm
+
+    model = build_bilstm(LstmConfig(max_length=9, embedding=6, units=5), vocabulary_size=20, classes=7)
+    rng = np.random.default_rng(0)
+    for variable in model.weights:  # every weight and bias random, so a gate or direction out of place shows
+        variable.assign(rng.normal(0, 0.5, variable.shape).astype("float32"))
+    ids = rng.integers(2, 20, (12, 9))
+    ids[:4, 5:] = 0  # padded sentences, as the vocabulary writes them
+    export_bilstm(model, Vocabulary([f"w{i}" for i in range(18)], max_length=9), tmp_path, "text")
+    session = ort.InferenceSession(str(tmp_path / "text.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"word_ids": ids})[0],
+                               keras.ops.convert_to_numpy(model(ids, training=False)), atol=1e-5)
+    assert [node.op_type for node in onnx.load(str(tmp_path / "text.onnx")).graph.node].count("LSTM") == 1
+
+
 def test_int8_classifier_keeps_the_float_answers(tmp_path):
     import onnx
     import onnxruntime as ort
