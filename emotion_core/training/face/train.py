@@ -414,8 +414,9 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     corpora = "fer2013-rafdb" if rafdb_dir is not None else "fer2013"
     if mobilenet:
         model_id = f"face-mnv2-{size}-{corpora}-{stamp}"
-        architecture = (f"ImageNet MobileNetV2 (torchvision weights), stem and {config.frozen_blocks} blocks "
-                        f"frozen, dropout {config.dropout}, 7-way head, {model.count_params():,} parameters")
+        frozen = f"stem and {config.frozen_blocks} blocks" if config.frozen_blocks else "only the stem"
+        architecture = (f"ImageNet MobileNetV2 (torchvision weights), {frozen} frozen, dropout {config.dropout}, "
+                        f"7-way head, {model.count_params():,} parameters")
     else:
         model_id = f"face-vgg{config.widths[-1]}-{corpora}-{stamp}-int8w{WEIGHT_BITS}"
         architecture = (f"VGG-style CNN, stages {list(config.widths)} (2 conv each), dense {config.dense_units}, "
