@@ -416,7 +416,7 @@ def export_bilstm(model, vocabulary, out_dir: Path, name: str) -> None:
 def bilstm_graph(model, max_length: int):
     """The ONNX graph of :func:`build_bilstm`'s model, built from its weights: the two LSTMs as one ONNX ``LSTM``
     operator. A traced export unrolls them into thousands of small nodes, one step at a time, which made one
-    sentence cost ~6x as much; the outputs agree to float rounding."""
+    sentence cost about 4x as much; the outputs agree to float rounding."""
     import keras
     from onnx import TensorProto, checker, helper, numpy_helper
 
