@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from emotion_core.cli.common import invocation, print_report, write_json
 from emotion_core.cli.evaluate import print_recording_sizes, record_in_card
 from emotion_core.config import Settings
+from emotion_core.training.face.train import TRAINING_DETECTOR
 
 if TYPE_CHECKING:
     from emotion_core.training.text.train import LstmConfig
@@ -333,12 +334,13 @@ def cmd_train_seed002(args: argparse.Namespace, settings: Settings) -> int:
         "metrics": {},
     }
     write_card(args.out, HYBRID_MODEL, card)
-    detector = load_detector("blazeface", models_dir=settings.models_dir)
+    detector = load_detector(TRAINING_DETECTOR, models_dir=settings.models_dir)
     hybrid = HybridFacePredictor.from_dir(args.out, detector=detector)
     report = evaluate_face(args.data, hybrid, prefix="PrivateTest", detect="never", progress=True)
     report.pop("data")
     record_in_card(args.out, "PrivateTest", report, "python -m emotion_core evaluate face --data "
-                    f"{args.data} --prefix PrivateTest --detect never --face-model {HYBRID_MODEL} --model-dir "
+                    f"{args.data} --prefix PrivateTest --detect never --detector {TRAINING_DETECTOR} "
+                    f"--face-model {HYBRID_MODEL} --model-dir "
                     f"{args.out} --write-card", HYBRID_MODEL)
     results["shipped_hybrid_privatetest"] = {k: report[k] for k in ("n", "accuracy", "macro_f1", "uar",
                                                                     "ms_per_item")}
@@ -448,7 +450,7 @@ def cmd_quantize_face(args: argparse.Namespace, settings: Settings) -> int:
         write_card(args.model_dir, FACE_MODEL, card)
         _evaluate_face_into_card(args.data, args.model_dir, settings, rafdb=args.rafdb)
         card = load_card(args.model_dir, FACE_MODEL)
-    detector = load_detector("blazeface", models_dir=settings.models_dir)
+    detector = load_detector(TRAINING_DETECTOR, models_dir=settings.models_dir)
     train_faces, _ = preprocess_split(args.data, "Training", detector=detector, cache_dir=args.cache,
                                       size=card["input"]["shape"][0])
     seed = card["training"]["config"]["seed"]
@@ -509,19 +511,22 @@ def _evaluate_face_into_card(data: Path, model_dir: Path, settings: Settings, *,
     from emotion_core.face.detection import load_detector
     from emotion_core.face.predictor import FacePredictor
 
-    predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))
+    detector = load_detector(TRAINING_DETECTOR, models_dir=settings.models_dir)
+    predictor = FacePredictor.from_dir(model_dir, detector=detector)
     for split in ("PublicTest", "PrivateTest"):
         report = evaluate_face(data, predictor, prefix=split, detect="never", progress=True)
         print(f"{split}:")
         print_report(report)
         record_in_card(model_dir, split, report, f"python -m emotion_core evaluate face --data {data} "
-                        f"--prefix {split} --detect never --model-dir {model_dir} --write-card")
+                        f"--prefix {split} --detect never --detector {TRAINING_DETECTOR} --model-dir {model_dir} "
+                        "--write-card")
     if rafdb is not None:
         report = evaluate_face(rafdb, predictor, prefix="test", corpus="rafdb", detect="never", progress=True)
         print("RAF-DB test:")
         print_report(report)
         record_in_card(model_dir, "rafdb-test", report, f"python -m emotion_core evaluate face --data {rafdb} "
-                        f"--corpus rafdb --prefix test --detect never --model-dir {model_dir} --write-card")
+                        f"--corpus rafdb --prefix test --detect never --detector {TRAINING_DETECTOR} --model-dir "
+                        f"{model_dir} --write-card")
 
 
 def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -> None:
@@ -533,7 +538,8 @@ def _calibrate_face_into_card(data: Path, model_dir: Path, settings: Settings) -
     from emotion_core.face.predictor import FACE_MODEL, FacePredictor
     from emotion_core.modelcard import load_card, write_card
 
-    predictor = FacePredictor.from_dir(model_dir, detector=load_detector("blazeface", models_dir=settings.models_dir))
+    detector = load_detector(TRAINING_DETECTOR, models_dir=settings.models_dir)
+    predictor = FacePredictor.from_dir(model_dir, detector=detector)
     predictor.temperature = 1.0
     scored = {split: face_probabilities(data, predictor, prefix=split, progress=True)
               for split in ("PublicTest", "PrivateTest")}

@@ -102,6 +102,33 @@ class TestEvaluate:
         report = json.loads(out[out.index("{"):])
         assert status == 0 and report["n"] == 3 and report["detect"] == "never"
 
+    def test_calibrated_run_records_commands_that_reproduce_its_figures(self, capsys, tmp_path, astronaut_bgr):
+        import shlex
+        import shutil
+
+        from emotion_core.config import Settings
+
+        models = Settings.from_env().models_dir
+        run_dir = tmp_path / "run"  # the shipped MobileNetV2, laid out as a training run leaves it
+        run_dir.mkdir()
+        shutil.copyfile(models / "face_expression_mnv2.onnx", run_dir / "face_expression.onnx")
+        card = json.loads((models / "face_expression_mnv2.card.json").read_text())
+        (run_dir / "face_expression.card.json").write_text(json.dumps({**card, "file": "face_expression.onnx"}))
+        data = tmp_path / "fer2013"
+        faces = {"happy/PublicTest_1.png": astronaut_bgr, "sad/PublicTest_2.png": astronaut_bgr[:, ::-1],
+                 "happy/PrivateTest_3.png": astronaut_bgr, "sad/PrivateTest_4.png": astronaut_bgr[::2]}
+        for name, image in faces.items():
+            (data / name).parent.mkdir(parents=True, exist_ok=True)
+            (data / name).write_bytes(encode(image))
+        assert run(capsys, "calibrate", "face", "--data", str(data), "--model-dir", str(run_dir))[0] == 0
+        recorded = json.loads((run_dir / "face_expression.card.json").read_text())["metrics"]
+        for split in ("PublicTest", "PrivateTest"):
+            argv = shlex.split(recorded[split]["command"])[3:]  # after "python -m emotion_core"
+            assert run(capsys, *argv, "--json", str(tmp_path / "again.json"))[0] == 0
+            again = json.loads((tmp_path / "again.json").read_text())
+            assert again["detector"] == recorded[split]["detector"] == "blazeface"
+            assert again["confusion"] == recorded[split]["confusion"]
+
     def test_detect_always_is_the_detector_alone(self, capsys, labelled_folder):
         status, out, _ = run(capsys, "evaluate", "face", "--data", str(labelled_folder), "--prefix", "PrivateTest",
                              "--detect", "always", "--detector", "blazeface", "--json", "-")

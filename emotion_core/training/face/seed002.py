@@ -231,11 +231,11 @@ def run_seed002(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | 
     from emotion_core.face.detection import load_detector
     from emotion_core.face.predictor import FacePredictor
     from emotion_core.training.face.mobilenet import imagenet_mobilenet_v2
-    from emotion_core.training.face.train import preprocess_split
+    from emotion_core.training.face.train import TRAINING_DETECTOR, preprocess_split
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    detector = load_detector("blazeface", models_dir=models_dir)
+    detector = load_detector(TRAINING_DETECTOR, models_dir=models_dir)
     splits = {name: preprocess_split(data_dir, name, detector=detector, cache_dir=cache_dir)
               for name in ("Training", "PublicTest", "PrivateTest")}
     backbone = onnx_network(imagenet_mobilenet_v2(input_size=MOBILENET_SIZE), out_dir / "seed002_mobilenet.onnx")

@@ -26,6 +26,11 @@ from emotion_core.errors import InvalidInputError
 from emotion_core.face.alignment import FACE_SIZE, prepare_face_crop, to_gray
 from emotion_core.labels import EMOTIONS, label_index
 
+TRAINING_DETECTOR = "blazeface"
+"""The detector whose keypoints level the eyes of every face that training, calibration and the recorded evaluations
+prepare. ``evaluate face`` defaults to the photos' detector (MTCNN), whose keypoints align faces a little
+differently, so the commands recorded in a card name this one."""
+
 PREPROCESS_VERSION = 1
 """Bump when the face pre-processing changes, so cached training arrays are rebuilt."""
 
@@ -312,7 +317,7 @@ def train_face(data_dir: str | Path, *, out_dir: str | Path, models_dir: str | P
     keras.utils.set_random_seed(config.seed)
     accelerator = _accelerator()
 
-    detector = load_detector("blazeface", models_dir=models_dir)
+    detector = load_detector(TRAINING_DETECTOR, models_dir=models_dir)
     prepared = {"detector": detector, "cache_dir": cache_dir, "limit": config.limit, "size": config.input_size}
     train_x, train_y = preprocess_split(data_dir, "Training", **prepared)
     val_x, val_y = preprocess_split(data_dir, "PublicTest", **prepared)
