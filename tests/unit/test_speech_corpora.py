@@ -228,6 +228,41 @@ def test_a_joined_feature_set_reads_its_parts_from_the_cache_side_by_side(tmp_pa
     np.testing.assert_array_equal(joined, np.concatenate([data.features, -data.features[:, :3]], 1))
 
 
+def test_speed_copies_are_read_per_factor_from_the_cache_and_trained_on_beside_the_clean_clips(tmp_path,
+                                                                                                monkeypatch):
+    from emotion_core.training.speech import loco
+    from emotion_core.training.speech.data import SPEED_FACTORS, _cache_file, speed_variant
+
+    data = synthetic_corpora()
+    for corpus in ("ravdess", "emodb", "emovo"):
+        rows = [i for i, c in enumerate(data.clips) if c.corpus == corpus]
+        paths = np.array([str(data.clips[i].path) for i in rows])
+        for k, factor in enumerate((1.0, *SPEED_FACTORS)):
+            np.savez(_cache_file(tmp_path, corpus, "compare", speed_variant(factor)), paths=paths,
+                     features=data.features[rows] + 100 * k)
+    arm = Arm("speed", speed_copies=True, c=1.0)
+    loaded = CorpusFeatures.for_arm(data.clips, arm, tmp_path)
+    assert list(loaded.speeds) == list(SPEED_FACTORS) and speed_variant(1.0) == "clean"
+    np.testing.assert_array_equal(loaded.speeds[SPEED_FACTORS[2]], data.features + 300)
+
+    seen = {}
+
+    class Recorder:
+        def fit(self, features, targets, **weights):
+            seen.update(features=features, targets=targets, weights=weights["logisticregression__sample_weight"])
+            return self
+
+    monkeypatch.setattr(loco, "logistic_regression", lambda c, columns=None: Recorder())
+    rows = loaded.rows(corpora=["ravdess"], splits=("train",))
+    loaded.fit(rows, arm)
+    copies = 1 + len(SPEED_FACTORS)
+    assert seen["features"].shape == (copies * len(rows), 12) and len(seen["weights"]) == copies * len(rows)
+    np.testing.assert_array_equal(seen["features"][len(rows):2 * len(rows)], data.features[rows] + 100)
+    assert seen["targets"] == [EMOTIONS.index(data.clips[i].label) for i in rows] * copies
+    loaded.fit(rows, Arm("plain", c=1.0))  # an arm without copies trains on the clean clips alone
+    assert seen["features"].shape == (len(rows), 12)
+
+
 def test_the_self_calibrated_model_is_made_of_the_best_arm_standardised_per_recording():
     from emotion_core.training.speech.self_calibration import self_calibration_arm
 

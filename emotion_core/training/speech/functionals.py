@@ -16,7 +16,14 @@ import numpy as np
 from emotion_core.evaluation import classification_report
 from emotion_core.labels import EMOTIONS
 from emotion_core.speech.corpora import SpeechClip
-from emotion_core.training.speech.data import LABEL_INDEX, balanced_weights, clip_functionals, data_sections, uar
+from emotion_core.training.speech.data import (
+    LABEL_INDEX,
+    SPEED_FACTORS,
+    balanced_weights,
+    data_sections,
+    speed_features,
+    uar,
+)
 from emotion_core.training.speech.measure import TestFiles, summary_figures, test_reports
 
 
@@ -24,10 +31,7 @@ from emotion_core.training.speech.measure import TestFiles, summary_figures, tes
 class FunctionalsConfig:
     """The classical arm's settings; all go into the model card."""
 
-    # Extra copies of each training clip. Chosen by speaker-grouped cross-validation over the train and validation
-    # speakers (folds of 5 RAVDESS actors and 2 EmoDB speakers; mean UAR): none 0.692, (0.9, 1.1) 0.707, these six
-    # 0.716, these and (0.8, 1.2) 0.707.
-    speed_factors: tuple[float, ...] = (0.85, 0.9, 0.95, 1.05, 1.1, 1.15)
+    speed_factors: tuple[float, ...] = SPEED_FACTORS  # extra copies of each training clip
     c_grid: tuple[float, ...] = (0.003, 0.01)  # inverse L2 strength, chosen by cross-validation
     folds: int = 4  # speaker-grouped folds over the train and validation speakers
 
@@ -197,8 +201,8 @@ def functionals_arm(clips, config: FunctionalsConfig, out_dir: Path, cache_dir: 
 
     from emotion_core.speech.predictor import functionals_model_input
 
-    data = FunctionalsData(clips, clip_functionals(
-        clips, (1.0, *config.speed_factors), cache=(cache_dir / "speech_compare.npz") if cache_dir else None))
+    data = FunctionalsData(clips, speed_features(clips, "compare", (1.0, *config.speed_factors),
+                                                 cache_dir / "speech_features" if cache_dir else None))
     c, cross_validation = choose_regularisation(data, config)
     on_train = data.fit(data.rows("train"), c=c, factors=config.speed_factors)
     validation_uar = {corpus: uar(data.labels(data.rows("validation", corpus)),

@@ -21,7 +21,7 @@ from emotion_core.training.speech.confidence import (
     confidence_section,
     distance_limit,
 )
-from emotion_core.training.speech.data import CORPUS_TERMS, FEATURE_SETS, SPEECH_TERMS, split_summary
+from emotion_core.training.speech.data import CORPUS_TERMS, FEATURE_SETS, SPEECH_TERMS, SPEED_FACTORS, split_summary
 from emotion_core.training.speech.functionals import export_functionals_classifier
 from emotion_core.training.speech.loco import TRAIN_SPLITS, Arm, CorpusFeatures, arm_dict, compare_arms, summarise
 from emotion_core.training.speech.measure import test_files_of
@@ -159,6 +159,16 @@ def _confidence_for_shipped(clips, results, baseline: dict[str, Any], models_dir
     return card
 
 
+def single_clip_architecture(arm: Arm, features: int) -> str:
+    """The model card's words for a single-clip arm's model (no per-recording normalisation)."""
+    if arm.feature_set == "compare+egemaps":
+        return ("openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals, standardised; a multinomial "
+                f"logistic regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their probabilities averaged "
+                f"({1 - arm.egemaps_weight:g} and {arm.egemaps_weight:g})")
+    return (f"openSMILE {arm.feature_set} functionals ({features:,}), standardised, multinomial logistic regression "
+            f"(L2, C={arm.c:g})")
+
+
 def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_dir: Path, cache_dir: Path | None,
                   started) -> dict[str, Any]:
     """The winning arm refitted on every corpus' non-test speakers, exported, with its confidence pieces, and
@@ -173,7 +183,7 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
     if arm.normalisation != "none":
         raise RuntimeError(f"{arm.name} normalises per recording; the predictor cannot ship it yet")
     corpora = sorted({c.corpus for c in clips}, key=CORPORA.index)
-    data = CorpusFeatures.load(clips, arm.feature_set, cache_dir, noise=arm.noise_copies)
+    data = CorpusFeatures.for_arm(clips, arm, cache_dir)
     calibration = confidence_fit(data, result)
     ood = distance_limit(data, arm, temperature=calibration["temperature"], min_confidence=MIN_CONFIDENCE)
     rows = data.rows(corpora=corpora, splits=TRAIN_SPLITS)
@@ -183,10 +193,9 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
     DistanceModel.fit(data.normalised(rows, arm.normalisation)).save(out_dir / distance_file)
     kind = FEATURE_SETS[arm.feature_set]
     card: dict[str, Any] = {
-        "model_id": f"speech-{arm.feature_set}-lr-{'-'.join(corpora)}-{started:%Y%m%d}", "task": "speech emotion",
-        "modality": "speech", "file": f"{SPEECH_MODEL}.onnx", "labels": list(EMOTIONS),
-        "architecture": f"openSMILE {arm.feature_set} functionals ({model[0].n_features_in_:,}), standardised, "
-                        f"multinomial logistic regression (L2, C={arm.c:g})",
+        "model_id": f"speech-{arm.feature_set.replace('+', '-')}-lr-{'-'.join(corpora)}-{started:%Y%m%d}",
+        "task": "speech emotion", "modality": "speech", "file": f"{SPEECH_MODEL}.onnx", "labels": list(EMOTIONS),
+        "architecture": single_clip_architecture(arm, data.features.shape[1]),
         "input": {"kind": kind, "features": f"openSMILE {arm.feature_set} functionals of each voiced segment, "
                   f"16 kHz mono (emotion_core.speech.predictor.{kind}); standardisation is inside the ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)"},
@@ -199,6 +208,8 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
         "test_speakers": {c: sorted({x.speaker for x in clips if x.corpus == c and x.split == "test"})
                           for c in corpora},
         "training": {"arm": arm_dict(arm), "fitted_on": "train and validation speakers of " + ", ".join(corpora),
+                     **({"augmentation": f"speed perturbation: each training clip also at {list(SPEED_FACTORS)} "
+                                         "times its speed"} if arm.speed_copies else {}),
                      "model_shipped_before": baseline["model_id"]},
         "confidence": confidence_section(calibration["temperature"], ood["limit"], distance_file, calibration, ood),
     }
