@@ -70,8 +70,9 @@ def ship_loco(data_dir: Path, *, emovo_dir: Path | None, out_dir: Path, cache_di
     comparison = {
         "protocol": "LOCO: for each corpus, trained on the other corpora (their non-test speakers), tested on every "
                     "clip of it; in-corpus: trained on every corpus' non-test speakers, tested on each corpus' test "
-                    "speakers; whole clips' voiced part, no speed perturbation. Per-recording normalisation groups "
-                    "all clips of a speaker as one recording (an interview-length recording of mixed emotions).",
+                    "speakers; whole clips' voiced part, sped up or slowed down only in the arms with speed copies. "
+                    "Per-recording normalisation groups all clips of a speaker as one recording (an interview-length "
+                    "recording of mixed emotions).",
         "selection": "best LOCO mean UAR among the arms within 2 points of the shipped model's in-corpus RAVDESS and "
                      "EmoDB test UAR, if it beats the shipped recipe (arm 'compare')",
         "winner": winner,
