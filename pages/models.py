@@ -186,7 +186,8 @@ for card in [c for c in model_cards() if c.get("task") != "face detection"]:
               if isinstance(value, dict) and "per_class" in value]
     with st.expander("Research detail: test sets, per-emotion figures, comparisons, training"):
         dataset = card.get("dataset", {})
-        datasets = [d for d in dataset.get("sets") or [dataset] if "name" in d]
+        sets = dataset.get("sets") or [dataset, *(dataset[key] for key in ("also", "labels_also") if key in dataset)]
+        datasets = [d for d in sets if "name" in d]
         st.markdown(f"`{card['model_id']}`: {card.get('architecture', '')}. Trained on "
                     + ("; ".join(f"**{d['name']}** ({d.get('terms', 'terms not recorded')})" for d in datasets)
                        or "data not recorded") + ".")

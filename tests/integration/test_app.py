@@ -140,6 +140,8 @@ def test_models_page_shows_metrics_and_confusion(app):
     assert any("class priors" in c.value and "surprise " in c.value for c in at.caption)  # the text calibration
     text_loco = [m.value for m in at.markdown if m.value.startswith("**Leave one corpus out: ")]
     assert "the shipped recipe" in text_loco[0] and sum("the shipped recipe" in m for m in text_loco) == 1
+    trained_on = [m.value for m in at.markdown if m.value.startswith("`face-mnv2")]
+    assert "**RAF-DB (basic expressions)**" in trained_on[0] and "**FER+ (crowd votes" in trained_on[0]
 
 
 def test_video_tab_analyses_a_clip_and_offers_every_export(app, astronaut_bgr):
