@@ -244,7 +244,7 @@ def compare_arms(clips: Sequence[SpeechClip], arms: Sequence[Arm], *, cache_dir:
     """:func:`evaluate_arm` for each arm, reading each feature set once."""
     from emotion_core.progress import progress
 
-    data: dict[tuple[str, bool], CorpusFeatures] = {}
+    data: dict[tuple[str, bool, bool], CorpusFeatures] = {}
     results = {}
     for arm in progress(arms, desc="LOCO arms", unit="arm"):
         key = (arm.feature_set, arm.noise_copies, arm.speed_copies)
