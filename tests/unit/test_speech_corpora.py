@@ -263,6 +263,18 @@ def test_speed_copies_are_read_per_factor_from_the_cache_and_trained_on_beside_t
     assert seen["features"].shape == (len(rows), 12)
 
 
+def test_the_words_for_an_arm_are_those_of_the_shipped_self_calibrated_card():
+    from emotion_core.modelcard import load_card
+    from emotion_core.training.speech.loco import arm_architecture
+
+    card = load_card(Path(__file__).parents[2] / "models", "speech_emotion_self_calibrated")
+    arm = Arm(**{k: v for k, v in card["training"]["arm"].items() if k in Arm.__dataclass_fields__})
+    assert arm_architecture(arm) == card["architecture"]
+    single_clip = arm_architecture(Arm("vote", feature_set="compare+egemaps", c=0.003, egemaps_weight=0.4))
+    assert single_clip.endswith("functionals, standardised; a multinomial logistic regression on each (L2, C=0.003 "
+                                "and 0.1), their probabilities averaged (0.6 and 0.4)")
+
+
 def test_the_self_calibrated_model_is_made_of_the_best_arm_standardised_per_recording():
     from emotion_core.training.speech.self_calibration import self_calibration_arm
 

@@ -254,6 +254,24 @@ def compare_arms(clips: Sequence[SpeechClip], arms: Sequence[Arm], *, cache_dir:
     return results
 
 
+FEATURE_WORDS = {"compare": "openSMILE ComParE 2016 functionals (6,373)",
+                 "egemaps": "openSMILE eGeMAPS v02 functionals (88)",
+                 "compare+egemaps": "openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals"}
+NORMALISATION_WORDS = {"none": "standardised",
+                       "centre": "centred on the recording's own voiced segments, then standardised",
+                       "standardise": "standardised on the recording's own voiced segments, then on the training data"}
+
+
+def arm_architecture(arm: Arm) -> str:
+    """The model card's words for a model made by ``arm``."""
+    if arm.feature_set == "compare+egemaps":
+        classifier = (f"a multinomial logistic regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their "
+                      f"probabilities averaged ({1 - arm.egemaps_weight:g} and {arm.egemaps_weight:g})")
+    else:
+        classifier = f"multinomial logistic regression (L2, C={arm.c:g})"
+    return f"{FEATURE_WORDS[arm.feature_set]}, {NORMALISATION_WORDS[arm.normalisation]}; {classifier}"
+
+
 def arm_dict(arm: Arm) -> dict[str, Any]:
     from dataclasses import asdict
 

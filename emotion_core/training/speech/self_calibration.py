@@ -27,6 +27,7 @@ from emotion_core.training.speech.loco import (
     TRAIN_SPLITS,
     Arm,
     CorpusFeatures,
+    arm_architecture,
     arm_dict,
     canonical_probabilities,
     evaluate_arm,
@@ -111,18 +112,6 @@ def self_calibration_arm(results: dict[str, dict[str, Any]]) -> str | None:
     return max(standardised, key=lambda name: results[name]["loco_mean_uar"], default=None)
 
 
-ARCHITECTURES = {
-    "compare": "openSMILE ComParE 2016 functionals (6,373) standardised on the recording's own voiced segments, then "
-               "on the training data; multinomial logistic regression (L2, C={arm.c:g})",
-    "egemaps": "openSMILE eGeMAPS v02 functionals (88) standardised on the recording's own voiced segments, then on "
-               "the training data; multinomial logistic regression (L2, C={arm.c:g})",
-    "compare+egemaps": "openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals, standardised on the "
-                       "recording's own voiced segments, then on the training data; a multinomial logistic "
-                       "regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their probabilities averaged "
-                       "({compare_weight:g} and {arm.egemaps_weight:g})",
-}
-
-
 RECORDING_SIZES = (5, 10, 20, 40)  # segments a self-calibrating recording holds, for the card's table
 
 
@@ -199,7 +188,7 @@ def self_calibrated_model(clips, results: dict[str, dict[str, Any]], baseline: d
         "model_id": f"speech-{arm.feature_set.replace('+', '-')}-lr-self-calibrated-c{arm.c:g}-"
                     f"{'-'.join(corpora)}-{started:%Y%m%d}",
         "task": "speech emotion", "modality": "speech", "file": model_path.name, "labels": list(EMOTIONS),
-        "architecture": ARCHITECTURES[arm.feature_set].format(arm=arm, compare_weight=1 - arm.egemaps_weight),
+        "architecture": arm_architecture(arm),
         "input": {"kind": FEATURE_SETS[arm.feature_set],
                   "features": f"openSMILE {arm.feature_set.replace('+', ' and ')} functionals of each voiced segment, "
                               f"16 kHz mono (emotion_core.speech.predictor.{FEATURE_SETS[arm.feature_set]}); "

@@ -23,7 +23,15 @@ from emotion_core.training.speech.confidence import (
 )
 from emotion_core.training.speech.data import CORPUS_TERMS, FEATURE_SETS, SPEECH_TERMS, SPEED_FACTORS, split_summary
 from emotion_core.training.speech.functionals import export_functionals_classifier
-from emotion_core.training.speech.loco import TRAIN_SPLITS, Arm, CorpusFeatures, arm_dict, compare_arms, summarise
+from emotion_core.training.speech.loco import (
+    TRAIN_SPLITS,
+    Arm,
+    CorpusFeatures,
+    arm_architecture,
+    arm_dict,
+    compare_arms,
+    summarise,
+)
 from emotion_core.training.speech.measure import test_files_of
 from emotion_core.training.speech.self_calibration import self_calibrated_model, self_calibration_arm
 
@@ -160,16 +168,6 @@ def _confidence_for_shipped(clips, results, baseline: dict[str, Any], models_dir
     return card
 
 
-def single_clip_architecture(arm: Arm, features: int) -> str:
-    """The model card's words for a single-clip arm's model (no per-recording normalisation)."""
-    if arm.feature_set == "compare+egemaps":
-        return ("openSMILE ComParE 2016 (6,373) and eGeMAPS v02 (88) functionals, standardised; a multinomial "
-                f"logistic regression on each (L2, C={arm.c:g} and {arm.egemaps_c:g}), their probabilities averaged "
-                f"({1 - arm.egemaps_weight:g} and {arm.egemaps_weight:g})")
-    return (f"openSMILE {arm.feature_set} functionals ({features:,}), standardised, multinomial logistic regression "
-            f"(L2, C={arm.c:g})")
-
-
 def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_dir: Path, cache_dir: Path | None,
                   started) -> dict[str, Any]:
     """The winning arm refitted on every corpus' non-test speakers, exported, with its confidence pieces, and
@@ -196,7 +194,7 @@ def _refit_winner(clips, result: dict[str, Any], baseline: dict[str, Any], out_d
     card: dict[str, Any] = {
         "model_id": f"speech-{arm.feature_set.replace('+', '-')}-lr-{'-'.join(corpora)}-{started:%Y%m%d}",
         "task": "speech emotion", "modality": "speech", "file": f"{SPEECH_MODEL}.onnx", "labels": list(EMOTIONS),
-        "architecture": single_clip_architecture(arm, data.features.shape[1]),
+        "architecture": arm_architecture(arm),
         "input": {"kind": kind, "features": f"openSMILE {arm.feature_set} functionals of each voiced segment, "
                   f"16 kHz mono (emotion_core.speech.predictor.{kind}); standardisation is inside the ONNX graph",
                   "extractor": f"opensmile {version('opensmile')} (audEERING research licence: non-commercial use)"},
