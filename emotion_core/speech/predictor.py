@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -69,10 +70,18 @@ class Segment:
 
 
 def frame_energy_db(samples: np.ndarray) -> np.ndarray:
-    """RMS level of each 25 ms frame (hop 10 ms), in dB full scale."""
-    import librosa
+    """RMS level of each 25 ms frame (hop 10 ms, centred: zeros pad half a frame at each end), in dB full scale.
 
-    rms = librosa.feature.rms(y=samples, frame_length=N_FFT, hop_length=HOP, center=True)[0]
+    Frames overlap, so the squares are summed once per 2.5 ms block (a divisor of the frame, the hop and the
+    padding) and each frame adds its ten blocks: linear in the recording's length, where framing every window
+    (as librosa's ``rms`` does) costs a tenth of a second on five minutes of audio."""
+    block = math.gcd(N_FFT, HOP, N_FFT // 2)
+    squares = np.square(np.asarray(samples, np.float32))
+    squares = np.pad(squares, (0, -len(squares) % block))
+    blocks = np.pad(squares.reshape(-1, block).sum(1, dtype=np.float64), N_FFT // 2 // block)
+    frames = 1 + len(samples) // HOP
+    window = np.lib.stride_tricks.sliding_window_view(blocks, N_FFT // block)[:: HOP // block][:frames]
+    rms = np.sqrt(window.sum(1) / N_FFT)
     return 20 * np.log10(np.maximum(rms, 1e-6))
 
 

@@ -19,7 +19,7 @@ from emotion_core.cli import main
 from emotion_core.errors import InvalidInputError, UnsupportedMediaError
 from emotion_core.speech.analysis import analyze_audio
 from emotion_core.speech.audio import SAMPLE_RATE, decode_audio
-from emotion_core.speech.predictor import SpeechPredictor, voiced_segments
+from emotion_core.speech.predictor import HOP, N_FFT, SpeechPredictor, frame_energy_db, voiced_segments
 from tests.conftest import MODELS
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -163,6 +163,16 @@ class TestSegments:
         assert len(segments) == 2
         assert segments[0].start_s < 0.2 and abs(segments[0].end_s - 1.5) < 0.2
         assert abs(segments[1].start_s - 2.5) < 0.2 and abs(segments[1].end_s - 4.5) < 0.2
+
+    @pytest.mark.parametrize("length", [0, 1, 39, 160, 401, SAMPLE_RATE + 77])
+    def test_frame_levels_are_librosas_rms(self, length):
+        """The block-summed levels equal framing every window (librosa's centred RMS), whatever the length."""
+        import librosa
+
+        samples = np.random.default_rng(length).normal(0, 0.1, length).astype(np.float32)
+        samples[length // 3: length // 2] = 0  # a stretch of silence among the noise
+        reference = librosa.feature.rms(y=samples, frame_length=N_FFT, hop_length=HOP, center=True)[0]
+        np.testing.assert_allclose(frame_energy_db(samples), 20 * np.log10(np.maximum(reference, 1e-6)), atol=1e-3)
 
     def test_long_speech_is_cut_into_pieces(self):
         segments = voiced_segments(syllables(14.0))
