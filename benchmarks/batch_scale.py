@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine_info, save_results
+from benchmarks.common import command_line, machine_info, save_results
 
 SAMPLE_RATE = 16_000
 TEXTS = ("I am so happy to see you again, this is wonderful!",
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     one, one_analysis = runs["local_1_worker"]["wall_s"], runs["local_1_worker"]["cluster"]["analysis_s"]
     results = {
         "benchmark": "batch_scale",
-        "command": "python -m benchmarks.batch_scale " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "command": command_line(argv),
         "machine": machine_info(),
         "note": "load_average_before/after: processes wanting the cores around the runs. wall_s: the whole "
                 "command (hashing, planning, "

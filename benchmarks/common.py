@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -25,9 +26,17 @@ def timed(function, repeats: int) -> dict[str, float]:
     return median_and_p95(function, repeats=repeats)
 
 
+def command_line(argv: list[str] | None = None) -> str:
+    """The running benchmark's command, ``python -m benchmarks.<name> ...`` (``argv``: its arguments, by default
+    this process's)."""
+    return shlex.join(["python", "-m", f"benchmarks.{Path(sys.argv[0]).stem}",
+                       *(sys.argv[1:] if argv is None else argv)])
+
+
 def save_results(results: dict[str, Any], path: Path) -> None:
+    """Write the figures as JSON, with the command that made them unless the results name it already."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps({"command": command_line(), **results}, indent=2) + "\n")
     print(f"wrote {path}")
 
 

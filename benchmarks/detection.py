@@ -309,7 +309,6 @@ def main() -> int:
         return data.pan_clip_frames(backgrounds, frames_per_scene=args.pan_frames, seed=seed)
 
     results: dict[str, Any] = {
-        "command": "python -m benchmarks.detection " + " ".join(sys.argv[1:]),
         "machine": machine_info(),
         "split": args.split,
         "seed": seed,
