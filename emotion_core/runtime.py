@@ -55,7 +55,7 @@ def load_onnx_session(path: str | Path, *, threads: int | None = None):
     options.intra_op_num_threads = _inference_threads if threads is None else threads
     # An idle worker that spins holds its core: with the detector, the judge and the classifier taking turns on two
     # cores, each model's spinning workers starved the next one's (a 640x480 frame 34 ms instead of 7 ms, an MTCNN
-    # photo 190 ms instead of 35 ms; a single model's run is about a tenth slower without spinning).
+    # photo 190 ms instead of 35 ms; a single model's small runs are up to a fifth slower without spinning).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     try:
