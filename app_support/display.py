@@ -115,14 +115,17 @@ MODALITY_TITLES = {"face": "Faces", "speech": "Voices", "text": "Texts"}
 
 def model_in_plain_words(card: Mapping[str, Any]) -> str:
     """A model card's gist for a reader without the research background: what it reads, how often it was right
-    on data it never saw against chance, where it is strongest and weakest, and how fast it is."""
+    on data it never saw against chance, where it is strongest and weakest, and how fast its evaluation ran (on
+    the evaluation's machine, which is not the reader's, and with the item's reading and preparing included)."""
     reads, items, item = _READS[card["modality"]]
     splits = [name for name, value in card.get("metrics", {}).items() if isinstance(value, dict)]
     if not splits:
         return f"Reads {reads}. It has not been evaluated yet."
     report = card["metrics"][splits[-1]]
     f1 = {label: figures["f1"] for label, figures in report["per_class"].items()}
-    speed = f" It takes about {report['ms_per_item']:.0f} ms a {item} here." if "ms_per_item" in report else ""
+    cpu = (report.get("machine") or card.get("machine") or {}).get("cpu", "the computer that evaluated it")
+    speed = (f" In its evaluation ({cpu}) it took about {report['ms_per_item']:.0f} ms a {item}, reading and "
+             "preparing it included." if "ms_per_item" in report else "")
     return (f"Reads {reads}. On {report['n']:,} {items} it never saw (the {splits[-1]} set), it named the right "
             f"emotion **{report['accuracy']:.0%}** of the time, where guessing among {len(f1)} would be right "
             f"{1 / len(f1):.0%} of the time. Most reliable on **{max(f1, key=f1.get)}**, least on "

@@ -27,7 +27,10 @@ def test_a_model_in_plain_words():
     words = model_in_plain_words(card)
     assert "3,589 photos of faces" in words and "PrivateTest" in words and "**70%**" in words
     assert "right 14% of the time" in words and "Most reliable on **d**, least on **c**" in words
-    assert "2 ms a face" in words
+    assert "In its evaluation (the computer that evaluated it) it took about 2 ms a face" in words
+    measured = {**card, "metrics": {"PrivateTest": {**report, "machine": {"cpu": "AMD EPYC"}}}}
+    assert "In its evaluation (AMD EPYC) it took about 2 ms a face, reading and preparing it included." in \
+        model_in_plain_words(measured)
     assert model_in_plain_words({"modality": "text"}).endswith("has not been evaluated yet.")
 
 
