@@ -16,8 +16,8 @@ def set_inference_threads(threads: int) -> None:
 
     One request at a time (the app, the command line) runs fastest on every core. A server answering requests in
     parallel threads does better with 1: each request gets a core and the thread pools stop fighting (measured
-    with ``benchmarks.api_load``: 45 requests/s at 0, 62 at 1, on two cores). So does a batch actor, which owns
-    one CPU of the cluster.
+    with ``benchmarks.api_load``: 45 requests/s at 0, 62 at 1, on two cores; with idle workers asleep and MTCNN
+    photos, 41-43 at 0 and 46 at 1). So does a batch actor, which owns one CPU of the cluster.
     """
     global _inference_threads
     _inference_threads = threads
